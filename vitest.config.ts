@@ -1,0 +1,20 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^webhook-inbox$/, replacement: here("./src/index.ts") },
+      { find: /^webhook-inbox\/testing$/, replacement: here("./src/testing/index.ts") },
+      { find: /^webhook-inbox\/(quickbooks|xero|express|fastify|sqlite|postgres)$/, replacement: here("./adapters/$1/index.ts") },
+    ],
+  },
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: "forks",
+  },
+});
