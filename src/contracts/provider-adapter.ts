@@ -1,0 +1,104 @@
+/**
+ * A provider adapter turns one accounting provider's webhooks and API into what the core needs:
+ * verify the signature on the raw bytes, split a body into per-entity changes, and download the
+ * current data of many entities in as few calls as the provider allows.
+ *
+ * Contract:
+ * - `verify` works on the exact bytes received, in constant time, and throws `WebhookVerificationError`.
+ * - `parse` is called only after `verify`; it throws `WebhookPayloadError` naming what is wrong.
+ * - `fetchResources` never receives more than `maxBatchSize(entityType)` ids. It reports every id:
+ *   found, missing (deleted / not found), or failed with its own error, so one bad entity never fails
+ *   its neighbours. It throws `RateLimitedError` on a provider throttle (with the wait), and
+ *   `ProviderRequestError` when the whole call failed.
+ */
+export interface ProviderAdapter {
+  /** "quickbooks", "xero", ...: also the namespace of de-duplication keys. */
+  readonly name: string;
+  /** Content types the provider sends; anything else is answered 415. */
+  readonly contentTypes: readonly string[];
+  /** Published limits the rate limiter enforces. */
+  readonly limits: ProviderLimits;
+  /** Most ids one `fetchResources` call accepts for this entity type (≥ 1). */
+  maxBatchSize(entityType: string): number;
+  /** Throws `WebhookVerificationError` when the signature is missing or wrong. */
+  verify(request: ProviderRequest): void;
+  /** Splits a verified body into changes. Throws `WebhookPayloadError`. */
+  parse(request: ProviderRequest): ParsedDelivery;
+  /** Downloads current data for `ids` (all one tenant and one entity type). */
+  fetchResources(request: FetchResourcesRequest): Promise<FetchResourcesResult>;
+}
+
+export interface ProviderRequest {
+  readonly rawBody: Uint8Array;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface ParsedDelivery {
+  /** Key that is the same for a redelivery of the same webhook. */
+  readonly dedupeKey: string;
+  readonly events: readonly ParsedEvent[];
+  /**
+   * True for a handshake that carries no changes (Xero's intent to receive): answered 200 with an
+   * empty body whatever the mode, and logged as a delivery.
+   */
+  readonly handshake?: boolean;
+}
+
+export interface ParsedEvent {
+  readonly tenantId: string;
+  readonly entityType: string;
+  readonly entityId: string;
+  readonly operation: string;
+  /** True when the entity is gone (delete; merged away): not fetched, the handler gets `resource: null`. */
+  readonly deleted: boolean;
+  readonly occurredAt: Date;
+  /** The part of the body that names this change; kept with the event for the handler and the log. */
+  readonly payload: unknown;
+}
+
+export interface FetchResourcesRequest {
+  readonly tenantId: string;
+  readonly entityType: string;
+  readonly ids: readonly string[];
+  readonly signal: AbortSignal;
+  /** Report rate-limit headers seen on a response (e.g. Xero's X-MinLimit-Remaining). */
+  readonly observe: (observation: RateLimitObservation) => void;
+}
+
+/** Per-id outcome of a fetch. */
+export type ResourceResult =
+  | { readonly status: "found"; readonly data: unknown }
+  | { readonly status: "missing" }
+  | { readonly status: "error"; readonly error: Error };
+
+export type FetchResourcesResult = ReadonlyMap<string, ResourceResult>;
+
+/** A sliding-window limit: at most `limit` calls in any `intervalMs`. */
+export interface RateWindow {
+  /** Name the provider's headers use for it (`minute`, `day`, `second`, `batch-minute`, `app-minute`). */
+  readonly name: string;
+  readonly limit: number;
+  readonly intervalMs: number;
+}
+
+export interface ProviderLimits {
+  /** Limits per tenant (realm, organisation). */
+  readonly tenant: {
+    /** Calls in flight at once. */
+    readonly concurrency: number;
+    readonly windows: readonly RateWindow[];
+  };
+  /** Limits across all tenants of this app. */
+  readonly app?: { readonly windows: readonly RateWindow[] };
+  /** Wait after a throttle that names no Retry-After. */
+  readonly defaultRetryAfterMs: number;
+}
+
+/** What a response said about the remaining budget of one window. */
+export interface RateLimitObservation {
+  readonly scope: "tenant" | "app";
+  /** Window name, as in `RateWindow.name`. */
+  readonly window: string;
+  readonly remaining: number;
+}

@@ -1,0 +1,181 @@
+import type {
+  AttemptOutcome,
+  AttemptTrigger,
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliveryStatus,
+  DeliverySummary,
+  EntityKey,
+  EventCount,
+  EventDetails,
+  EventFilter,
+  EventRecord,
+  EventStatus,
+  NewDelivery,
+  NewEvent,
+  Page,
+  PageRequest,
+  ReceiveResult,
+  Watermark,
+} from "../types.ts";
+
+/**
+ * Durable state for webhook-inbox: deliveries, events, attempts, resource data, watermarks, claims.
+ *
+ * Every implementation must pass `describeStoreConformance()` from "webhook-inbox/testing".
+ * Invariants the suite checks:
+ * - `insertDelivery` stores a delivery and all of its events atomically. A `dedupeKey` already held by
+ *   an earlier delivery stores the new request as a `duplicate` delivery (no events) pointing at it.
+ * - While a lease is live, `claimDue` never hands one event to two callers, even from two store
+ *   instances over the same database (when `capabilities.multiProcess`).
+ * - `claimDue` counts every claim as an attempt *started*; an event whose started-but-unfinished
+ *   attempts reach its `maxAttempts` is not handed out again but marked `failed` (poison event).
+ * - `finishAttempts` applies each finish in one transaction: the attempt row, the status fields, the
+ *   resource data, the watermark (only ever moved forward) and the release of the lease; a finish whose
+ *   `leaseToken` no longer owns its event changes nothing and reports `false`.
+ * - Stores never read a clock: every time arrives as an argument. Policy (status transitions,
+ *   backoff, staleness) is the processor's; stores persist what they are told.
+ * - A store never closes a client it was given; the caller owns that lifecycle.
+ * - Driver failures are thrown as `StoreError` naming the store.
+ */
+export interface WebhookStore {
+  /** Stable name for logs and `StoreError.store`, e.g. "postgres". */
+  readonly name: string;
+  /** What this backend guarantees; the conformance suite skips tests for absent capabilities. */
+  readonly capabilities: StoreCapabilities;
+
+  /** Creates or upgrades the schema. Idempotent, and safe when several instances start at once. */
+  migrate(): Promise<void>;
+
+  /** Stores one inbound request and its events atomically. Concurrent calls may be group-committed. */
+  insertDelivery(input: { delivery: NewDelivery; events: readonly NewEvent[] }): Promise<InsertDeliveryResult>;
+
+  /** Changes a delivery after the fact (direct-mode outcome, the response to a duplicate, re-parsing). */
+  updateDelivery(input: UpdateDeliveryInput): Promise<void>;
+
+  getDelivery(id: string): Promise<DeliveryRecord | null>;
+  /** Newest first, keyset paging. */
+  listDeliveries(input: DeliveryFilter & PageRequest): Promise<Page<DeliverySummary>>;
+
+  /**
+   * Leases due events (`queued`/`retrying` with `nextAttemptAt <= now`, and `processing` whose lease
+   * expired), earliest `nextAttemptAt` first, at most `limit`. Each claim increments `attemptsStarted`.
+   * With `ids`, only those events are considered (a manual retry).
+   */
+  claimDue(input: ClaimDueInput): Promise<ClaimResult>;
+
+  /** Records the end of claimed attempts. Result `i` is `false` when `inputs[i].leaseToken` lost its claim. */
+  finishAttempts(inputs: readonly FinishAttemptInput[], transaction?: unknown): Promise<boolean[]>;
+
+  /**
+   * Makes events due now for a manual retry (`nextTrigger: "manual"`, status `queued`). Skips
+   * `succeeded` events and events under a live lease. Returns the ids made due.
+   */
+  requeue(input: RequeueInput): Promise<string[]>;
+
+  getWatermarks(keys: readonly EntityKey[]): Promise<Watermark[]>;
+
+  /** One event with its attempts (oldest first) and its latest resource data. */
+  getEvent(id: string): Promise<EventDetails | null>;
+  /** Newest first (by id), keyset paging. */
+  listEvents(input: EventFilter & PageRequest): Promise<Page<EventRecord>>;
+  /** Counts grouped by integration and status; only non-zero rows. */
+  countEvents(filter: EventFilter): Promise<EventCount[]>;
+  /** Earliest `nextAttemptAt` of a claimable event (leases included), or `null`: lets the scheduler sleep exactly. */
+  nextDueAt(): Promise<Date | null>;
+
+  /** Removes `succeeded` and `stale` events last updated before `olderThan`, their attempts, and deliveries left with no events. */
+  prune(input: { olderThan: Date }): Promise<number>;
+
+  /**
+   * Optional wake-up across processes (PostgreSQL LISTEN/NOTIFY): `onWork` is called when another
+   * instance stored or re-queued work. Returns an unsubscribe function.
+   */
+  subscribe?(onWork: () => void): Promise<() => Promise<void>>;
+
+  /**
+   * Optional, with `capabilities.transactionalHandler`: runs `fn` inside one store transaction and
+   * commits when it resolves (rolls back when it throws). The processor passes the transaction to the
+   * handler and to `finishAttempts`, so the host's writes and the event's completion commit together.
+   */
+  transaction?<T>(fn: (transaction: unknown) => Promise<T>): Promise<T>;
+
+  /** Releases what the store opened itself. */
+  close(): Promise<void>;
+}
+
+export interface StoreCapabilities {
+  /** Several processes may claim at once over one database (row locks / SKIP LOCKED). */
+  readonly multiProcess: boolean;
+  /** Data survives a process restart. */
+  readonly durable: boolean;
+  /** Implements `transaction()`: handler writes and completion commit together. */
+  readonly transactionalHandler: boolean;
+}
+
+export type InsertDeliveryResult =
+  | { readonly status: "inserted"; readonly deliveryId: string }
+  | { readonly status: "duplicate"; readonly deliveryId: string; readonly duplicateOf: string };
+
+export interface UpdateDeliveryInput {
+  readonly id: string;
+  readonly status?: DeliveryStatus;
+  readonly reason?: string | null;
+  readonly response?: ReceiveResult;
+  /** Frees the dedupe key (a failed direct delivery: the provider's resend must be processed). */
+  readonly releaseDedupeKey?: boolean;
+  /** Events to add (re-parsing an `unparseable` delivery); inserted atomically with the update. */
+  readonly events?: readonly NewEvent[];
+  readonly tenantIds?: readonly string[];
+}
+
+export interface ClaimDueInput {
+  readonly now: Date;
+  readonly limit: number;
+  readonly leaseMs: number;
+  /** Who claims; recorded with the lease. */
+  readonly workerId: string;
+  readonly ids?: readonly string[];
+}
+
+/** A claimed event and the token that proves the claim. */
+export type ClaimedEvent = EventRecord & { readonly leaseToken: string };
+
+export interface ClaimResult {
+  readonly events: readonly ClaimedEvent[];
+  /** Events marked `failed` by this claim because their attempts kept being interrupted. */
+  readonly poisoned: readonly EventRecord[];
+}
+
+export interface FinishAttemptInput {
+  readonly eventId: string;
+  readonly leaseToken: string;
+  /** The attempt to record; `null` when the event was released without being attempted (limiter said wait). */
+  readonly attempt: {
+    readonly trigger: AttemptTrigger;
+    readonly startedAt: Date;
+    readonly endedAt: Date;
+    readonly outcome: AttemptOutcome;
+    readonly error: string | null;
+  } | null;
+  readonly status: EventStatus;
+  /** New automatic-attempt count. */
+  readonly attemptsMade: number;
+  readonly nextAttemptAt: Date | null;
+  readonly nextTrigger: AttemptTrigger;
+  readonly lastError: string | null;
+  readonly supersededBy?: string | null;
+  /** Resource data to keep with the event. */
+  readonly resource?: { readonly data: unknown; readonly downloadedAt: Date };
+  /** Watermark to advance; the store keeps whichever of old and new is newer by (occurredAt, eventId). */
+  readonly watermark?: Watermark;
+  /** The finish time (`updatedAt`). */
+  readonly now: Date;
+}
+
+export interface RequeueInput {
+  readonly now: Date;
+  readonly ids?: readonly string[];
+  readonly filter?: EventFilter;
+}
+

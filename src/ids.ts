@@ -1,0 +1,36 @@
+import { randomBytes } from "node:crypto";
+
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * A UUIDv7: 48 bits of Unix milliseconds, then a 12-bit counter that keeps ids made in the same
+ * millisecond in order, then random bits. Ids compare (as strings) in creation order within a
+ * process, which is what keyset paging and the staleness tie-break rely on.
+ */
+export function createId(nowMs: number = Date.now()): string {
+  if (nowMs <= lastMs) {
+    sequence += 1;
+    if (sequence > 0xfff) {
+      // Counter overflow: borrow the next millisecond so order still holds.
+      lastMs += 1;
+      sequence = 0;
+    }
+  } else {
+    lastMs = nowMs;
+    sequence = 0;
+  }
+  const bytes = randomBytes(16);
+  const ms = lastMs;
+  bytes[0] = Math.floor(ms / 2 ** 40) & 0xff;
+  bytes[1] = Math.floor(ms / 2 ** 32) & 0xff;
+  bytes[2] = (ms >>> 24) & 0xff;
+  bytes[3] = (ms >>> 16) & 0xff;
+  bytes[4] = (ms >>> 8) & 0xff;
+  bytes[5] = ms & 0xff;
+  bytes[6] = 0x70 | ((sequence >>> 8) & 0x0f);
+  bytes[7] = sequence & 0xff;
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,325 @@
+import { randomUUID } from "node:crypto";
+import type {
+  ClaimDueInput,
+  ClaimResult,
+  ClaimedEvent,
+  FinishAttemptInput,
+  InsertDeliveryResult,
+  RequeueInput,
+  StoreCapabilities,
+  UpdateDeliveryInput,
+  WebhookStore,
+} from "./contracts/webhook-store.ts";
+import { deliveryMatches, eventMatches, pageSize } from "./filters.ts";
+import type {
+  AttemptRecord,
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliverySummary,
+  EntityKey,
+  EventCount,
+  EventDetails,
+  EventFilter,
+  EventRecord,
+  NewDelivery,
+  NewEvent,
+  Page,
+  PageRequest,
+  ResourceData,
+  Watermark,
+} from "./types.ts";
+
+interface Lease {
+  token: string;
+  expiresAt: number;
+}
+
+type MutableEvent = { -readonly [K in keyof EventRecord]: EventRecord[K] };
+type MutableDelivery = { -readonly [K in keyof DeliveryRecord]: DeliveryRecord[K] };
+
+export function entityKeyString(key: EntityKey): string {
+  return JSON.stringify([key.integration, key.tenantId, key.entityType, key.entityId]);
+}
+
+/** True when watermark `a` is newer than `b` by (occurredAt, eventId): the deterministic tie-break. */
+export function isNewerWatermark(a: Pick<Watermark, "occurredAt" | "eventId">, b: Pick<Watermark, "occurredAt" | "eventId">): boolean {
+  const diff = a.occurredAt.getTime() - b.occurredAt.getTime();
+  return diff > 0 || (diff === 0 && a.eventId > b.eventId);
+}
+
+/**
+ * The reference `WebhookStore`: everything in process memory, gone when the process exits.
+ * For tests and throwaway use; it enforces uniqueness, leases and watermark rules exactly as the
+ * durable stores do, so code tested against it behaves the same on SQLite or PostgreSQL.
+ */
+export class MemoryStore implements WebhookStore {
+  readonly name = "memory";
+  readonly capabilities: StoreCapabilities = { multiProcess: false, durable: false, transactionalHandler: false };
+
+  #deliveries = new Map<string, MutableDelivery>();
+  #dedupe = new Map<string, string>();
+  #events = new Map<string, MutableEvent>();
+  #leases = new Map<string, Lease>();
+  #attempts = new Map<string, AttemptRecord[]>();
+  #resources = new Map<string, ResourceData>();
+  #watermarks = new Map<string, Watermark>();
+
+  async migrate(): Promise<void> {}
+
+  async insertDelivery({ delivery, events }: { delivery: NewDelivery; events: readonly NewEvent[] }): Promise<InsertDeliveryResult> {
+    const original = delivery.dedupeKey === null ? undefined : this.#dedupe.get(delivery.dedupeKey);
+    if (original !== undefined) {
+      this.#deliveries.set(delivery.id, {
+        ...delivery,
+        dedupeKey: null,
+        status: "duplicate",
+        duplicateOf: original,
+        eventCount: 0,
+      });
+      return { status: "duplicate", deliveryId: delivery.id, duplicateOf: original };
+    }
+    this.#deliveries.set(delivery.id, { ...delivery, duplicateOf: null, eventCount: events.length });
+    if (delivery.dedupeKey !== null) this.#dedupe.set(delivery.dedupeKey, delivery.id);
+    for (const event of events) this.#events.set(event.id, newEventRecord(event));
+    return { status: "inserted", deliveryId: delivery.id };
+  }
+
+  async updateDelivery(input: UpdateDeliveryInput): Promise<void> {
+    const delivery = this.#deliveries.get(input.id);
+    if (!delivery) return;
+    if (input.status !== undefined) delivery.status = input.status;
+    if (input.reason !== undefined) delivery.reason = input.reason;
+    if (input.response !== undefined) delivery.response = input.response;
+    if (input.tenantIds !== undefined) delivery.tenantIds = [...input.tenantIds];
+    if (input.releaseDedupeKey && delivery.dedupeKey !== null) {
+      this.#dedupe.delete(delivery.dedupeKey);
+      delivery.dedupeKey = null;
+    }
+    for (const event of input.events ?? []) this.#events.set(event.id, newEventRecord(event));
+    delivery.eventCount += input.events?.length ?? 0;
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRecord | null> {
+    const delivery = this.#deliveries.get(id);
+    return delivery ? { ...delivery } : null;
+  }
+
+  async listDeliveries(input: DeliveryFilter & PageRequest): Promise<Page<DeliverySummary>> {
+    const limit = pageSize(input.limit);
+    const ids = [...this.#deliveries.keys()].sort().reverse();
+    const items: DeliverySummary[] = [];
+    for (const id of ids) {
+      if (input.cursor !== undefined && id >= input.cursor) continue;
+      const { rawBody: _rawBody, ...summary } = this.#deliveries.get(id)!;
+      if (!deliveryMatches(summary, input)) continue;
+      items.push(summary);
+      if (items.length > limit) break;
+    }
+    return toPage(items, limit);
+  }
+
+  async claimDue({ now, limit, leaseMs, ids }: ClaimDueInput): Promise<ClaimResult> {
+    const at = now.getTime();
+    const candidates: MutableEvent[] = [];
+    const pool = ids ? ids.map((id) => this.#events.get(id)).filter((e) => e !== undefined) : this.#events.values();
+    for (const event of pool) {
+      if (this.#isClaimable(event, at)) candidates.push(event);
+    }
+    candidates.sort((a, b) => dueTime(a) - dueTime(b) || (a.id < b.id ? -1 : 1));
+    const events: ClaimedEvent[] = [];
+    const poisoned: EventRecord[] = [];
+    for (const event of candidates) {
+      if (events.length >= limit) break;
+      if (event.attemptsStarted - event.attemptsFinished >= event.maxAttempts) {
+        markPoisoned(event, now);
+        this.#leases.delete(event.id);
+        poisoned.push({ ...event });
+        continue;
+      }
+      const token = randomUUID();
+      this.#leases.set(event.id, { token, expiresAt: at + leaseMs });
+      event.status = "processing";
+      event.attemptsStarted += 1;
+      event.updatedAt = now;
+      events.push({ ...event, leaseToken: token });
+    }
+    return { events, poisoned };
+  }
+
+  async finishAttempts(inputs: readonly FinishAttemptInput[]): Promise<boolean[]> {
+    return inputs.map((input) => this.#finish(input));
+  }
+
+  #finish(input: FinishAttemptInput): boolean {
+    const event = this.#events.get(input.eventId);
+    const lease = this.#leases.get(input.eventId);
+    if (!event || !lease || lease.token !== input.leaseToken) return false;
+    this.#leases.delete(input.eventId);
+    if (input.attempt) {
+      const attempts = this.#attempts.get(event.id) ?? [];
+      attempts.push({ eventId: event.id, number: attempts.length + 1, ...input.attempt });
+      this.#attempts.set(event.id, attempts);
+    }
+    event.status = input.status;
+    event.attemptsMade = input.attemptsMade;
+    event.attemptsFinished += 1;
+    event.nextAttemptAt = input.nextAttemptAt ?? event.nextAttemptAt;
+    event.nextTrigger = input.nextTrigger;
+    event.lastError = input.lastError;
+    if (input.supersededBy !== undefined) event.supersededBy = input.supersededBy;
+    event.updatedAt = input.now;
+    if (input.resource) this.#resources.set(event.id, { data: input.resource.data, downloadedAt: input.resource.downloadedAt });
+    if (input.watermark) this.#advanceWatermark(input.watermark);
+    return true;
+  }
+
+  #advanceWatermark(next: Watermark): void {
+    const key = entityKeyString(next);
+    const current = this.#watermarks.get(key);
+    if (!current) {
+      this.#watermarks.set(key, { ...next });
+      return;
+    }
+    const downloadedAt = next.downloadedAt > current.downloadedAt ? next.downloadedAt : current.downloadedAt;
+    const newest = isNewerWatermark(next, current) ? next : current;
+    this.#watermarks.set(key, { ...newest, downloadedAt });
+  }
+
+  async requeue({ now, ids, filter }: RequeueInput): Promise<string[]> {
+    const at = now.getTime();
+    const pool = ids ? ids.map((id) => this.#events.get(id)).filter((e) => e !== undefined) : this.#events.values();
+    const requeued: string[] = [];
+    for (const event of pool) {
+      if (filter && !eventMatches(event, filter)) continue;
+      if (event.status === "succeeded") continue;
+      const lease = this.#leases.get(event.id);
+      if (lease && lease.expiresAt > at) continue;
+      this.#leases.delete(event.id);
+      event.status = "queued";
+      event.nextAttemptAt = now;
+      event.nextTrigger = "manual";
+      event.supersededBy = null;
+      event.updatedAt = now;
+      requeued.push(event.id);
+    }
+    return requeued;
+  }
+
+  async getWatermarks(keys: readonly EntityKey[]): Promise<Watermark[]> {
+    return keys.map((key) => this.#watermarks.get(entityKeyString(key))).filter((w) => w !== undefined).map((w) => ({ ...w }));
+  }
+
+  async getEvent(id: string): Promise<EventDetails | null> {
+    const event = this.#events.get(id);
+    if (!event) return null;
+    return {
+      ...event,
+      attemptsRemaining: Math.max(0, event.maxAttempts - event.attemptsMade),
+      attempts: [...(this.#attempts.get(id) ?? [])],
+      resourceData: this.#resources.get(id) ?? null,
+    };
+  }
+
+  async listEvents(input: EventFilter & PageRequest): Promise<Page<EventRecord>> {
+    const limit = pageSize(input.limit);
+    const ids = [...this.#events.keys()].sort().reverse();
+    const items: EventRecord[] = [];
+    for (const id of ids) {
+      if (input.cursor !== undefined && id >= input.cursor) continue;
+      const event = this.#events.get(id)!;
+      if (!eventMatches(event, input)) continue;
+      items.push({ ...event });
+      if (items.length > limit) break;
+    }
+    return toPage(items, limit);
+  }
+
+  async countEvents(filter: EventFilter): Promise<EventCount[]> {
+    const counts = new Map<string, EventCount>();
+    for (const event of this.#events.values()) {
+      if (!eventMatches(event, filter)) continue;
+      const key = `${event.integration}\u0000${event.status}`;
+      const row = counts.get(key);
+      counts.set(key, { integration: event.integration, status: event.status, count: (row?.count ?? 0) + 1 });
+    }
+    return [...counts.values()];
+  }
+
+  async nextDueAt(): Promise<Date | null> {
+    let earliest: number | null = null;
+    for (const event of this.#events.values()) {
+      let due: number | null = null;
+      if (event.status === "queued" || event.status === "retrying") due = event.nextAttemptAt.getTime();
+      else if (event.status === "processing") due = this.#leases.get(event.id)?.expiresAt ?? event.nextAttemptAt.getTime();
+      if (due !== null && (earliest === null || due < earliest)) earliest = due;
+    }
+    return earliest === null ? null : new Date(earliest);
+  }
+
+  async prune({ olderThan }: { olderThan: Date }): Promise<number> {
+    let removed = 0;
+    const touched = new Set<string>();
+    for (const event of [...this.#events.values()]) {
+      if ((event.status === "succeeded" || event.status === "stale") && event.updatedAt < olderThan) {
+        this.#events.delete(event.id);
+        this.#attempts.delete(event.id);
+        this.#resources.delete(event.id);
+        touched.add(event.deliveryId);
+        removed += 1;
+      }
+    }
+    const remaining = new Set([...this.#events.values()].map((event) => event.deliveryId));
+    for (const deliveryId of touched) {
+      if (remaining.has(deliveryId)) continue;
+      const delivery = this.#deliveries.get(deliveryId);
+      if (delivery?.dedupeKey) this.#dedupe.delete(delivery.dedupeKey);
+      this.#deliveries.delete(deliveryId);
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {}
+
+  #isClaimable(event: EventRecord, at: number): boolean {
+    if (event.status === "queued" || event.status === "retrying") return event.nextAttemptAt.getTime() <= at;
+    if (event.status === "processing") {
+      const lease = this.#leases.get(event.id);
+      return !lease || lease.expiresAt <= at;
+    }
+    return false;
+  }
+}
+
+function dueTime(event: EventRecord): number {
+  return event.nextAttemptAt.getTime();
+}
+
+function newEventRecord(event: NewEvent): MutableEvent {
+  return {
+    ...event,
+    attemptsMade: 0,
+    attemptsStarted: 0,
+    attemptsFinished: 0,
+    lastError: null,
+    supersededBy: null,
+    updatedAt: event.receivedAt,
+  };
+}
+
+/** The message every store records for a poison event, so operators see one wording. */
+export function poisonMessage(event: Pick<EventRecord, "attemptsStarted" | "attemptsFinished">): string {
+  const interrupted = event.attemptsStarted - event.attemptsFinished;
+  return `${interrupted} attempt(s) started but never finished (the process died or lost its lease); not retried automatically`;
+}
+
+function markPoisoned(event: MutableEvent, now: Date): void {
+  event.lastError = poisonMessage(event);
+  event.status = "failed";
+  event.updatedAt = now;
+}
+
+function toPage<T extends { id: string }>(items: T[], limit: number): Page<T> {
+  if (items.length <= limit) return { items, nextCursor: null };
+  const page = items.slice(0, limit);
+  return { items: page, nextCursor: page[page.length - 1]!.id };
+}
