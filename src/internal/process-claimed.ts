@@ -1,0 +1,378 @@
+import pLimit from "p-limit";
+import type { Clock } from "../clock.ts";
+import type { ProviderAdapter } from "../contracts/provider-adapter.ts";
+import type { ClaimedEvent, FinishAttemptInput, WebhookStore } from "../contracts/webhook-store.ts";
+import { WebhookInboxError, describeError } from "../errors.ts";
+import type { InboxEventMap, Logger } from "../events.ts";
+import type { AttemptOutcome, AttemptRecord, EventHandler, EventRecord, InboxEvent, Watermark } from "../types.ts";
+import { entityKeyString } from "../memory-store.ts";
+import { type EntityFetch, fetchGroup } from "./fetch-resources.ts";
+import type { RateLimiter } from "./rate-limiter.ts";
+import { compareEvents, judgeAgainstWatermark, supersededInBatch } from "./staleness.ts";
+
+export type Emit = <K extends keyof InboxEventMap>(name: K, payload: Parameters<InboxEventMap[K]>[0]) => void;
+
+/** Everything a processing pass needs from the processor. */
+export interface ProcessingContext {
+  readonly store: WebhookStore;
+  readonly clock: Clock;
+  readonly limiter: RateLimiter;
+  readonly providerFor: (integration: string) => ProviderAdapter | undefined;
+  readonly handlerFor: (integration: string, entityType: string) => EventHandler | undefined;
+  /** Delay before automatic retry number `attempt` (attempts spent so far). */
+  readonly retryDelay: (attempt: number) => number;
+  readonly fetchTimeoutMs: number;
+  readonly handlerTimeoutMs: number;
+  readonly handlerConcurrency: number;
+  readonly maxRateLimitWaitMs: number;
+  readonly transactionalHandler: boolean;
+  readonly signal: AbortSignal;
+  readonly emit: Emit;
+  readonly logger: Logger;
+}
+
+/** A finish waiting to be written, and what to announce once it is. */
+interface Outcome {
+  readonly event: ClaimedEvent;
+  readonly input: FinishAttemptInput;
+  readonly announce: (event: EventRecord, attempt: AttemptRecord | null) => void;
+}
+
+/** One entity's events of this pass, with its download. */
+interface EntityWork {
+  readonly events: ClaimedEvent[];
+  readonly fetch: EntityFetch;
+}
+
+/**
+ * Processes a pass's claimed events: group by integration, tenant and type; download each group's
+ * distinct entities in batches; judge staleness; call the handler once per entity with the newest data;
+ * and record every outcome (one `finishAttempts` call for the pass).
+ */
+export async function processClaimed(ctx: ProcessingContext, claimed: readonly ClaimedEvent[]): Promise<void> {
+  if (claimed.length === 0) return;
+  const startedAt = ctx.clock.now();
+  const outcomes: Outcome[] = [];
+  const ready: EntityWork[] = [];
+
+  const groups = groupBy(claimed, (event) => `${event.integration}\u0000${event.tenantId}\u0000${event.entityType}`);
+  await Promise.all(
+    [...groups.values()].map(async (group) => {
+      const first = group[0]!;
+      const provider = ctx.providerFor(first.integration);
+      if (!provider) {
+        const error = `integration "${first.integration}" is not configured in this inbox`;
+        for (const event of group) outcomes.push(failure(ctx, event, startedAt, error, false));
+        return;
+      }
+      const entities = groupBy(group, (event) => event.entityId);
+      const toFetch = [...entities.entries()].filter(([, events]) => events.some((event) => !event.deleted)).map(([id]) => id);
+      const fetched = toFetch.length
+        ? await fetchGroup({
+            provider,
+            tenantId: first.tenantId,
+            entityType: first.entityType,
+            ids: toFetch,
+            clock: ctx.clock,
+            limiter: ctx.limiter,
+            timeoutMs: ctx.fetchTimeoutMs,
+            signal: ctx.signal,
+          })
+        : new Map<string, EntityFetch>();
+      const now = ctx.clock.now();
+      for (const [entityId, events] of entities) {
+        const fetch = fetched.get(entityId) ?? { kind: "resource", data: null, downloadedAt: now };
+        if (fetch.kind === "resource") ready.push({ events, fetch });
+        else for (const event of events) outcomes.push(notFetched(ctx, event, startedAt, fetch));
+      }
+    }),
+  );
+
+  const toHandle = await judgeStaleness(ctx, ready, startedAt, outcomes);
+  const limit = pLimit(ctx.handlerConcurrency);
+  await Promise.all(toHandle.map((work) => limit(() => handle(ctx, work, startedAt, outcomes))));
+  await record(ctx, outcomes);
+}
+
+/** Splits each entity's events into the one to handle and the stale rest. */
+async function judgeStaleness(ctx: ProcessingContext, ready: EntityWork[], startedAt: Date, outcomes: Outcome[]) {
+  const watermarks = new Map<string, Watermark>();
+  if (ready.length > 0) {
+    const keys = ready.map((work) => work.events[0]!);
+    for (const watermark of await ctx.store.getWatermarks(keys)) watermarks.set(entityKeyString(watermark), watermark);
+  }
+  const toHandle: { event: ClaimedEvent; data: unknown; downloadedAt: Date }[] = [];
+  for (const { events, fetch } of ready) {
+    if (fetch.kind !== "resource") continue;
+    const sorted = [...events].sort(compareEvents);
+    const newest = sorted[sorted.length - 1]!;
+    const resource = { data: fetch.data, downloadedAt: fetch.downloadedAt };
+    for (const older of sorted.slice(0, -1)) outcomes.push(stale(ctx, older, startedAt, supersededInBatch(newest), resource));
+    const verdict = judgeAgainstWatermark(newest, fetch.downloadedAt, watermarks.get(entityKeyString(newest)));
+    if (verdict) outcomes.push(stale(ctx, newest, startedAt, verdict, resource));
+    else toHandle.push({ event: newest, data: fetch.data, downloadedAt: fetch.downloadedAt });
+  }
+  return toHandle;
+}
+
+async function handle(
+  ctx: ProcessingContext,
+  work: { event: ClaimedEvent; data: unknown; downloadedAt: Date },
+  startedAt: Date,
+  outcomes: Outcome[],
+): Promise<void> {
+  const { event } = work;
+  const handler = ctx.handlerFor(event.integration, event.entityType);
+  const resource = { data: work.data, downloadedAt: work.downloadedAt };
+  if (!handler) {
+    outcomes.push(failure(ctx, event, startedAt, `no handler for ${event.integration}/${event.entityType}`, false, resource));
+    return;
+  }
+  const attemptStart = ctx.clock.now();
+  const inboxEvent = toInboxEvent(event, work.data, work.downloadedAt);
+  try {
+    if (ctx.transactionalHandler && ctx.store.transaction) {
+      const success = succeeded(ctx, event, attemptStart, resource);
+      const ok = await ctx.store.transaction(async (transaction) => {
+        await runHandler(ctx, handler, inboxEvent, transaction);
+        const [finished] = await ctx.store.finishAttempts([{ ...success.input, now: ctx.clock.now() }], transaction);
+        return finished === true;
+      });
+      // Already written with the host's transaction: announce only.
+      if (ok) success.announce(applyFinish(event, success.input), attemptOf(event, success.input));
+      else lostLease(ctx, event);
+      return;
+    }
+    await runHandler(ctx, handler, inboxEvent, undefined);
+    outcomes.push(succeeded(ctx, event, attemptStart, resource));
+  } catch (error) {
+    outcomes.push(failure(ctx, event, attemptStart, describeError(error), true, resource));
+  }
+}
+
+async function runHandler(ctx: ProcessingContext, handler: EventHandler, event: InboxEvent, transaction: unknown): Promise<void> {
+  const controller = new AbortController();
+  const stopListener = () => controller.abort(ctx.signal.reason);
+  ctx.signal.addEventListener("abort", stopListener, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new WebhookInboxError("HANDLER_TIMEOUT", `handler timed out after ${ctx.handlerTimeoutMs} ms`);
+      controller.abort(error);
+      reject(error);
+    }, ctx.handlerTimeoutMs);
+  });
+  try {
+    const context = transaction === undefined ? { signal: controller.signal } : { signal: controller.signal, transaction };
+    await Promise.race([Promise.resolve().then(() => handler(event, context)), timeout]);
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener("abort", stopListener);
+  }
+}
+
+/** Writes every outcome in one store call, then announces what was written. */
+async function record(ctx: ProcessingContext, outcomes: Outcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const results = await ctx.store.finishAttempts(outcomes.map((outcome) => outcome.input));
+  outcomes.forEach((outcome, index) => {
+    if (results[index]) outcome.announce(applyFinish(outcome.event, outcome.input), attemptOf(outcome.event, outcome.input));
+    else lostLease(ctx, outcome.event);
+  });
+}
+
+function lostLease(ctx: ProcessingContext, event: ClaimedEvent): void {
+  ctx.logger.warn("lost the lease on an event before finishing it; another worker owns it now", { eventId: event.id });
+}
+
+function base(event: ClaimedEvent, now: Date) {
+  return { eventId: event.id, leaseToken: event.leaseToken, now };
+}
+
+function attemptFields(event: ClaimedEvent, startedAt: Date, endedAt: Date, outcome: AttemptOutcome, error: string | null) {
+  return { trigger: event.nextTrigger, startedAt, endedAt, outcome, error };
+}
+
+/** Automatic attempts spent after one more attempt by this event's trigger (manual ones are free). */
+function spent(event: ClaimedEvent): number {
+  return event.attemptsMade + (event.nextTrigger === "manual" ? 0 : 1);
+}
+
+function succeeded(ctx: ProcessingContext, event: ClaimedEvent, startedAt: Date, resource: { data: unknown; downloadedAt: Date }): Outcome {
+  const now = ctx.clock.now();
+  const input: FinishAttemptInput = {
+    ...base(event, now),
+    attempt: attemptFields(event, startedAt, now, "succeeded", null),
+    status: "succeeded",
+    attemptsMade: spent(event),
+    nextAttemptAt: null,
+    nextTrigger: event.nextTrigger,
+    lastError: null,
+    resource,
+    watermark: {
+      integration: event.integration,
+      tenantId: event.tenantId,
+      entityType: event.entityType,
+      entityId: event.entityId,
+      occurredAt: event.occurredAt,
+      eventId: event.id,
+      downloadedAt: resource.downloadedAt,
+    },
+  };
+  return {
+    event,
+    input,
+    announce: (record, attempt) =>
+      ctx.emit("event:processed", { event: record, attempt: attempt!, durationMs: now.getTime() - startedAt.getTime() }),
+  };
+}
+
+/** A failed attempt: retried with backoff while automatic attempts remain, else `failed`. */
+function failure(
+  ctx: ProcessingContext,
+  event: ClaimedEvent,
+  startedAt: Date,
+  error: string,
+  retryable: boolean,
+  resource?: { data: unknown; downloadedAt: Date },
+): Outcome {
+  const now = ctx.clock.now();
+  const attemptsMade = spent(event);
+  const exhausted = !retryable || attemptsMade >= event.maxAttempts;
+  const nextAttemptAt = exhausted ? null : new Date(now.getTime() + Math.max(0, ctx.retryDelay(attemptsMade)));
+  const input: FinishAttemptInput = {
+    ...base(event, now),
+    attempt: attemptFields(event, startedAt, now, "failed", error),
+    status: exhausted ? "failed" : "retrying",
+    attemptsMade,
+    nextAttemptAt,
+    nextTrigger: "scheduler",
+    lastError: error,
+    ...(resource ? { resource } : {}),
+  };
+  return {
+    event,
+    input,
+    announce: (record, attempt) => {
+      ctx.emit("event:failed", { event: record, attempt: attempt!, error });
+      if (nextAttemptAt) {
+        ctx.emit("event:retry-scheduled", { event: record, nextAttemptAt, attemptsRemaining: Math.max(0, event.maxAttempts - attemptsMade) });
+      } else ctx.emit("event:exhausted", { event: record, error });
+    },
+  };
+}
+
+function stale(
+  ctx: ProcessingContext,
+  event: ClaimedEvent,
+  startedAt: Date,
+  verdict: { supersededBy: string; reason: string },
+  resource: { data: unknown; downloadedAt: Date },
+): Outcome {
+  const now = ctx.clock.now();
+  const input: FinishAttemptInput = {
+    ...base(event, now),
+    attempt: attemptFields(event, startedAt, now, "stale", verdict.reason),
+    status: "stale",
+    attemptsMade: event.attemptsMade,
+    nextAttemptAt: null,
+    nextTrigger: event.nextTrigger,
+    lastError: null,
+    supersededBy: verdict.supersededBy,
+    resource,
+  };
+  return { event, input, announce: (record) => ctx.emit("event:stale", { event: record, ...verdict }) };
+}
+
+/** The entity was not downloaded: a fetch error, our limiter's "wait", or the provider's throttle. */
+function notFetched(ctx: ProcessingContext, event: ClaimedEvent, startedAt: Date, fetch: Exclude<EntityFetch, { kind: "resource" }>): Outcome {
+  if (fetch.kind === "error") return failure(ctx, event, startedAt, fetch.error, fetch.retryable);
+  const now = ctx.clock.now();
+  const waiting = event.attemptsMade > 0 ? "retrying" : "queued";
+  // Our own limiter: nothing was attempted, the event just waits for its slot.
+  if (fetch.kind === "deferred") {
+    return {
+      event,
+      input: {
+        ...base(event, now),
+        attempt: null,
+        status: waiting,
+        attemptsMade: event.attemptsMade,
+        nextAttemptAt: fetch.retryAt,
+        nextTrigger: event.nextTrigger === "manual" ? "manual" : "scheduler",
+        lastError: event.lastError,
+      },
+      announce: () => {},
+    };
+  }
+  // A throttle spends no automatic attempt, unless the event has waited past the maximum age.
+  if (now.getTime() - event.receivedAt.getTime() > ctx.maxRateLimitWaitMs) {
+    return failure(ctx, event, startedAt, `still rate limited after waiting ${ctx.maxRateLimitWaitMs} ms in all`, true);
+  }
+  const error = `rate limited by the provider${fetch.limit ? ` (${fetch.limit} limit)` : ""}; retrying after ${fetch.retryAfterMs} ms`;
+  return {
+    event,
+    input: {
+      ...base(event, now),
+      attempt: attemptFields(event, startedAt, now, "rate_limited", error),
+      status: waiting,
+      attemptsMade: event.attemptsMade,
+      nextAttemptAt: fetch.retryAt,
+      nextTrigger: event.nextTrigger === "manual" ? "manual" : "scheduler",
+      lastError: event.lastError,
+    },
+    announce: (record) =>
+      ctx.emit("event:rate-limited", { event: record, tenantId: event.tenantId, retryAfterMs: fetch.retryAfterMs, limit: fetch.limit }),
+  };
+}
+
+function applyFinish(event: ClaimedEvent, input: FinishAttemptInput): EventRecord {
+  const { leaseToken: _leaseToken, ...record } = event;
+  return {
+    ...record,
+    status: input.status,
+    attemptsMade: input.attemptsMade,
+    attemptsFinished: event.attemptsFinished + 1,
+    nextAttemptAt: input.nextAttemptAt ?? event.nextAttemptAt,
+    nextTrigger: input.nextTrigger,
+    lastError: input.lastError,
+    supersededBy: input.supersededBy ?? event.supersededBy,
+    updatedAt: input.now,
+  };
+}
+
+/** The attempt as announced; its number counts claims, the same figure the handler saw as `attempt`. */
+function attemptOf(event: ClaimedEvent, input: FinishAttemptInput): AttemptRecord | null {
+  return input.attempt ? { eventId: input.eventId, number: event.attemptsStarted, ...input.attempt } : null;
+}
+
+export function toInboxEvent(event: EventRecord, resource: unknown, downloadedAt: Date): InboxEvent {
+  return {
+    id: event.id,
+    integration: event.integration,
+    tenantId: event.tenantId,
+    entityType: event.entityType,
+    entityId: event.entityId,
+    operation: event.operation,
+    occurredAt: event.occurredAt,
+    resource: resource ?? null,
+    deliveryId: event.deliveryId,
+    provider: event.provider,
+    receivedAt: event.receivedAt,
+    downloadedAt,
+    trigger: event.nextTrigger,
+    attempt: event.attemptsStarted,
+    payload: event.payload,
+  };
+}
+
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}

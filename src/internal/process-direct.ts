@@ -1,0 +1,87 @@
+import type { Clock } from "../clock.ts";
+import type { ParsedEvent, ProviderAdapter } from "../contracts/provider-adapter.ts";
+import { RateLimitedError, WebhookInboxError } from "../errors.ts";
+import { createId } from "../ids.ts";
+import type { EventHandler, InboxEvent } from "../types.ts";
+import { fetchGroup } from "./fetch-resources.ts";
+import { groupBy } from "./process-claimed.ts";
+import type { RateLimiter } from "./rate-limiter.ts";
+
+export interface DirectInput {
+  readonly integration: string;
+  readonly provider: ProviderAdapter;
+  readonly deliveryId: string;
+  readonly events: readonly ParsedEvent[];
+  readonly receivedAt: Date;
+  readonly clock: Clock;
+  readonly limiter: RateLimiter;
+  readonly fetchTimeoutMs: number;
+  readonly handlerTimeoutMs: number;
+  readonly handlerFor: (integration: string, entityType: string) => EventHandler | undefined;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * `direct` mode: the classic receiver. Downloads the delivery's entities (batched, through the same
+ * limiter) and runs the handler for each entity's newest change inside the request. Any failure
+ * throws, so the request is answered with an error and the provider's own retry is the only retry.
+ */
+export async function processDirect(input: DirectInput): Promise<void> {
+  const groups = groupBy(input.events, (event) => `${event.tenantId}\u0000${event.entityType}`);
+  for (const events of groups.values()) {
+    const { tenantId, entityType } = events[0]!;
+    const newestPerEntity = [...groupBy(events, (event) => event.entityId).values()].map(
+      (changes) => changes.reduce((a, b) => (b.occurredAt >= a.occurredAt ? b : a)),
+    );
+    const ids = newestPerEntity.filter((event) => !event.deleted).map((event) => event.entityId);
+    const fetched = ids.length
+      ? await fetchGroup({
+          provider: input.provider,
+          tenantId,
+          entityType,
+          ids,
+          clock: input.clock,
+          limiter: input.limiter,
+          timeoutMs: input.fetchTimeoutMs,
+          signal: input.signal,
+        })
+      : new Map();
+    for (const change of newestPerEntity) {
+      const fetch = fetched.get(change.entityId) ?? { kind: "resource", data: null, downloadedAt: input.clock.now() };
+      if (fetch.kind === "rate_limited" || fetch.kind === "deferred") {
+        const retryAfterMs = Math.max(0, fetch.retryAt.getTime() - input.clock.now().getTime());
+        throw new RateLimitedError("provider rate limit reached; try again later", { retryAfterMs });
+      }
+      if (fetch.kind === "error") throw new WebhookInboxError("PROVIDER_REQUEST_FAILED", fetch.error, { status: 502 });
+      const handler = input.handlerFor(input.integration, entityType);
+      if (!handler) throw new WebhookInboxError("HANDLER_FAILED", `no handler for ${input.integration}/${entityType}`);
+      const event: InboxEvent = {
+        id: createId(),
+        integration: input.integration,
+        tenantId,
+        entityType,
+        entityId: change.entityId,
+        operation: change.operation,
+        occurredAt: change.occurredAt,
+        resource: fetch.data ?? null,
+        deliveryId: input.deliveryId,
+        provider: input.provider.name,
+        receivedAt: input.receivedAt,
+        downloadedAt: fetch.downloadedAt,
+        trigger: "receive",
+        attempt: 1,
+        payload: change.payload,
+      };
+      const timeout = AbortSignal.timeout(input.handlerTimeoutMs);
+      const signal = AbortSignal.any([input.signal, timeout]);
+      await Promise.race([
+        Promise.resolve().then(() => handler(event, { signal })),
+        new Promise<never>((_, reject) =>
+          timeout.addEventListener("abort", () =>
+            reject(new WebhookInboxError("HANDLER_TIMEOUT", `handler timed out after ${input.handlerTimeoutMs} ms`)),
+          ),
+        ),
+      ]);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+/** Header names whose values never reach the store, the log or the dashboard. */
+const SECRET_HEADERS = new Set([
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "intuit-signature",
+  "x-xero-signature",
+  "x-api-key",
+]);
+
+export const REDACTED = "[redacted]";
+
+/** Lower-cases names, joins repeated values, and replaces secret values with a marker. */
+export function normalizeHeaders(headers: Headers | Readonly<Record<string, string | readonly string[] | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers instanceof Headers) {
+    headers.forEach((value, name) => {
+      out[name.toLowerCase()] = value;
+    });
+    return out;
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
+  }
+  return out;
+}
+
+export function redactHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    out[name] = SECRET_HEADERS.has(name) || name.includes("token") || name.includes("secret") ? REDACTED : value;
+  }
+  return out;
+}

@@ -1,0 +1,42 @@
+import type { EventRecord, Watermark } from "../types.ts";
+
+/** Orders events of one entity oldest → newest by (occurredAt, id): ids are time-ordered, so ties break by arrival. */
+export function compareEvents(a: Pick<EventRecord, "occurredAt" | "id">, b: Pick<EventRecord, "occurredAt" | "id">): number {
+  return a.occurredAt.getTime() - b.occurredAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export interface StaleVerdict {
+  readonly supersededBy: string;
+  readonly reason: string;
+}
+
+/**
+ * The staleness guard for the one event of an entity that is about to be handled, against what was
+ * last applied. Stale when its data was downloaded before the applied data was, or when the change is
+ * older than the applied event (whose data, downloaded after this change happened, already holds it).
+ */
+export function judgeAgainstWatermark(
+  event: Pick<EventRecord, "occurredAt" | "id">,
+  downloadedAt: Date,
+  watermark: Watermark | undefined,
+): StaleVerdict | null {
+  if (!watermark) return null;
+  if (downloadedAt < watermark.downloadedAt) {
+    return {
+      supersededBy: `download:${watermark.downloadedAt.toISOString()}`,
+      reason: `data downloaded at ${downloadedAt.toISOString()} is older than data already applied (downloaded ${watermark.downloadedAt.toISOString()})`,
+    };
+  }
+  if (compareEvents(event, { occurredAt: watermark.occurredAt, id: watermark.eventId }) < 0) {
+    return {
+      supersededBy: watermark.eventId,
+      reason: `older than event ${watermark.eventId} (occurred ${watermark.occurredAt.toISOString()}), already applied with data downloaded after this change`,
+    };
+  }
+  return null;
+}
+
+/** The verdict for the older events of an entity handled once in a batch with the newest's data. */
+export function supersededInBatch(newest: Pick<EventRecord, "id">): StaleVerdict {
+  return { supersededBy: newest.id, reason: `superseded by newer event ${newest.id} of the same entity in the same batch` };
+}

@@ -1,0 +1,140 @@
+import { z } from "zod";
+import type { Clock } from "./clock.ts";
+import type { ProviderAdapter } from "./contracts/provider-adapter.ts";
+import type { Scheduler } from "./contracts/scheduler.ts";
+import type { WebhookStore } from "./contracts/webhook-store.ts";
+import { WebhookConfigError } from "./errors.ts";
+import type { Logger } from "./events.ts";
+import { MODES, type EventHandler } from "./types.ts";
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
+
+const storeSchema = z.custom<WebhookStore>(
+  (value) =>
+    isObject(value) &&
+    ["insertDelivery", "claimDue", "finishAttempts", "getEvent", "listEvents"].every((method) => typeof value[method] === "function"),
+  { error: "store must implement WebhookStore (MemoryStore, SqliteStore, PostgresStore, or your own; see README › Stores)" },
+);
+
+const providerSchema = z.custom<ProviderAdapter>(
+  (value) =>
+    isObject(value) &&
+    typeof value.name === "string" &&
+    ["verify", "parse", "fetchResources", "maxBatchSize"].every((method) => typeof value[method] === "function"),
+  { error: "provider must be a ProviderAdapter, e.g. quickbooks({ ... }) or xero({ ... })" },
+);
+
+const handlerSchema = z.custom<EventHandler>((value) => typeof value === "function", { error: "handler must be a function (event, context) => Promise<void>" });
+
+const schedulerSchema = z.custom<Scheduler>(
+  (value) => isObject(value) && ["start", "wake", "stop"].every((method) => typeof value[method] === "function"),
+  { error: "scheduler must implement Scheduler (start, wake, stop)" },
+);
+
+const clockSchema = z.custom<Clock>((value) => isObject(value) && typeof value.now === "function", { error: "clock must have now(): Date" });
+
+const loggerSchema = z.custom<Logger>(
+  (value) => isObject(value) && ["debug", "info", "warn", "error"].every((method) => typeof value[method] === "function"),
+  { error: "logger must have debug, info, warn and error methods" },
+);
+
+const positiveMs = z.number().int().positive();
+const attempts = z.number().int().min(1).max(100);
+
+const backoffSchema = z.strictObject({
+  /** First retry delay. @default 10_000 */
+  baseMs: positiveMs.default(10_000),
+  /** Growth per retry. @default 4 */
+  factor: z.number().min(1).default(4),
+  /** Cap. @default 3_600_000 (1 h) */
+  maxMs: positiveMs.default(3_600_000),
+  /** 0 = none, 1 = full. @default 0.5 */
+  jitter: z.number().min(0).max(1).default(0.5),
+});
+
+const integrationSchema = z.strictObject({
+  provider: providerSchema,
+  /** @default "immediate" */
+  mode: z.enum(MODES).default("immediate"),
+  /** Status of a deferred acknowledgement (202, or 200 for providers that insist on it). @default 202 */
+  acceptedStatus: z.union([z.literal(200), z.literal(202)]).default(202),
+  /** `delayed` only: how long an event waits before it is due, so bursts gather into batches. @default 1_000 */
+  delayMs: z.number().int().min(0).default(1_000),
+  /** Overrides the inbox-wide `maxAttempts` for this integration. */
+  maxAttempts: attempts.optional(),
+});
+
+const handlersSchema = z.record(z.string(), z.union([handlerSchema, z.record(z.string(), handlerSchema)]));
+
+export const webhookInboxOptionsSchema = z
+  .strictObject({
+    store: storeSchema,
+    /** Integration id → provider and mode. */
+    integrations: z.record(z.string().min(1), integrationSchema).refine((value) => Object.keys(value).length > 0, {
+      error: "integrations needs at least one entry",
+    }),
+    /** Catch-all handler. */
+    handler: handlerSchema.optional(),
+    /** Handlers per integration, optionally per entity type (`"*"` = any type of that integration). */
+    handlers: handlersSchema.optional(),
+    /** When false, every integration runs in `direct` mode. @default true */
+    serviceEnabled: z.boolean().default(true),
+    /** Automatic attempts in all (first try + retries). @default 3 */
+    maxAttempts: attempts.default(3),
+    /** Delay before automatic retry `n` (n = attempts spent): a function returning ms, or exponential backoff options. */
+    retryDelay: z.union([z.custom<(attempt: number) => number>((value) => typeof value === "function"), backoffSchema]).optional(),
+    clock: clockSchema.optional(),
+    scheduler: schedulerSchema.optional(),
+    logger: loggerSchema.optional(),
+    /** Largest body accepted; larger is 413. @default 1_048_576 */
+    maxBodyBytes: z.number().int().positive().default(1_048_576),
+    /** How long a claim is held before another worker may take the event over. @default 60_000 */
+    leaseMs: positiveMs.default(60_000),
+    /** Events claimed per pass. @default 500 */
+    claimBatchSize: z.number().int().min(1).max(10_000).default(500),
+    /** Per-attempt limit on a handler; a timed-out attempt fails. @default 30_000 */
+    handlerTimeoutMs: positiveMs.default(30_000),
+    /** Timeout of one provider fetch. @default 30_000 */
+    fetchTimeoutMs: positiveMs.default(30_000),
+    /** Handlers run at once per pass. @default 8 */
+    handlerConcurrency: z.number().int().min(1).default(8),
+    /** How long an event may keep waiting out rate limits before a wait counts as a failed attempt. @default 172_800_000 (48 h) */
+    maxRateLimitWaitMs: positiveMs.default(172_800_000),
+    /** `immediate`: events arriving within this window are processed in one pass (batched fetches). @default 5 */
+    coalesceMs: z.number().int().min(0).default(5),
+    /** Scheduler poll interval: the longest a due event waits when nothing wakes the scheduler. @default 1_000 */
+    pollIntervalMs: positiveMs.default(1_000),
+    /** Run each handler inside the store's transaction (stores with `capabilities.transactionalHandler`). @default false */
+    transactionalHandler: z.boolean().default(false),
+    /** Name of this worker in leases and logs. @default hostname:pid:random */
+    workerId: z.string().min(1).optional(),
+  })
+  .superRefine((options, context) => {
+    for (const id of Object.keys(options.integrations)) {
+      const own = options.handlers?.[id];
+      if (!options.handler && !own) {
+        context.addIssue({ code: "custom", path: ["integrations", id], message: `integration "${id}" has no handler: give \`handler\` or \`handlers.${id}\`` });
+      }
+    }
+    for (const id of Object.keys(options.handlers ?? {})) {
+      if (!(id in options.integrations)) {
+        context.addIssue({ code: "custom", path: ["handlers", id], message: `handlers names "${id}", which is not in integrations` });
+      }
+    }
+  });
+
+export type WebhookInboxOptions = z.input<typeof webhookInboxOptionsSchema>;
+export type ResolvedOptions = z.output<typeof webhookInboxOptionsSchema>;
+export type IntegrationOptions = z.input<typeof integrationSchema>;
+export type RetryDelayOptions = z.input<typeof backoffSchema>;
+
+/** Validates options once; a bad option throws `WebhookConfigError` naming each bad path. */
+export function parseOptions(input: unknown): ResolvedOptions {
+  const result = webhookInboxOptionsSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "(options)", message: issue.message }));
+  throw new WebhookConfigError(`Invalid webhook-inbox options:\n${z.prettifyError(result.error)}`, issues, result.error);
+}
+
+/** The default backoff: 10 s, 40 s, 160 s, ... capped at 1 h, half jitter. */
+export const DEFAULT_RETRY_DELAY = backoffSchema.parse({});

@@ -1,0 +1,576 @@
+import { createHash } from "node:crypto";
+import { hostname } from "node:os";
+import EventEmitter from "eventemitter3";
+import { type Clock, systemClock } from "./clock.ts";
+import type { ParsedDelivery, ParsedEvent, ProviderAdapter } from "./contracts/provider-adapter.ts";
+import type { RunReport, Scheduler } from "./contracts/scheduler.ts";
+import type { WebhookStore } from "./contracts/webhook-store.ts";
+import {
+  RateLimitedError,
+  WebhookInboxError,
+  WebhookPayloadError,
+  describeError,
+  isWebhookInboxError,
+  type WebhookInboxErrorCode,
+} from "./errors.ts";
+import { type InboxEventMap, type Logger, consoleLogger } from "./events.ts";
+import { createId } from "./ids.ts";
+import { backoffDelay } from "./internal/backoff.ts";
+import { type Emit, processClaimed } from "./internal/process-claimed.ts";
+import { processDirect } from "./internal/process-direct.ts";
+import { RateLimiter } from "./internal/rate-limiter.ts";
+import { normalizeHeaders, redactHeaders } from "./internal/redact-headers.ts";
+import * as responses from "./internal/responses.ts";
+import { DEFAULT_RETRY_DELAY, type ResolvedOptions, type WebhookInboxOptions, parseOptions } from "./options.ts";
+import { TimerScheduler } from "./timer-scheduler.ts";
+import type {
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliverySummary,
+  EventCount,
+  EventDetails,
+  EventFilter,
+  EventHandler,
+  EventSummary,
+  Mode,
+  NewDelivery,
+  NewEvent,
+  Page,
+  PageRequest,
+  ReceiveResult,
+} from "./types.ts";
+
+/** What an HTTP adapter hands to `receive()`. */
+export interface ReceiveInput {
+  /** Integration id (a key of `integrations`). */
+  readonly integration: string;
+  /** The exact bytes of the request body. */
+  readonly rawBody: Uint8Array;
+  readonly headers: Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** @default "POST" */
+  readonly method?: string;
+  /** The adapter stopped reading the body past `maxBodyBytes`. */
+  readonly truncated?: boolean;
+}
+
+/** One integration as the processor runs it. */
+export interface IntegrationInfo {
+  readonly id: string;
+  readonly provider: string;
+  /** The configured mode. */
+  readonly mode: Mode;
+  /** The mode in force: `direct` while `serviceEnabled` is off. */
+  readonly effectiveMode: Mode;
+}
+
+type Integration = ResolvedOptions["integrations"][string];
+
+/**
+ * The framework-agnostic core: stores every webhook before answering it, splits it into per-entity
+ * events and processes them by mode, with bounded retries, batched downloads, a per-tenant rate
+ * limiter and a staleness guard.
+ *
+ * @example
+ * const inbox = createWebhookInbox({
+ *   store: new MemoryStore(),
+ *   integrations: { qbo: { provider: quickbooks({ verifierToken, getAccessToken }), mode: "immediate" } },
+ *   handler: async (event) => { await saveInvoice(event.resource); },
+ * });
+ * await inbox.start();
+ */
+export class WebhookProcessor {
+  readonly #options: ResolvedOptions;
+  readonly #store: WebhookStore;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #scheduler: Scheduler;
+  readonly #limiter: RateLimiter;
+  readonly #emitter = new EventEmitter<InboxEventMap>();
+  readonly #integrations: Map<string, Integration>;
+  readonly #modes = new Map<string, Mode>();
+  readonly #workerId: string;
+  readonly #retryDelay: (attempt: number) => number;
+  #serviceEnabled: boolean;
+  #ready: Promise<void> | null = null;
+  #started = false;
+  #stopController = new AbortController();
+  #unsubscribe: (() => Promise<void>) | null = null;
+  #inFlight = new Set<Promise<unknown>>();
+
+  constructor(options: WebhookInboxOptions) {
+    this.#options = parseOptions(options);
+    this.#store = this.#options.store;
+    this.#clock = this.#options.clock ?? systemClock;
+    this.#logger = this.#options.logger ?? consoleLogger;
+    this.#limiter = new RateLimiter(this.#clock);
+    this.#integrations = new Map(Object.entries(this.#options.integrations));
+    for (const [id, integration] of this.#integrations) this.#modes.set(id, integration.mode);
+    this.#serviceEnabled = this.#options.serviceEnabled;
+    this.#workerId = this.#options.workerId ?? `${hostname()}:${process.pid}:${createId().slice(-6)}`;
+    const retryDelay = this.#options.retryDelay ?? DEFAULT_RETRY_DELAY;
+    this.#retryDelay = typeof retryDelay === "function" ? retryDelay : (attempt) => backoffDelay(retryDelay, attempt);
+    this.#scheduler =
+      this.#options.scheduler ??
+      new TimerScheduler({
+        pollIntervalMs: this.#options.pollIntervalMs,
+        clock: this.#clock,
+        onError: (error) => this.#reportError(error, "a processing pass failed"),
+      });
+  }
+
+  // ── lifecycle ────────────────────────────────────────────────────────────
+
+  /** Migrates the store, subscribes to cross-process wake-ups and starts the scheduler. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    await this.#ensureReady();
+    this.#started = true;
+    this.#stopController = new AbortController();
+    if (this.#store.subscribe) this.#unsubscribe = await this.#store.subscribe(() => this.#scheduler.wake(0));
+    this.#scheduler.start(() => this.runDue());
+  }
+
+  /** Stops the scheduler, waits for passes and in-request work in flight, leaves no timer behind. Does not close the store. */
+  async stop(): Promise<void> {
+    if (this.#started) {
+      this.#started = false;
+      await this.#scheduler.stop();
+      await this.#unsubscribe?.();
+      this.#unsubscribe = null;
+    }
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Lifecycle events (see `InboxEventMap`). */
+  on<K extends keyof InboxEventMap>(name: K, listener: InboxEventMap[K]): this {
+    this.#emitter.on(name, listener as never);
+    return this;
+  }
+  once<K extends keyof InboxEventMap>(name: K, listener: InboxEventMap[K]): this {
+    this.#emitter.once(name, listener as never);
+    return this;
+  }
+  off<K extends keyof InboxEventMap>(name: K, listener?: InboxEventMap[K]): this {
+    this.#emitter.off(name, listener as never);
+    return this;
+  }
+
+  // ── settings ─────────────────────────────────────────────────────────────
+
+  get maxBodyBytes(): number {
+    return this.#options.maxBodyBytes;
+  }
+
+  get serviceEnabled(): boolean {
+    return this.#serviceEnabled;
+  }
+
+  /** Off: every integration is processed in `direct` mode. */
+  setServiceEnabled(enabled: boolean): void {
+    this.#serviceEnabled = enabled;
+  }
+
+  setMode(integration: string, mode: Mode): void {
+    this.#integration(integration);
+    if (!["direct", "immediate", "delayed"].includes(mode)) {
+      throw new WebhookInboxError("CONFIG_INVALID", `mode must be "direct", "immediate" or "delayed", not ${JSON.stringify(mode)}`, { status: 400 });
+    }
+    this.#modes.set(integration, mode);
+  }
+
+  getMode(integration: string): Mode {
+    this.#integration(integration);
+    return this.#modes.get(integration)!;
+  }
+
+  listIntegrations(): IntegrationInfo[] {
+    return [...this.#integrations].map(([id, integration]) => ({
+      id,
+      provider: integration.provider.name,
+      mode: this.#modes.get(id)!,
+      effectiveMode: this.#effectiveMode(id),
+    }));
+  }
+
+  // ── receiving ────────────────────────────────────────────────────────────
+
+  /**
+   * Handles one inbound request: verify, store, answer. Never throws; every outcome is a response and
+   * every request is logged as a delivery (rejected ones with their reason).
+   */
+  async receive(input: ReceiveInput): Promise<ReceiveResult> {
+    const work = this.#receive(input);
+    this.#track(work);
+    return work;
+  }
+
+  async #receive(input: ReceiveInput): Promise<ReceiveResult> {
+    const receivedAt = this.#clock.now();
+    const headers = normalizeHeaders(input.headers ?? {});
+    const rawBody = input.rawBody ?? new Uint8Array();
+    const integration = this.#integrations.get(input.integration);
+    const draft: NewDelivery = {
+      id: createId(receivedAt.getTime()),
+      integration: String(input.integration),
+      provider: integration?.provider.name ?? "unknown",
+      tenantIds: [],
+      receivedAt,
+      headers: redactHeaders(headers),
+      rawBody,
+      dedupeKey: null,
+      status: "rejected",
+      reason: null,
+      response: null,
+    };
+    if (!integration) {
+      return this.#reject(draft, "INTEGRATION_UNKNOWN", `unknown integration ${JSON.stringify(input.integration)}`,
+        responses.errorResponse(404, "INTEGRATION_UNKNOWN", "No webhook integration is configured at this address"));
+    }
+    const method = (input.method ?? "POST").toUpperCase();
+    if (method !== "POST") {
+      return this.#reject(draft, "METHOD_NOT_ALLOWED", `method ${method} is not allowed`,
+        responses.errorResponse(405, "METHOD_NOT_ALLOWED", "Webhooks must be POSTed", { allow: "POST" }));
+    }
+    if (input.truncated || rawBody.byteLength > this.#options.maxBodyBytes) {
+      return this.#reject(draft, "PAYLOAD_TOO_LARGE", `body larger than ${this.#options.maxBodyBytes} bytes`,
+        responses.errorResponse(413, "PAYLOAD_TOO_LARGE", `Body larger than ${this.#options.maxBodyBytes} bytes`));
+    }
+    const provider = integration.provider;
+    const mediaType = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+    if (!provider.contentTypes.includes(mediaType)) {
+      return this.#reject(draft, "UNSUPPORTED_MEDIA_TYPE", `content type ${JSON.stringify(mediaType || "(none)")} is not one ${provider.name} sends`,
+        responses.errorResponse(415, "UNSUPPORTED_MEDIA_TYPE", `Expected ${provider.contentTypes.join(" or ")}`));
+    }
+    try {
+      provider.verify({ rawBody, headers });
+    } catch (error) {
+      const reason = isWebhookInboxError(error) ? error.message : `signature check failed: ${describeError(error)}`;
+      return this.#reject(draft, "SIGNATURE_INVALID", reason, responses.unauthorized());
+    }
+    return this.#receiveVerified(input.integration, integration, draft, headers);
+  }
+
+  async #receiveVerified(id: string, integration: Integration, draft: NewDelivery, headers: Record<string, string>): Promise<ReceiveResult> {
+    const provider = integration.provider;
+    let parsed: ParsedDelivery;
+    try {
+      parsed = provider.parse({ rawBody: draft.rawBody, headers });
+    } catch (error) {
+      // Signed but unreadable: keep it whole and acknowledge (a 4xx makes QuickBooks resend the batch and hold back later ones).
+      const reason = error instanceof WebhookPayloadError || isWebhookInboxError(error) ? error.message : `parse failed: ${describeError(error)}`;
+      const response = responses.storedUnparseable(integration.acceptedStatus, draft.id);
+      const delivery: NewDelivery = { ...draft, status: "unparseable", reason, dedupeKey: `${provider.name}:raw:${sha256(draft.rawBody)}`, response };
+      return this.#storeDelivery(delivery, [], response, integration);
+    }
+    const tenantIds = [...new Set(parsed.events.map((event) => event.tenantId))];
+    const base: NewDelivery = { ...draft, tenantIds, dedupeKey: `${provider.name}:${parsed.dedupeKey}` };
+    if (parsed.handshake) {
+      const response = responses.emptyOk();
+      return this.#storeDelivery({ ...base, dedupeKey: null, status: "accepted", reason: "handshake", response }, [], response, integration);
+    }
+    const mode = this.#effectiveMode(id);
+    if (mode === "direct") return this.#receiveDirect(id, integration, { ...base, status: "processed" }, parsed.events);
+    const events = parsed.events.map((event) => this.#newEvent(id, provider, base, event, mode, integration));
+    const response = responses.accepted(integration.acceptedStatus, draft.id, events.length);
+    const result = await this.#storeDelivery({ ...base, status: "accepted", response }, events, response, integration);
+    if (result.status < 300 && mode === "immediate" && this.#started) this.#scheduler.wake(this.#options.coalesceMs);
+    return result;
+  }
+
+  #newEvent(integrationId: string, provider: ProviderAdapter, delivery: NewDelivery, event: ParsedEvent, mode: Mode, integration: Integration): NewEvent {
+    const receivedAt = delivery.receivedAt;
+    const delay = mode === "delayed" ? integration.delayMs : 0;
+    return {
+      id: createId(receivedAt.getTime()),
+      deliveryId: delivery.id,
+      integration: integrationId,
+      provider: provider.name,
+      tenantId: event.tenantId,
+      entityType: event.entityType,
+      entityId: event.entityId,
+      operation: event.operation,
+      deleted: event.deleted,
+      occurredAt: event.occurredAt,
+      receivedAt,
+      mode,
+      status: "queued",
+      maxAttempts: integration.maxAttempts ?? this.#options.maxAttempts,
+      nextAttemptAt: new Date(receivedAt.getTime() + delay),
+      nextTrigger: mode === "immediate" ? "receive" : "scheduler",
+      payload: event.payload,
+    };
+  }
+
+  /** Stores a delivery (and events) before answering; a store failure is 503 so the provider retries. */
+  async #storeDelivery(delivery: NewDelivery, events: NewEvent[], response: ReceiveResult, integration: Integration): Promise<ReceiveResult> {
+    try {
+      await this.#ensureReady();
+      const result = await this.#store.insertDelivery({ delivery, events });
+      if (result.status === "duplicate") {
+        const answer = responses.duplicate(integration.acceptedStatus, result.deliveryId, result.duplicateOf);
+        await this.#store.updateDelivery({ id: result.deliveryId, response: answer });
+        this.#emit("delivery:received", { delivery: summary({ ...delivery, status: "duplicate", response: answer }, result.duplicateOf, 0) });
+        return answer;
+      }
+      this.#emit("delivery:received", { delivery: summary(delivery, null, events.length) });
+      return response;
+    } catch (error) {
+      return this.#storeUnavailable(delivery, error);
+    }
+  }
+
+  #storeUnavailable(delivery: NewDelivery, error: unknown): ReceiveResult {
+    this.#reportError(error, "could not store a delivery; answered 503 so the provider resends it");
+    const response = responses.errorResponse(503, "STORE_FAILED", "Temporarily unable to store the webhook; please retry", { "retry-after": "5" });
+    this.#emit("delivery:rejected", { delivery: summary({ ...delivery, status: "rejected", response }, null, 0), code: "STORE_FAILED", reason: describeError(error) });
+    return response;
+  }
+
+  async #receiveDirect(id: string, integration: Integration, delivery: NewDelivery, events: readonly ParsedEvent[]): Promise<ReceiveResult> {
+    const processedResponse = responses.processed(delivery.id, events.length);
+    try {
+      await this.#ensureReady();
+      const stored = await this.#store.insertDelivery({ delivery: { ...delivery, response: processedResponse }, events: [] });
+      if (stored.status === "duplicate") {
+        const answer = responses.duplicate(200, stored.deliveryId, stored.duplicateOf);
+        await this.#store.updateDelivery({ id: stored.deliveryId, response: answer });
+        return answer;
+      }
+    } catch (error) {
+      return this.#storeUnavailable(delivery, error);
+    }
+    try {
+      await processDirect({
+        integration: id,
+        provider: integration.provider,
+        deliveryId: delivery.id,
+        events,
+        receivedAt: delivery.receivedAt,
+        clock: this.#clock,
+        limiter: this.#limiter,
+        fetchTimeoutMs: this.#options.fetchTimeoutMs,
+        handlerTimeoutMs: this.#options.handlerTimeoutMs,
+        handlerFor: (integrationId, entityType) => this.#handlerFor(integrationId, entityType),
+        signal: this.#stopController.signal,
+      });
+      this.#emit("delivery:received", { delivery: summary({ ...delivery, response: processedResponse }, null, 0) });
+      return processedResponse;
+    } catch (error) {
+      const reason = describeError(error);
+      const response =
+        error instanceof RateLimitedError
+          ? responses.errorResponse(503, "RATE_LIMITED", "Provider rate limit reached; retry later", { "retry-after": String(Math.ceil(error.retryAfterMs / 1000)) })
+          : responses.errorResponse(500, "PROCESSING_FAILED", "The webhook could not be processed");
+      // The provider will resend: free the dedupe key so that resend is processed, not answered "duplicate".
+      await this.#store
+        .updateDelivery({ id: delivery.id, status: "failed", reason, response, releaseDedupeKey: true })
+        .catch((updateError: unknown) => this.#reportError(updateError, "could not record a direct delivery's failure"));
+      this.#emit("delivery:rejected", { delivery: summary({ ...delivery, status: "failed", reason, response }, null, 0), code: "HANDLER_FAILED", reason });
+      return response;
+    }
+  }
+
+  /** Logs a refused request as a delivery (best effort: a store failure here must not change the answer). */
+  async #reject(draft: NewDelivery, code: WebhookInboxErrorCode, reason: string, response: ReceiveResult): Promise<ReceiveResult> {
+    const delivery: NewDelivery = { ...draft, status: "rejected", reason, response };
+    this.#logger.warn(`rejected a webhook request: ${reason}`, { integration: draft.integration, deliveryId: draft.id, status: response.status });
+    try {
+      await this.#ensureReady();
+      await this.#store.insertDelivery({ delivery, events: [] });
+    } catch (error) {
+      this.#reportError(error, "could not log a rejected request");
+    }
+    this.#emit("delivery:rejected", { delivery: summary(delivery, null, 0), code, reason });
+    return response;
+  }
+
+  // ── processing ───────────────────────────────────────────────────────────
+
+  /** One pass: claim due events, process them in batches, report when more is due. */
+  async runDue(): Promise<RunReport> {
+    await this.#ensureReady();
+    const limit = this.#options.claimBatchSize;
+    const { events, poisoned } = await this.#store.claimDue({ now: this.#clock.now(), limit, leaseMs: this.#options.leaseMs, workerId: this.#workerId });
+    for (const event of poisoned) this.#emit("event:exhausted", { event, error: event.lastError ?? "attempts interrupted" });
+    await processClaimed(this.#processingContext(), events);
+    return { more: events.length + poisoned.length >= limit, nextDueAt: await this.#store.nextDueAt() };
+  }
+
+  /** Runs passes until nothing is due at the clock's current time (tests, scripts, shutdown). */
+  async drain(): Promise<void> {
+    for (;;) {
+      const report = await this.runDue();
+      if (report.more) continue;
+      if (report.nextDueAt && report.nextDueAt.getTime() <= this.#clock.now().getTime()) continue;
+      return;
+    }
+  }
+
+  #processingContext() {
+    const emit: Emit = (name, payload) => this.#emit(name, payload);
+    return {
+      store: this.#store,
+      clock: this.#clock,
+      limiter: this.#limiter,
+      providerFor: (integration: string) => this.#integrations.get(integration)?.provider,
+      handlerFor: (integration: string, entityType: string) => this.#handlerFor(integration, entityType),
+      retryDelay: this.#retryDelay,
+      fetchTimeoutMs: this.#options.fetchTimeoutMs,
+      handlerTimeoutMs: this.#options.handlerTimeoutMs,
+      handlerConcurrency: this.#options.handlerConcurrency,
+      maxRateLimitWaitMs: this.#options.maxRateLimitWaitMs,
+      transactionalHandler: this.#options.transactionalHandler,
+      signal: this.#stopController.signal,
+      emit,
+      logger: this.#logger,
+    };
+  }
+
+  // ── operator actions ─────────────────────────────────────────────────────
+
+  /** Retries one event now, as a `manual` attempt (spends no automatic attempt). Resolves with the event after the attempt. */
+  async retry(id: string): Promise<EventDetails> {
+    await this.#ensureReady();
+    const existing = await this.#store.getEvent(id);
+    if (!existing) throw new WebhookInboxError("EVENT_NOT_FOUND", `no event ${id}`, { status: 404 });
+    const now = this.#clock.now();
+    const requeued = await this.#store.requeue({ now, ids: [id] });
+    if (requeued.length === 0) {
+      const why = existing.status === "succeeded" ? "it already succeeded" : "another worker is processing it right now";
+      throw new WebhookInboxError("EVENT_NOT_RETRYABLE", `event ${id} cannot be retried: ${why}`, { status: 409 });
+    }
+    const { events } = await this.#store.claimDue({ now, limit: 1, leaseMs: this.#options.leaseMs, workerId: this.#workerId, ids: [id] });
+    await processClaimed(this.#processingContext(), events);
+    return (await this.#store.getEvent(id))!;
+  }
+
+  /**
+   * Re-queues many events for a manual retry (by ids or by filter) and wakes the scheduler, which
+   * processes them in batches. Succeeded events and events being processed are skipped.
+   */
+  async retryMany(selection: readonly string[] | EventFilter): Promise<{ requeued: string[] }> {
+    await this.#ensureReady();
+    const now = this.#clock.now();
+    const requeued = Array.isArray(selection)
+      ? await this.#store.requeue({ now, ids: selection as readonly string[] })
+      : await this.#store.requeue({ now, filter: selection as EventFilter });
+    if (requeued.length > 0 && this.#started) this.#scheduler.wake(0);
+    return { requeued };
+  }
+
+  /** Parses an `unparseable` delivery again (after its cause is fixed) and queues its events. */
+  async reprocessDelivery(id: string): Promise<DeliveryRecord> {
+    await this.#ensureReady();
+    const delivery = await this.#store.getDelivery(id);
+    if (!delivery) throw new WebhookInboxError("DELIVERY_NOT_FOUND", `no delivery ${id}`, { status: 404 });
+    if (delivery.status !== "unparseable") {
+      throw new WebhookInboxError("REQUEST_INVALID", `delivery ${id} is ${delivery.status}; only unparseable deliveries can be re-processed`, { status: 409 });
+    }
+    const integration = this.#integration(delivery.integration);
+    const parsed = integration.provider.parse({ rawBody: delivery.rawBody, headers: delivery.headers });
+    const mode = this.#effectiveMode(delivery.integration) === "delayed" ? "delayed" : "immediate";
+    const now = this.#clock.now();
+    const events = parsed.events.map((event) =>
+      this.#newEvent(delivery.integration, integration.provider, { ...delivery, receivedAt: now }, event, mode, integration),
+    );
+    const tenantIds = [...new Set(parsed.events.map((event) => event.tenantId))];
+    await this.#store.updateDelivery({ id, status: "accepted", reason: "re-processed by an operator", events, tenantIds });
+    if (this.#started) this.#scheduler.wake(0);
+    return (await this.#store.getDelivery(id))!;
+  }
+
+  /** Removes succeeded and stale events (and deliveries left empty) last updated before `olderThan`. */
+  async prune(olderThan: Date): Promise<number> {
+    await this.#ensureReady();
+    return this.#store.prune({ olderThan });
+  }
+
+  // ── queries ──────────────────────────────────────────────────────────────
+
+  async getEvent(id: string): Promise<EventDetails | null> {
+    await this.#ensureReady();
+    return this.#store.getEvent(id);
+  }
+
+  async listEvents(filter: EventFilter & PageRequest = {}): Promise<Page<EventSummary>> {
+    await this.#ensureReady();
+    const page = await this.#store.listEvents(filter);
+    return { ...page, items: page.items.map((event) => ({ ...event, attemptsRemaining: Math.max(0, event.maxAttempts - event.attemptsMade) })) };
+  }
+
+  async countEvents(filter: EventFilter = {}): Promise<EventCount[]> {
+    await this.#ensureReady();
+    return this.#store.countEvents(filter);
+  }
+
+  async listDeliveries(filter: DeliveryFilter & PageRequest = {}): Promise<Page<DeliverySummary>> {
+    await this.#ensureReady();
+    return this.#store.listDeliveries(filter);
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRecord | null> {
+    await this.#ensureReady();
+    return this.#store.getDelivery(id);
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────
+
+  #integration(id: string): Integration {
+    const integration = this.#integrations.get(id);
+    if (!integration) throw new WebhookInboxError("INTEGRATION_UNKNOWN", `unknown integration ${JSON.stringify(id)}`, { status: 404 });
+    return integration;
+  }
+
+  #effectiveMode(id: string): Mode {
+    return this.#serviceEnabled ? (this.#modes.get(id) ?? "immediate") : "direct";
+  }
+
+  #handlerFor(integration: string, entityType: string): EventHandler | undefined {
+    const own = this.#options.handlers?.[integration];
+    if (typeof own === "function") return own;
+    return own?.[entityType] ?? own?.["*"] ?? this.#options.handler;
+  }
+
+  #ensureReady(): Promise<void> {
+    if (!this.#ready) {
+      this.#ready = this.#store.migrate().catch((error: unknown) => {
+        this.#ready = null; // try again on the next call: the database may come back
+        throw error;
+      });
+    }
+    return this.#ready;
+  }
+
+  #track(work: Promise<unknown>): void {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
+  }
+
+  #emit<K extends keyof InboxEventMap>(name: K, payload: Parameters<InboxEventMap[K]>[0]): void {
+    try {
+      (this.#emitter.emit as (name: K, payload: unknown) => boolean)(name, payload);
+    } catch (error) {
+      this.#logger.error(`a "${name}" listener threw; processing goes on`, { error: describeError(error) });
+    }
+  }
+
+  #reportError(error: unknown, message: string): void {
+    const wrapped = error instanceof Error ? error : new Error(describeError(error));
+    if (this.#emitter.listenerCount("error") > 0) this.#emit("error", { error: wrapped });
+    else this.#logger.error(`${message}: ${describeError(error)}`);
+  }
+}
+
+/** Creates a `WebhookProcessor`; options are validated at once (a bad option throws `WebhookConfigError`). */
+export function createWebhookInbox(options: WebhookInboxOptions): WebhookProcessor {
+  return new WebhookProcessor(options);
+}
+
+function summary(delivery: NewDelivery, duplicateOf: string | null, eventCount: number): DeliverySummary {
+  const { rawBody: _rawBody, ...rest } = delivery;
+  return { ...rest, duplicateOf, eventCount };
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex").slice(0, 32);
+}
