@@ -1,0 +1,45 @@
+/**
+ * @module webhook-inbox/quickbooks
+ * QuickBooks Online provider: verifies `intuit-signature`, parses classic and CloudEvents webhooks,
+ * and downloads changed entities through the batch endpoint within Intuit's published limits.
+ *
+ * @example
+ * ```ts
+ * import { quickbooks } from "webhook-inbox/quickbooks";
+ * const provider = quickbooks({
+ *   verifierToken: process.env.QBO_VERIFIER_TOKEN!,
+ *   getAccessToken: (realmId) => tokens.forRealm(realmId),
+ * });
+ * ```
+ */
+import type { ProviderAdapter } from "../../src/index.ts";
+import { fetchQuickBooksResources, quickBooksMaxBatchSize } from "./batch-fetch.ts";
+import { resolveQuickBooksOptions, type QuickBooksOptions } from "./options.ts";
+import { parseQuickBooksDelivery } from "./parse.ts";
+import { verifyQuickBooksSignature } from "./signature.ts";
+
+export type { QuickBooksOptions } from "./options.ts";
+export { QUICKBOOKS_DEFAULT_LIMITS } from "./limits.ts";
+export type { ProviderLimitsOverride } from "./limits.ts";
+export { QUICKBOOKS_SIGNATURE_HEADER } from "./signature.ts";
+
+/** Content types QuickBooks sends: classic JSON, and CloudEvents under either name. */
+export const QUICKBOOKS_CONTENT_TYPES = ["application/json", "application/cloudevents+json"] as const;
+
+/**
+ * Creates the QuickBooks Online provider. Options are validated now; a bad one throws
+ * `WebhookConfigError` naming it.
+ */
+export function quickbooks(options: QuickBooksOptions): ProviderAdapter {
+  const resolved = resolveQuickBooksOptions(options);
+  const batchSize = quickBooksMaxBatchSize(resolved);
+  return {
+    name: "quickbooks",
+    contentTypes: QUICKBOOKS_CONTENT_TYPES,
+    limits: resolved.limits,
+    maxBatchSize: () => batchSize,
+    verify: (request) => verifyQuickBooksSignature(request, resolved.verifierToken),
+    parse: (request) => parseQuickBooksDelivery(request),
+    fetchResources: (request) => fetchQuickBooksResources(resolved, request),
+  };
+}

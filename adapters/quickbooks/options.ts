@@ -1,0 +1,88 @@
+import { z } from "zod";
+import { WebhookConfigError, type ProviderLimits } from "../../src/index.ts";
+import { mergeLimits, QUICKBOOKS_DEFAULT_LIMITS, type ProviderLimitsOverride } from "./limits.ts";
+
+const windowSchema = z.strictObject({
+  name: z.string().min(1),
+  limit: z.number().int().positive(),
+  intervalMs: z.number().int().positive(),
+});
+
+/** Partial override of the declared limits (validated like the rest). */
+export const limitsOverrideSchema = z.strictObject({
+  tenant: z
+    .strictObject({
+      concurrency: z.number().int().positive().optional(),
+      windows: z.array(windowSchema).optional(),
+    })
+    .optional(),
+  app: z.union([z.strictObject({ windows: z.array(windowSchema) }), z.null()]).optional(),
+  defaultRetryAfterMs: z.number().int().min(0).optional(),
+});
+
+const fetchSchema = z.custom<typeof globalThis.fetch>((value) => typeof value === "function", {
+  error: "must be a fetch-compatible function",
+});
+
+export const quickBooksOptionsSchema = z
+  .strictObject({
+    /** Verifier Token from the app's Webhooks page (not the OAuth client secret). */
+    verifierToken: z.string().min(1, { error: "must be a non-empty string" }),
+    /** Returns a current OAuth access token for a realm; called again once after a 401. */
+    getAccessToken: z.custom<(realmId: string) => Promise<string> | string>((value) => typeof value === "function", {
+      error: "must be a function (realmId) => Promise<string>",
+    }),
+    /** Accounting API host. @default "https://quickbooks.api.intuit.com" (sandbox: https://sandbox-quickbooks.api.intuit.com) */
+    baseUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default("https://quickbooks.api.intuit.com"),
+    /** @default globalThis.fetch */
+    fetch: fetchSchema.optional(),
+    /** `minorversion` query parameter. @default 75 (the floor since 2025-08-01) */
+    minorVersion: z.number().int().positive().default(75),
+    /** Items in one batch request; Intuit's limits page says 30, other pages 10 or 25. @default 30 */
+    maxItemsPerBatch: z.number().int().min(1).max(1000).default(30),
+    /** Rows one query returns at most ("maximum number of objects ... in a response is 1000"). @default 1000 */
+    maxResultsPerQuery: z.number().int().min(1).max(1000).default(1000),
+    /**
+     * Ids in one query's `IN (...)` list. Intuit publishes no maximum (PROVIDERS.md §5), so the
+     * default stays at the commonly cited default page size; the query also says `maxresults`.
+     * @default 100
+     */
+    idsPerQuery: z.number().int().min(1).max(1000).default(100),
+    /** Partial override of the published limits. */
+    limits: limitsOverrideSchema.optional(),
+    /** Timeout of one HTTP call (Intuit cuts requests at 120 s). @default 30_000 */
+    requestTimeoutMs: z.number().int().positive().default(30_000),
+  })
+  .refine((options) => options.idsPerQuery <= options.maxResultsPerQuery, {
+    error: "idsPerQuery must not exceed maxResultsPerQuery",
+    path: ["idsPerQuery"],
+  });
+
+/** Options of `quickbooks()`. */
+export type QuickBooksOptions = z.input<typeof quickBooksOptionsSchema>;
+
+/** Options after defaults. */
+export type ResolvedQuickBooksOptions = Omit<z.output<typeof quickBooksOptionsSchema>, "limits" | "fetch"> & {
+  readonly fetch: typeof globalThis.fetch;
+  readonly limits: ProviderLimits;
+};
+
+/** Validates once, at construction, and names every bad option. */
+export function resolveQuickBooksOptions(input: unknown): ResolvedQuickBooksOptions {
+  const result = quickBooksOptionsSchema.safeParse(input);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({ path: issue.path.join(".") || "(options)", message: issue.message }));
+    throw new WebhookConfigError(
+      `Invalid quickbooks() options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`,
+      issues,
+      result.error,
+    );
+  }
+  const { limits, fetch, ...rest } = result.data;
+  return {
+    ...rest,
+    baseUrl: rest.baseUrl.replace(/\/+$/, ""),
+    fetch: fetch ?? ((...args: Parameters<typeof globalThis.fetch>) => globalThis.fetch(...args)),
+    limits: mergeLimits(QUICKBOOKS_DEFAULT_LIMITS, limits as ProviderLimitsOverride | undefined),
+  };
+}

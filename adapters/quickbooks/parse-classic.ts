@@ -1,0 +1,103 @@
+import { z } from "zod";
+import type { ParsedEvent } from "../../src/index.ts";
+import { canonicalEntityName, canonicalOperation, isDeleteOperation } from "./entity-names.ts";
+import { idText, parseOrThrow, quickBooksTime } from "./payload-schema.ts";
+
+const entitySchema = z.looseObject({
+  name: z.string().trim().min(1, { error: "must be a non-empty string" }),
+  id: idText,
+  operation: z.string().trim().min(1, { error: "must be a non-empty string" }),
+  lastUpdated: quickBooksTime,
+  // Merge events name the merged-away entity (Intuit SDK PRs; PROVIDERS.md §1.1).
+  deletedId: idText.optional(),
+});
+
+const classicSchema = z.looseObject({
+  eventNotifications: z.array(
+    z.looseObject({
+      realmId: idText,
+      dataChangeEvent: z.looseObject({ entities: z.array(entitySchema) }),
+    }),
+  ),
+});
+
+/** One entity change of a classic payload, with the key it contributes to the delivery's dedupe key. */
+export interface ParsedChange {
+  readonly events: readonly ParsedEvent[];
+  readonly dedupeParts: readonly string[];
+}
+
+/**
+ * Classic format: `{ eventNotifications: [{ realmId, dataChangeEvent: { entities: [...] } }] }`.
+ * Every entity becomes an event routed to its own realm; a Merge with a `deletedId` also yields a
+ * deleted event for the merged-away entity.
+ */
+export function parseClassic(body: unknown): ParsedChange {
+  const raw = body as { eventNotifications?: { dataChangeEvent?: { entities?: unknown[] } }[] };
+  const parsed = parseOrThrow(classicSchema, body, "classic");
+  const events: ParsedEvent[] = [];
+  const dedupeParts: string[] = [];
+  parsed.eventNotifications.forEach((notification, n) => {
+    notification.dataChangeEvent.entities.forEach((entity, e) => {
+      const asSent = raw.eventNotifications?.[n]?.dataChangeEvent?.entities?.[e];
+      const entityType = canonicalEntityName(entity.name);
+      const operation = canonicalOperation(entity.operation);
+      // Classic payloads have no event id: Intuit's advice is (realm, name, id, operation, lastUpdated).
+      dedupeParts.push(
+        ["classic", notification.realmId, entityType, entity.id, operation, entity.lastUpdated.toISOString()].join("\u001f"),
+      );
+      events.push(
+        ...changeEvents({
+          format: "classic",
+          tenantId: notification.realmId,
+          entityType,
+          entityId: entity.id,
+          operation,
+          occurredAt: entity.lastUpdated,
+          mergedAwayId: entity.deletedId,
+          asSent: { realmId: notification.realmId, ...(asSent as object) },
+        }),
+      );
+    });
+  });
+  return { events, dedupeParts };
+}
+
+/** Shared by both formats: one event per change, plus the merged-away entity of a Merge. */
+export function changeEvents(change: {
+  format: "classic" | "cloudevents";
+  tenantId: string;
+  entityType: string;
+  entityId: string;
+  operation: string;
+  occurredAt: Date;
+  mergedAwayId: string | undefined;
+  asSent: unknown;
+}): ParsedEvent[] {
+  const { format, tenantId, entityType, entityId, operation, occurredAt, mergedAwayId, asSent } = change;
+  const merged = operation === "Merge" && mergedAwayId !== undefined && mergedAwayId !== entityId;
+  const events: ParsedEvent[] = [
+    {
+      tenantId,
+      entityType,
+      entityId,
+      operation,
+      // A Merge keeps the named entity (it absorbed the other): fetch it. Delete removes it.
+      deleted: isDeleteOperation(operation),
+      occurredAt,
+      payload: merged ? { format, mergedAwayId, event: asSent } : { format, event: asSent },
+    },
+  ];
+  if (merged) {
+    events.push({
+      tenantId,
+      entityType,
+      entityId: mergedAwayId,
+      operation,
+      deleted: true,
+      occurredAt,
+      payload: { format, mergedInto: entityId, event: asSent },
+    });
+  }
+  return events;
+}

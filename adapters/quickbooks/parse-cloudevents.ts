@@ -1,0 +1,61 @@
+import { z } from "zod";
+import type { ParsedEvent } from "../../src/index.ts";
+import { canonicalEntityName, canonicalOperation } from "./entity-names.ts";
+import { changeEvents, type ParsedChange } from "./parse-classic.ts";
+import { idText, parseOrThrow, quickBooksTime } from "./payload-schema.ts";
+
+/** `qbo.<entity>.<operation>.v<n>`, e.g. `qbo.invoice.updated.v1` (PROVIDERS.md §1.3). */
+const TYPE_PATTERN = /^qbo\.([A-Za-z][A-Za-z0-9]*)\.([A-Za-z]+)\.v\d+$/;
+
+const cloudEventSchema = z.looseObject({
+  specversion: z.string().min(1, { error: "must be a non-empty string" }),
+  id: z.string().min(1, { error: "must be a non-empty string" }),
+  type: z.string().regex(TYPE_PATTERN, { error: "must look like qbo.<entity>.<operation>.v<n>" }),
+  time: quickBooksTime,
+  intuitentityid: idText,
+  intuitaccountid: idText,
+  data: z.record(z.string(), z.unknown()).nullish(),
+});
+
+const batchSchema = z.array(cloudEventSchema);
+
+/**
+ * CloudEvents format: a JSON array of CloudEvents 1.0 objects (a single object is accepted too, as
+ * `application/cloudevents+json` structured mode allows). Each event is routed by its own
+ * `intuitaccountid`; one delivery may name several companies.
+ */
+export function parseCloudEvents(body: unknown): ParsedChange {
+  const list = Array.isArray(body) ? body : [body];
+  const parsed = parseOrThrow(batchSchema, list, "CloudEvents");
+  const events: ParsedEvent[] = [];
+  const dedupeParts: string[] = [];
+  parsed.forEach((event, index) => {
+    const [, entity = "", op = ""] = TYPE_PATTERN.exec(event.type) ?? [];
+    // Intuit says to de-duplicate on the CloudEvents id; retries resend the same id.
+    dedupeParts.push(`cloudevents\u001f${event.id}`);
+    events.push(
+      ...changeEvents({
+        format: "cloudevents",
+        tenantId: event.intuitaccountid,
+        entityType: canonicalEntityName(entity),
+        entityId: event.intuitentityid,
+        operation: canonicalOperation(op),
+        occurredAt: event.time,
+        mergedAwayId: readDeletedId(event.data),
+        asSent: list[index],
+      }),
+    );
+  });
+  return { events, dedupeParts };
+}
+
+/** Intuit's page spells it `deletedid`, other sources `deletedId`: read it case-insensitively. */
+function readDeletedId(data: Record<string, unknown> | null | undefined): string | undefined {
+  if (data === null || data === undefined) return undefined;
+  for (const [key, value] of Object.entries(data)) {
+    if (key.toLowerCase() !== "deletedid") continue;
+    if (typeof value === "string" && value.trim() !== "") return value.trim();
+    if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
+  }
+  return undefined;
+}

@@ -1,0 +1,47 @@
+import { createHash } from "node:crypto";
+import { WebhookPayloadError, type ParsedDelivery, type ProviderRequest } from "../../src/index.ts";
+import { parseClassic } from "./parse-classic.ts";
+import { parseCloudEvents } from "./parse-cloudevents.ts";
+
+/**
+ * Splits a verified QuickBooks body into events. The format is told apart by shape, as Intuit's
+ * own parser does: a JSON array (or an object with `specversion`) is CloudEvents, an object with
+ * `eventNotifications` is classic. The content type is not trusted for this: Intuit sends
+ * CloudEvents as `application/json` or `application/cloudevents+json`.
+ *
+ * Dedupe key: `quickbooks:` + SHA-256 of the sorted per-change keys (CloudEvents ids; classic
+ * realm/name/id/operation/lastUpdated). A redelivery carries the same changes, so the same key,
+ * whatever its whitespace or order.
+ */
+export function parseQuickBooksDelivery(request: ProviderRequest): ParsedDelivery {
+  const body = decodeJson(request.rawBody);
+  let change;
+  if (Array.isArray(body) || (isObject(body) && "specversion" in body)) change = parseCloudEvents(body);
+  else if (isObject(body) && "eventNotifications" in body) change = parseClassic(body);
+  else {
+    throw new WebhookPayloadError(
+      "quickbooks payload: body is neither a CloudEvents array nor an object with eventNotifications",
+    );
+  }
+  const digest = createHash("sha256").update([...change.dedupeParts].sort().join("\n")).digest("hex");
+  return { dedupeKey: `quickbooks:${digest}`, events: change.events };
+}
+
+function decodeJson(rawBody: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(rawBody);
+  } catch (error) {
+    throw new WebhookPayloadError("quickbooks payload: body is not valid UTF-8", error);
+  }
+  if (text.trim() === "") throw new WebhookPayloadError("quickbooks payload: body is empty");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new WebhookPayloadError("quickbooks payload: body is not valid JSON", error);
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,46 @@
+import { z } from "zod";
+import { WebhookPayloadError } from "../../src/index.ts";
+import { parseQuickBooksTime } from "./timestamps.ts";
+
+/**
+ * Ids and realm ids are strings in Intuit's samples. A JSON number is accepted only while it is
+ * exact: 16-digit realm ids exceed 2^53 and would silently become another realm (PROVIDERS.md §1.1).
+ */
+export const idText = z.union([
+  z.string().trim().min(1, { error: "must be a non-empty string" }),
+  z
+    .number()
+    .refine((value) => Number.isSafeInteger(value) && value >= 0, {
+      error: "must be a string (this number cannot be represented exactly)",
+    })
+    .transform(String),
+]);
+
+/** A date-time in one of the formats QuickBooks sends, as a Date. */
+export const quickBooksTime = z.string().transform((text, context) => {
+  const date = parseQuickBooksTime(text);
+  if (date === undefined) {
+    context.addIssue({ code: "custom", message: `is not an ISO-8601 date-time (${JSON.stringify(text.slice(0, 40))})` });
+    return z.NEVER;
+  }
+  return date;
+});
+
+/** Turns the first zod issue into a WebhookPayloadError naming the path, e.g. `eventNotifications[0].realmId`. */
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, format: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue === undefined ? "" : formatPath(issue.path);
+  const message = issue?.code === "invalid_type" && issue.input === undefined ? "is missing" : (issue?.message ?? "is invalid");
+  throw new WebhookPayloadError(`quickbooks ${format} payload: ${path === "" ? "body" : path} ${message}`, result.error);
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let text = "";
+  for (const key of path) {
+    if (typeof key === "number") text += `[${key}]`;
+    else text += text === "" ? String(key) : `.${String(key)}`;
+  }
+  return text;
+}
