@@ -10,6 +10,7 @@ import type {
   UpdateDeliveryInput,
   WebhookStore,
 } from "./contracts/webhook-store.ts";
+import { StoreError } from "./errors.ts";
 import { deliveryMatches, eventMatches, pageSize } from "./filters.ts";
 import type {
   AttemptRecord,
@@ -67,6 +68,9 @@ export class MemoryStore implements WebhookStore {
   async migrate(): Promise<void> {}
 
   async insertDelivery({ delivery, events }: { delivery: NewDelivery; events: readonly NewEvent[] }): Promise<InsertDeliveryResult> {
+    // Checked before any write, so a failing insert stores nothing (as a SQL transaction would).
+    if (this.#deliveries.has(delivery.id)) throw new StoreError(this.name, "insertDelivery failed: delivery id already exists");
+    this.#assertNewEventIds("insertDelivery", events);
     const original = delivery.dedupeKey === null ? undefined : this.#dedupe.get(delivery.dedupeKey);
     if (original !== undefined) {
       this.#deliveries.set(delivery.id, {
@@ -87,6 +91,7 @@ export class MemoryStore implements WebhookStore {
   async updateDelivery(input: UpdateDeliveryInput): Promise<void> {
     const delivery = this.#deliveries.get(input.id);
     if (!delivery) return;
+    this.#assertNewEventIds("updateDelivery", input.events ?? []);
     if (input.status !== undefined) delivery.status = input.status;
     if (input.reason !== undefined) delivery.reason = input.reason;
     if (input.response !== undefined) delivery.response = input.response;
@@ -279,6 +284,15 @@ export class MemoryStore implements WebhookStore {
   }
 
   async close(): Promise<void> {}
+
+  /** Event ids are primary keys: a repeated id fails the whole write instead of replacing another delivery's event. */
+  #assertNewEventIds(method: string, events: readonly NewEvent[]): void {
+    const ids = new Set<string>();
+    for (const event of events) {
+      if (this.#events.has(event.id) || ids.has(event.id)) throw new StoreError(this.name, `${method} failed: event id already exists`);
+      ids.add(event.id);
+    }
+  }
 
   #isClaimable(event: EventRecord, at: number): boolean {
     if (event.status === "queued" || event.status === "retrying") return event.nextAttemptAt.getTime() <= at;

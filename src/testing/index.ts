@@ -1,0 +1,5 @@
+/**
+ * @module webhook-inbox/testing
+ * Helpers for testing hosts' handlers and their own stores.
+ */
+export * from "./store-conformance.ts";
