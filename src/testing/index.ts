@@ -3,3 +3,5 @@
  * Helpers for testing hosts' handlers and their own stores.
  */
 export * from "./store-conformance.ts";
+export * from "./test-provider.ts";
+export * from "./manual-clock.ts";
