@@ -1,0 +1,145 @@
+import {
+  ProviderRequestError,
+  type FetchResourcesRequest,
+  type FetchResourcesResult,
+  type ResourceResult,
+} from "../../src/index.ts";
+import { callWithToken, type ApiResponse } from "./api-client.ts";
+import { xeroEndpoint, type XeroEndpoint } from "./categories.ts";
+import type { ResolvedXeroOptions } from "./options.ts";
+import { observeRemaining, xeroThrottled } from "./rate-limit-headers.ts";
+
+/** Xero record ids are GUIDs; anything else would change the URL we build. */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Most ids per call: `idsPerRequest` where `IDs=` exists, 1 elsewhere (one GET per record). */
+export function xeroMaxBatchSize(options: ResolvedXeroOptions, entityType: string): number {
+  return xeroEndpoint(entityType)?.multiId === true ? options.idsPerRequest : 1;
+}
+
+/**
+ * Downloads records with ONE HTTP call: `GET /Invoices?IDs=a,b,...` (or Contacts) for up to
+ * `idsPerRequest` ids, or `GET /CreditNotes/{id}` for a category without `IDs=`. Every response's
+ * remaining-budget headers are reported through `request.observe`.
+ */
+export async function fetchXeroResources(options: ResolvedXeroOptions, request: FetchResourcesRequest): Promise<FetchResourcesResult> {
+  const results = new Map<string, ResourceResult>();
+  const ids = [...new Set(request.ids)];
+  const endpoint = xeroEndpoint(request.entityType);
+  if (endpoint === undefined) {
+    const error = new ProviderRequestError(`Xero category ${JSON.stringify(request.entityType)} has no Accounting API endpoint to fetch`, {
+      retryable: false,
+    });
+    for (const id of ids) results.set(id, { status: "error", error });
+    return results;
+  }
+  const valid: string[] = [];
+  for (const id of ids) {
+    if (GUID.test(id)) valid.push(id);
+    else results.set(id, { status: "error", error: new ProviderRequestError(`Xero id ${JSON.stringify(id.slice(0, 70))} is not a GUID`, { retryable: false }) });
+  }
+  if (valid.length === 0) return results;
+  const max = xeroMaxBatchSize(options, request.entityType);
+  if (valid.length > max) {
+    throw new ProviderRequestError(`fetchResources got ${valid.length} ${request.entityType} ids; maxBatchSize is ${max}`, { retryable: false });
+  }
+  const single = !endpoint.multiId;
+  // page=1 makes Xero return full records (with line items) for list reads; ≤ 52 ids fit one page of 100.
+  // includeArchived=true: an archived contact still exists, and archiving arrives as an UPDATE.
+  const url = single
+    ? `${options.baseUrl}/${endpoint.path}/${encodeURIComponent(valid[0] as string)}`
+    : `${options.baseUrl}/${endpoint.path}?IDs=${valid.map(encodeURIComponent).join(",")}&page=1&includeArchived=true`;
+  const response = await callWithToken({
+    provider: "Xero",
+    fetch: options.fetch,
+    url,
+    init: { method: "GET", headers: { accept: "application/json", "xero-tenant-id": request.tenantId } },
+    tenantId: request.tenantId,
+    getAccessToken: options.getAccessToken,
+    timeoutMs: options.requestTimeoutMs,
+    signal: request.signal,
+    onResponse: (answer) => observeRemaining(answer.headers, request.observe),
+  });
+
+  if (response.status === 429 || isLegacyThrottle(response)) {
+    throw xeroThrottled(response.status, response.headers, options.limits.defaultRetryAfterMs);
+  }
+  if (response.status === 404) {
+    if (single) {
+      results.set(valid[0] as string, { status: "missing" });
+      return results;
+    }
+    // Xero answers 404 when the URL is too long (above 52 GUIDs): not "not found" (PROVIDERS.md pitfall 9).
+    throw new ProviderRequestError(`Xero answered 404 to a ${valid.length}-id GET /${endpoint.path}: the URL is too long; lower idsPerRequest`, {
+      retryable: false,
+      providerStatus: 404,
+    });
+  }
+  if (response.status < 200 || response.status > 299) throw httpError(response);
+
+  const records = readRecords(response, endpoint);
+  const byId = new Map<string, unknown>();
+  for (const record of records) {
+    const id = typeof record === "object" && record !== null ? (record as Record<string, unknown>)[endpoint.idField] : undefined;
+    if (typeof id === "string") byId.set(id.toLowerCase(), record);
+  }
+  for (const id of valid) {
+    const record = byId.get(id.toLowerCase());
+    results.set(id, record === undefined ? { status: "missing" } : { status: "found", data: record });
+  }
+  return results;
+}
+
+function readRecords(response: ApiResponse, endpoint: XeroEndpoint): unknown[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(response.text);
+  } catch (error) {
+    throw new ProviderRequestError(`Xero GET /${endpoint.path} answered a body that is not JSON`, {
+      retryable: true,
+      providerStatus: response.status,
+      cause: error,
+    });
+  }
+  const records = typeof body === "object" && body !== null ? (body as Record<string, unknown>)[endpoint.collection] : undefined;
+  if (!Array.isArray(records)) {
+    throw new ProviderRequestError(`Xero GET /${endpoint.path} answered without a ${endpoint.collection} array`, {
+      retryable: true,
+      providerStatus: response.status,
+    });
+  }
+  return records;
+}
+
+/** OAuth1-era limits answered 503 with `oauth_problem=rate limit exceeded` (legacy proxies only). */
+function isLegacyThrottle(response: ApiResponse): boolean {
+  return response.status === 503 && /oauth_problem=rate(%20|\s|\+)limit(%20|\s|\+)exceeded/i.test(response.text);
+}
+
+function httpError(response: ApiResponse): ProviderRequestError {
+  const detail = describeBody(response.text);
+  if (response.status === 403) {
+    // AuthorizationUnsuccessful: the organisation disconnected the app or the scope is missing.
+    return new ProviderRequestError(`Xero refused access to this tenant (HTTP 403)${detail}`, {
+      code: "PROVIDER_AUTH_FAILED",
+      retryable: false,
+      providerStatus: 403,
+    });
+  }
+  return new ProviderRequestError(`Xero answered HTTP ${response.status}${detail}`, {
+    retryable: response.status >= 500 || response.status === 408,
+    providerStatus: response.status,
+  });
+}
+
+/** Xero's error JSON has `Title`/`Detail` (or `Message`); quote a short part of it. */
+function describeBody(text: string): string {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    const parts = [body.Title, body.Detail ?? body.Message].filter((part) => typeof part === "string" && part !== "");
+    return parts.length === 0 ? "" : ` (${parts.join(": ").slice(0, 200)})`;
+  } catch {
+    // Not JSON (HTML error page): the status alone says enough.
+    return "";
+  }
+}

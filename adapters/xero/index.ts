@@ -1,0 +1,45 @@
+/**
+ * @module webhook-inbox/xero
+ * Xero provider: verifies `x-xero-signature`, answers the intent-to-receive handshake, parses
+ * events, and downloads changed records with `IDs=` (or one by one) within Xero's limits.
+ *
+ * @example
+ * ```ts
+ * import { xero } from "webhook-inbox/xero";
+ * const provider = xero({
+ *   webhookKey: process.env.XERO_WEBHOOK_KEY!,
+ *   getAccessToken: (tenantId) => tokens.forTenant(tenantId),
+ * });
+ * ```
+ */
+import type { ProviderAdapter } from "../../src/index.ts";
+import { fetchXeroResources, xeroMaxBatchSize } from "./fetch-resources.ts";
+import { resolveXeroOptions, type XeroOptions } from "./options.ts";
+import { parseXeroDelivery } from "./parse.ts";
+import { verifyXeroSignature } from "./signature.ts";
+
+export type { XeroOptions } from "./options.ts";
+export type { XeroLimitsOverride } from "./limits.ts";
+export { XERO_DEFAULT_DAILY_LIMIT, xeroDefaultLimits } from "./limits.ts";
+export { XERO_ENDPOINTS, type XeroEndpoint } from "./categories.ts";
+export { XERO_SIGNATURE_HEADER } from "./signature.ts";
+
+/** Xero posts JSON. */
+export const XERO_CONTENT_TYPES = ["application/json"] as const;
+
+/**
+ * Creates the Xero provider. Options are validated now; a bad one throws `WebhookConfigError`
+ * naming it.
+ */
+export function xero(options: XeroOptions): ProviderAdapter {
+  const resolved = resolveXeroOptions(options);
+  return {
+    name: "xero",
+    contentTypes: XERO_CONTENT_TYPES,
+    limits: resolved.limits,
+    maxBatchSize: (entityType) => xeroMaxBatchSize(resolved, entityType),
+    verify: (request) => verifyXeroSignature(request, resolved.webhookKey),
+    parse: (request) => parseXeroDelivery(request),
+    fetchResources: (request) => fetchXeroResources(resolved, request),
+  };
+}

@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { WebhookConfigError, type ProviderLimits } from "../../src/index.ts";
+import { mergeXeroLimits, XERO_DEFAULT_DAILY_LIMIT, xeroDefaultLimits, type XeroLimitsOverride } from "./limits.ts";
+
+const windowSchema = z.strictObject({
+  name: z.string().min(1),
+  limit: z.number().int().positive(),
+  intervalMs: z.number().int().positive(),
+});
+
+const limitsOverrideSchema = z.strictObject({
+  tenant: z
+    .strictObject({
+      concurrency: z.number().int().positive().optional(),
+      windows: z.array(windowSchema).optional(),
+    })
+    .optional(),
+  app: z.union([z.strictObject({ windows: z.array(windowSchema) }), z.null()]).optional(),
+  defaultRetryAfterMs: z.number().int().min(0).optional(),
+});
+
+export const xeroOptionsSchema = z.strictObject({
+  /** Webhook key from the app's Webhooks page, used as plain text (never base64-decoded). */
+  webhookKey: z.string().min(1, { error: "must be a non-empty string" }),
+  /** Returns a current OAuth access token for a tenant (organisation); called again once after a 401. */
+  getAccessToken: z.custom<(tenantId: string) => Promise<string> | string>((value) => typeof value === "function", {
+    error: "must be a function (tenantId) => Promise<string>",
+  }),
+  /** Accounting API base. @default "https://api.xero.com/api.xro/2.0" */
+  baseUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default("https://api.xero.com/api.xro/2.0"),
+  /** @default globalThis.fetch */
+  fetch: z
+    .custom<typeof globalThis.fetch>((value) => typeof value === "function", { error: "must be a fetch-compatible function" })
+    .optional(),
+  /**
+   * Ids in one `GET /Invoices?IDs=` / `GET /Contacts?IDs=`. Xero answers 404 above 52 and staff say
+   * "keep your searches below 50 IDs" (PROVIDERS.md §2.5). @default 50
+   */
+  idsPerRequest: z.number().int().min(1).max(52, { error: "must be at most 52 (Xero answers 404 above 52 ids)" }).default(50),
+  /** Calls per tenant per day: 5,000 (Core and above) or 1,000 (Starter tier). @default 5000 */
+  dailyLimit: z.number().int().positive().default(XERO_DEFAULT_DAILY_LIMIT),
+  /** Partial override of the published limits. */
+  limits: limitsOverrideSchema.optional(),
+  /** Timeout of one HTTP call. @default 30_000 */
+  requestTimeoutMs: z.number().int().positive().default(30_000),
+});
+
+/** Options of `xero()`. */
+export type XeroOptions = z.input<typeof xeroOptionsSchema>;
+
+/** Options after defaults. */
+export type ResolvedXeroOptions = Omit<z.output<typeof xeroOptionsSchema>, "limits" | "fetch"> & {
+  readonly fetch: typeof globalThis.fetch;
+  readonly limits: ProviderLimits;
+};
+
+/** Validates once, at construction, and names every bad option. */
+export function resolveXeroOptions(input: unknown): ResolvedXeroOptions {
+  const result = xeroOptionsSchema.safeParse(input);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({ path: issue.path.join(".") || "(options)", message: issue.message }));
+    throw new WebhookConfigError(
+      `Invalid xero() options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`,
+      issues,
+      result.error,
+    );
+  }
+  const { limits, fetch, ...rest } = result.data;
+  return {
+    ...rest,
+    baseUrl: rest.baseUrl.replace(/\/+$/, ""),
+    fetch: fetch ?? ((...args: Parameters<typeof globalThis.fetch>) => globalThis.fetch(...args)),
+    limits: mergeXeroLimits(xeroDefaultLimits(rest.dailyLimit), limits as XeroLimitsOverride | undefined),
+  };
+}

@@ -1,0 +1,100 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { WebhookPayloadError, type ParsedDelivery, type ParsedEvent, type ProviderRequest } from "../../src/index.ts";
+import { parseXeroTime } from "./timestamps.ts";
+
+const text = z.string().trim().min(1, { error: "must be a non-empty string" });
+
+const eventSchema = z.looseObject({
+  resourceId: text,
+  eventDateUtc: z.string().transform((value, context) => {
+    const date = parseXeroTime(value);
+    if (date === undefined) {
+      context.addIssue({ code: "custom", message: `is not an ISO-8601 date-time (${JSON.stringify(value.slice(0, 40))})` });
+      return z.NEVER;
+    }
+    return date;
+  }),
+  eventType: text,
+  eventCategory: text,
+  tenantId: text,
+  tenantType: z.string().optional(),
+  resourceUrl: z.string().optional(),
+});
+
+const payloadSchema = z.looseObject({
+  events: z.array(eventSchema),
+  // The OpenAPI schema says minimum 1, but intent-to-receive bodies carry 0: not checked strictly.
+  firstEventSequence: z.number().optional(),
+  lastEventSequence: z.number().optional(),
+  entropy: z.string().optional(),
+});
+
+/**
+ * Splits a verified Xero body into events.
+ *
+ * - No events: the intent-to-receive handshake (`handshake: true`), answered 200 with an empty body.
+ * - `eventType` and `eventCategory` are upper-cased (`UPDATE`, `INVOICE`): Xero's docs show
+ *   `Update` while the wire sends `UPDATE`. `resourceId` is used, never `resourceUrl`.
+ * - Dedupe key: `xero:` + SHA-256 of the sorted (tenant, category, resource, type, time) of every
+ *   event. Xero documents no delivery id, and whether a retry keeps `entropy`, the sequence numbers
+ *   or the exact whitespace is not documented, so the key is built from what a redelivery must
+ *   repeat: the changes themselves. Two payloads naming the very same changes are the same webhook.
+ *   A handshake's key hashes its raw bytes: each probe is its own request.
+ */
+export function parseXeroDelivery(request: ProviderRequest): ParsedDelivery {
+  const body = decodeJson(request.rawBody);
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new WebhookPayloadError("xero payload: body must be a JSON object with events[]");
+  }
+  const result = payloadSchema.safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = formatPath(issue?.path ?? []);
+    const message = issue?.code === "invalid_type" && issue.input === undefined ? "is missing" : (issue?.message ?? "is invalid");
+    throw new WebhookPayloadError(`xero payload: ${path === "" ? "body" : path} ${message}`, result.error);
+  }
+  const asSent = (body as { events: unknown[] }).events;
+  if (result.data.events.length === 0) {
+    return { dedupeKey: `xero:itr:${createHash("sha256").update(request.rawBody).digest("hex")}`, events: [], handshake: true };
+  }
+  const parts: string[] = [];
+  const events: ParsedEvent[] = result.data.events.map((event, index) => {
+    const entityType = event.eventCategory.toUpperCase();
+    const operation = event.eventType.toUpperCase();
+    parts.push([event.tenantId, entityType, event.resourceId, operation, event.eventDateUtc.toISOString()].join("\u001f"));
+    return {
+      tenantId: event.tenantId,
+      entityType,
+      entityId: event.resourceId,
+      operation,
+      // Xero sends CREATE and UPDATE only; archiving and deleting are UPDATEs of a record that still exists.
+      deleted: false,
+      occurredAt: event.eventDateUtc,
+      payload: asSent[index],
+    };
+  });
+  const digest = createHash("sha256").update(parts.sort().join("\n")).digest("hex");
+  return { dedupeKey: `xero:${digest}`, events };
+}
+
+function decodeJson(rawBody: Uint8Array): unknown {
+  let decoded: string;
+  try {
+    decoded = new TextDecoder("utf-8", { fatal: true }).decode(rawBody);
+  } catch (error) {
+    throw new WebhookPayloadError("xero payload: body is not valid UTF-8", error);
+  }
+  if (decoded.trim() === "") throw new WebhookPayloadError("xero payload: body is empty");
+  try {
+    return JSON.parse(decoded);
+  } catch (error) {
+    throw new WebhookPayloadError("xero payload: body is not valid JSON", error);
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`;
+  return out;
+}

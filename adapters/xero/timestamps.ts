@@ -1,0 +1,37 @@
+/**
+ * ISO-8601 date-times as Xero sends them: `eventDateUtc` is UTC and usually has no zone
+ * (`2024-06-21T01:15:39.902`), sometimes a `Z` (`2018-02-09T09:19:05.06Z`) (PROVIDERS.md §2.1).
+ * A value without a zone is read as UTC. Fractions beyond milliseconds are truncated.
+ */
+const ISO_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/** Parses one of the formats above; `undefined` when the text is not a valid date-time. */
+export function parseXeroTime(text: string): Date | undefined {
+  const match = ISO_DATE_TIME.exec(text.trim());
+  if (match === null) return undefined;
+  const [, year, month, day, hour, minute, second = "0", fraction = "", zone = "Z"] = match;
+  const ms = Number(fraction.slice(0, 3).padEnd(3, "0"));
+  const local = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second), ms);
+  // Reject rolled-over values such as 2025-02-30 instead of silently moving them.
+  const check = new Date(local);
+  if (
+    check.getUTCFullYear() !== Number(year) ||
+    check.getUTCMonth() !== Number(month) - 1 ||
+    check.getUTCDate() !== Number(day) ||
+    check.getUTCHours() !== Number(hour) ||
+    check.getUTCMinutes() !== Number(minute)
+  ) {
+    return undefined;
+  }
+  return new Date(local - offsetMs(zone));
+}
+
+function offsetMs(zone: string): number {
+  if (zone === "Z" || zone === "z") return 0;
+  const sign = zone.startsWith("-") ? -1 : 1;
+  const digits = zone.slice(1).replace(":", "");
+  const hours = Number(digits.slice(0, 2));
+  const minutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+  return sign * (hours * 60 + minutes) * 60_000;
+}
