@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { WebhookConfigError } from "../../src/index.ts";
+import { isPgPoolLike, type PgPoolLike } from "./pg-like.ts";
+
+/** Default schema that holds the store's tables. */
+export const DEFAULT_SCHEMA = "webhook_inbox";
+/** Default most deliveries committed in one group. */
+export const DEFAULT_GROUP_MAX_BATCH = 100;
+/** Default wait for more deliveries before a group commits; 0 = only same-tick calls and calls queued behind a running commit. */
+export const DEFAULT_GROUP_MAX_WAIT_MS = 0;
+
+// Letters, digits and "_": safe to quote without escaping. 50 characters leaves room for the
+// NOTIFY channel suffix inside PostgreSQL's 63-byte identifier limit.
+const identifier = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,49}$/, "must be an identifier: a letter or _, then letters, digits or _ (at most 50)");
+
+const common = {
+  /** Schema that holds the tables; created by `migrate()`. @default "webhook_inbox" */
+  schema: identifier.default(DEFAULT_SCHEMA),
+  /** Group commit of concurrent `insertDelivery` calls. */
+  groupCommit: z
+    .strictObject({
+      /** Most deliveries in one transaction. @default 100 */
+      maxBatch: z.int().min(1).max(1000).default(DEFAULT_GROUP_MAX_BATCH),
+      /** How long the first delivery of a group waits for company. @default 0 */
+      maxWaitMs: z.number().min(0).max(1000).default(DEFAULT_GROUP_MAX_WAIT_MS),
+    })
+    .prefault({}),
+  /** Send NOTIFY when work is stored or re-queued, so `subscribe()`rs in other processes wake up. @default true */
+  notify: z.boolean().default(true),
+};
+
+const poolOptionsSchema = z.strictObject({
+  /** Your pool (pg.Pool or anything with its shape). `close()` never ends it. */
+  pool: z.custom<PgPoolLike>(isPgPoolLike, { error: "pool must be a pg.Pool (an object with query() and connect())" }),
+  ...common,
+});
+
+const connectionOptionsSchema = z.strictObject({
+  /** The store creates (and on `close()` ends) a pg.Pool; `pg` is loaded lazily. */
+  connectionString: z.string().min(1, "connectionString must not be empty"),
+  /** Size of the pool the store creates. @default 10 (pg's default) */
+  max: z.int().min(1).max(1000).optional(),
+  ...common,
+});
+
+/** Options of `new PostgresStore(...)`: either a pool you own or a connection string. */
+export type PostgresStoreOptions = z.input<typeof poolOptionsSchema> | z.input<typeof connectionOptionsSchema>;
+/** Options after validation and defaults. */
+export type ResolvedPostgresStoreOptions = z.output<typeof poolOptionsSchema> | z.output<typeof connectionOptionsSchema>;
+
+/** Validates once, at construction; throws WebhookConfigError naming each bad option. */
+export function parsePostgresStoreOptions(input: unknown): ResolvedPostgresStoreOptions {
+  if (typeof input !== "object" || input === null) {
+    throw new WebhookConfigError("PostgresStore options must be an object: { pool } or { connectionString }");
+  }
+  const hasPool = "pool" in input;
+  const hasConnectionString = "connectionString" in input;
+  // Checked before zod: a union's error would list both branches and hide the real mistake.
+  if (hasPool === hasConnectionString) {
+    throw new WebhookConfigError("PostgresStore needs exactly one of `pool` (yours) or `connectionString` (the store's own pool)", [
+      { path: hasPool ? "connectionString" : "pool", message: hasPool ? "give pool or connectionString, not both" : "required" },
+    ]);
+  }
+  const result = (hasPool ? poolOptionsSchema : connectionOptionsSchema).safeParse(input);
+  if (!result.success) {
+    throw new WebhookConfigError(
+      `Invalid PostgresStore options:\n${z.prettifyError(result.error)}`,
+      result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
+      result.error,
+    );
+  }
+  return result.data;
+}

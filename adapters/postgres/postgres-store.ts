@@ -1,0 +1,605 @@
+import { createRequire } from "node:module";
+import {
+  StoreError,
+  WebhookConfigError,
+  entityKeyString,
+  isWebhookInboxError,
+  pageSize,
+  poisonMessage,
+  type ClaimDueInput,
+  type ClaimResult,
+  type ClaimedEvent,
+  type DeliveryFilter,
+  type DeliveryRecord,
+  type DeliverySummary,
+  type EntityKey,
+  type EventCount,
+  type EventDetails,
+  type EventFilter,
+  type EventRecord,
+  type EventStatus,
+  type FinishAttemptInput,
+  type InsertDeliveryResult,
+  type NewDelivery,
+  type NewEvent,
+  type Page,
+  type PageRequest,
+  type RequeueInput,
+  type StoreCapabilities,
+  type UpdateDeliveryInput,
+  type Watermark,
+  type WebhookStore,
+} from "../../src/index.ts";
+import { GroupCommitter, type Settled } from "./group-commit.ts";
+import { MIGRATIONS } from "./migrations.ts";
+import { NotificationListener } from "./notification-listener.ts";
+import { parsePostgresStoreOptions, type PostgresStoreOptions } from "./options.ts";
+import { isPgQueryable, type OwnedPgPool, type PgClientLike, type PgPoolLike, type PgQueryable } from "./pg-like.ts";
+import { buildQueries, type Queries } from "./queries.ts";
+import {
+  deliveryToJson,
+  eventToJson,
+  jsonToAttempt,
+  rowToDelivery,
+  rowToDeliverySummary,
+  rowToEvent,
+  rowToWatermark,
+  toDate,
+  type Row,
+} from "./rows.ts";
+import { SqlParams, deliveryWhere, eventWhere, pageWhere } from "./where.ts";
+
+/** Name in `StoreError.store` and in messages ("[postgres] claimDue failed"). */
+const STORE_NAME = "postgres";
+/** Groups committing at once; more queue up behind them and grow the next group. */
+const GROUP_MAX_IN_FLIGHT = 2;
+/** Rounds to settle a dedupe key whose holder vanished (pruned) between insert and lookup. */
+const DEDUPE_ROUNDS = 3;
+// poisonMessage() is the core's wording; SQL swaps this number for the real count so every
+// store records the same text.
+const POISON_COUNT_PLACEHOLDER = 987_654_321;
+
+interface InsertInput {
+  readonly delivery: NewDelivery;
+  readonly events: readonly NewEvent[];
+}
+
+/**
+ * A `WebhookStore` on PostgreSQL, for many app instances on many machines sharing one database.
+ *
+ * - Tables live in their own schema (default `webhook_inbox`), created and upgraded by `migrate()`
+ *   under an advisory lock, so instances starting together are safe.
+ * - Workers claim due events with one `FOR UPDATE SKIP LOCKED` statement and a lease; an event whose
+ *   worker died is claimed again when its lease expires. Finishes are guarded by the lease token.
+ * - Concurrent `insertDelivery` calls are group-committed (one transaction, multi-row inserts); a
+ *   NOTIFY on commit wakes idle workers in other processes (`subscribe`), polling is the fallback.
+ * - `transaction(fn)` hands a handler the open transaction, so the host's writes, the watermark and
+ *   the event's completion commit together (exactly-once effect for hosts in the same database).
+ *
+ * `pg` is an optional peer: pass your own pool (never ended by the store), or a `connectionString`
+ * and the store loads `pg`, creates a pool and ends it on `close()`.
+ *
+ * @example
+ * ```ts
+ * const store = new PostgresStore({ connectionString: process.env.DATABASE_URL! });
+ * await store.migrate();
+ * const inbox = createWebhookInbox({ store, integrations: { … } });
+ * ```
+ */
+export class PostgresStore implements WebhookStore {
+  readonly name = STORE_NAME;
+  readonly capabilities: StoreCapabilities = { multiProcess: true, durable: true, transactionalHandler: true };
+  /** The schema holding the tables. */
+  readonly schema: string;
+  /** The NOTIFY/LISTEN channel of this schema. */
+  readonly channel: string;
+
+  readonly #pool: PgPoolLike;
+  readonly #ownedPool: OwnedPgPool | null;
+  readonly #sql: Queries;
+  readonly #quotedSchema: string;
+  readonly #group: GroupCommitter<InsertInput, InsertDeliveryResult>;
+  readonly #listeners = new Set<NotificationListener>();
+  readonly #poisonTemplate: string;
+  #closed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    const resolved = parsePostgresStoreOptions(options);
+    if ("pool" in resolved) {
+      this.#pool = resolved.pool;
+      this.#ownedPool = null;
+    } else {
+      this.#ownedPool = createOwnedPool(resolved.connectionString, resolved.max);
+      this.#pool = this.#ownedPool;
+    }
+    this.schema = resolved.schema;
+    this.channel = `${resolved.schema}:work`;
+    this.#quotedSchema = `"${resolved.schema}"`;
+    this.#sql = buildQueries(this.#quotedSchema, resolved.notify ? this.channel : null);
+    this.#group = new GroupCommitter((inputs) => this.#insertGroup(inputs), {
+      maxBatch: resolved.groupCommit.maxBatch,
+      maxWaitMs: resolved.groupCommit.maxWaitMs,
+      maxInFlight: GROUP_MAX_IN_FLIGHT,
+    });
+    this.#poisonTemplate = poisonMessage({ attemptsStarted: POISON_COUNT_PLACEHOLDER, attemptsFinished: 0 });
+  }
+
+  async migrate(): Promise<void> {
+    await this.#run("migrate", () =>
+      this.#inTransaction(async (client) => {
+        // Serialises concurrent migrators (several instances starting at once); released at COMMIT.
+        await client.query(this.#sql.advisoryLock, [`webhook-inbox:migrate:${this.schema}`]);
+        await client.query(this.#sql.createSchema);
+        await client.query(this.#sql.createMigrations);
+        const { rows } = await client.query(this.#sql.appliedVersion);
+        const applied = (rows[0] as Row | undefined)?.version as number | undefined ?? 0;
+        for (const migration of MIGRATIONS) {
+          if (migration.version <= applied) continue;
+          await client.query(migration.sql(this.#quotedSchema));
+          await client.query(this.#sql.recordMigration, [migration.version, migration.name]);
+        }
+      }),
+    );
+  }
+
+  async insertDelivery(input: { delivery: NewDelivery; events: readonly NewEvent[] }): Promise<InsertDeliveryResult> {
+    this.#assertOpen("insertDelivery");
+    return this.#run("insertDelivery", () => this.#group.submit({ delivery: input.delivery, events: input.events }));
+  }
+
+  async updateDelivery(input: UpdateDeliveryInput): Promise<void> {
+    await this.#run("updateDelivery", async () => {
+      const params = new SqlParams([input.id]);
+      const events = input.events ?? [];
+      params.add(JSON.stringify(events.map((event) => eventToJson(input.id, event))));
+      const sets: string[] = [];
+      if (input.status !== undefined) sets.push(`status = ${params.add(input.status)}`);
+      if (input.reason !== undefined) sets.push(`reason = ${params.add(input.reason)}`);
+      if (input.response !== undefined) sets.push(`response = ${params.add(JSON.stringify(input.response))}::jsonb`);
+      if (input.tenantIds !== undefined) sets.push(`tenant_ids = ${params.add([...input.tenantIds])}::text[]`);
+      if (input.releaseDedupeKey) sets.push("dedupe_key = null");
+      sets.push(`event_count = event_count + ${params.add(events.length)}::int`);
+      await this.#pool.query(this.#sql.updateDelivery(sets.join(", ")), params.values);
+    });
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRecord | null> {
+    return this.#run("getDelivery", async () => {
+      const { rows } = await this.#pool.query(this.#sql.getDelivery, [id]);
+      const row = rows[0] as Row | undefined;
+      return row ? rowToDelivery(row) : null;
+    });
+  }
+
+  async listDeliveries(input: DeliveryFilter & PageRequest): Promise<Page<DeliverySummary>> {
+    return this.#run("listDeliveries", async () => {
+      const limit = pageSize(input.limit);
+      const params = new SqlParams();
+      const where = deliveryWhere(input, params) + pageWhere(input.cursor, params);
+      const { rows } = await this.#pool.query(this.#sql.listDeliveries(where, params.add(limit + 1)), params.values);
+      return toPage((rows as Row[]).map(rowToDeliverySummary), limit);
+    });
+  }
+
+  async claimDue(input: ClaimDueInput): Promise<ClaimResult> {
+    return this.#run("claimDue", async () => {
+      const events: ClaimedEvent[] = [];
+      const poisoned: EventRecord[] = [];
+      if (input.limit < 1 || (input.ids && input.ids.length === 0)) return { events, poisoned };
+      const sql = this.#sql.claimDue(input.ids !== undefined);
+      const leaseExpiresAt = new Date(input.now.getTime() + input.leaseMs);
+      // Poison events take a slot in the claim's LIMIT but are not handed out: claim again for the
+      // slots they used, so `limit` counts leased events only (as in MemoryStore).
+      for (;;) {
+        const values: unknown[] = [
+          input.now,
+          input.limit - events.length,
+          leaseExpiresAt,
+          input.workerId,
+          this.#poisonTemplate,
+          String(POISON_COUNT_PLACEHOLDER),
+        ];
+        if (input.ids) values.push([...input.ids]);
+        const { rows } = await this.#pool.query(sql, values);
+        let poisonedNow = 0;
+        for (const row of rows as Row[]) {
+          if (row.poison) {
+            poisoned.push(rowToEvent(row));
+            poisonedNow += 1;
+          } else {
+            events.push({ ...rowToEvent(row), leaseToken: row.lease_token as string });
+          }
+        }
+        if (poisonedNow === 0 || events.length >= input.limit) break;
+      }
+      // RETURNING has no order; hand events out earliest-due first.
+      events.sort(byDueThenId);
+      poisoned.sort(byDueThenId);
+      return { events, poisoned };
+    });
+  }
+
+  async finishAttempts(inputs: readonly FinishAttemptInput[], transaction?: unknown): Promise<boolean[]> {
+    return this.#run("finishAttempts", async () => {
+      if (inputs.length === 0) return [];
+      if (transaction !== undefined && !isPgQueryable(transaction)) {
+        throw new WebhookConfigError("finishAttempts: transaction must be the client PostgresStore.transaction() passed in");
+      }
+      const rounds = splitByEvent(inputs);
+      const results = new Array<boolean>(inputs.length).fill(false);
+      const apply = async (db: PgQueryable) => {
+        for (const round of rounds) {
+          const rows = round.map(({ input }) => finishToJson(input));
+          const { rows: done } = await db.query(this.#sql.finishAttempts, [JSON.stringify(rows)]);
+          const applied = new Set((done as Row[]).map((row) => row.id as string));
+          for (const { input, index } of round) results[index] = applied.has(input.eventId);
+        }
+      };
+      if (transaction !== undefined) await apply(transaction);
+      // One statement is already one transaction; the rare batch finishing one event twice needs a real one.
+      else if (rounds.length === 1) await apply(this.#pool);
+      else await this.#inTransaction(apply);
+      return results;
+    });
+  }
+
+  async requeue(input: RequeueInput): Promise<string[]> {
+    return this.#run("requeue", async () => {
+      if (input.ids && input.ids.length === 0) return [];
+      const params = new SqlParams([input.now]);
+      let where = "";
+      if (input.ids) where += ` and id = any(${params.add([...input.ids])}::text[])`;
+      if (input.filter) where += eventWhere(input.filter, params);
+      const { rows } = await this.#pool.query(this.#sql.requeue(where), params.values);
+      const requeued = ((rows[0] as Row | undefined)?.ids as string[] | undefined) ?? [];
+      if (!input.ids) return requeued;
+      // Keep the caller's order, as MemoryStore does.
+      const done = new Set(requeued);
+      return input.ids.filter((id) => done.delete(id));
+    });
+  }
+
+  async getWatermarks(keys: readonly EntityKey[]): Promise<Watermark[]> {
+    return this.#run("getWatermarks", async () => {
+      if (keys.length === 0) return [];
+      const json = keys.map((key) => ({
+        integration: key.integration,
+        tenant_id: key.tenantId,
+        entity_type: key.entityType,
+        entity_id: key.entityId,
+      }));
+      const { rows } = await this.#pool.query(this.#sql.getWatermarks, [JSON.stringify(json)]);
+      const byKey = new Map((rows as Row[]).map(rowToWatermark).map((mark) => [entityKeyString(mark), mark]));
+      return keys.map((key) => byKey.get(entityKeyString(key))).filter((mark) => mark !== undefined);
+    });
+  }
+
+  async getEvent(id: string): Promise<EventDetails | null> {
+    return this.#run("getEvent", async () => {
+      const { rows } = await this.#pool.query(this.#sql.getEvent, [id]);
+      const row = rows[0] as Row | undefined;
+      if (!row) return null;
+      const event = rowToEvent(row);
+      return {
+        ...event,
+        attemptsRemaining: Math.max(0, event.maxAttempts - event.attemptsMade),
+        attempts: (row.attempt_list as Row[]).map((attempt) => jsonToAttempt(event.id, attempt)),
+        resourceData: row.has_resource
+          ? { data: row.resource_data ?? null, downloadedAt: toDate(row.resource_downloaded_at) }
+          : null,
+      };
+    });
+  }
+
+  async listEvents(input: EventFilter & PageRequest): Promise<Page<EventRecord>> {
+    return this.#run("listEvents", async () => {
+      const limit = pageSize(input.limit);
+      const params = new SqlParams();
+      const where = eventWhere(input, params) + pageWhere(input.cursor, params);
+      const { rows } = await this.#pool.query(this.#sql.listEvents(where, params.add(limit + 1)), params.values);
+      return toPage((rows as Row[]).map(rowToEvent), limit);
+    });
+  }
+
+  async countEvents(filter: EventFilter): Promise<EventCount[]> {
+    return this.#run("countEvents", async () => {
+      const params = new SqlParams();
+      const { rows } = await this.#pool.query(this.#sql.countEvents(eventWhere(filter, params)), params.values);
+      return (rows as Row[]).map((row) => ({
+        integration: row.integration as string,
+        status: row.status as EventStatus,
+        count: row.count as number,
+      }));
+    });
+  }
+
+  async nextDueAt(): Promise<Date | null> {
+    return this.#run("nextDueAt", async () => {
+      const { rows } = await this.#pool.query(this.#sql.nextDueAt);
+      const due = (rows[0] as Row | undefined)?.due;
+      return due === null || due === undefined ? null : toDate(due);
+    });
+  }
+
+  async prune(input: { olderThan: Date }): Promise<number> {
+    return this.#run("prune", () =>
+      this.#inTransaction(async (client) => {
+        const { rows } = await client.query(this.#sql.pruneEvents, [input.olderThan]);
+        const deliveryIds = [...new Set((rows as Row[]).map((row) => row.delivery_id as string))];
+        if (deliveryIds.length > 0) await client.query(this.#sql.pruneDeliveries, [deliveryIds]);
+        return rows.length;
+      }),
+    );
+  }
+
+  async subscribe(onWork: () => void): Promise<() => Promise<void>> {
+    this.#assertOpen("subscribe");
+    const listener = new NotificationListener(this.#pool, this.channel, onWork);
+    await this.#run("subscribe", () => listener.start());
+    this.#listeners.add(listener);
+    return async () => {
+      if (!this.#listeners.delete(listener)) return;
+      await listener.stop();
+    };
+  }
+
+  /**
+   * Runs `fn` in one transaction on a dedicated client and commits when it resolves (rolls back
+   * when it throws). `fn` receives the pg client: run your own queries on it, and pass it to
+   * `finishAttempts(inputs, client)` so the completion commits with them.
+   */
+  async transaction<T>(fn: (transaction: unknown) => Promise<T>): Promise<T> {
+    this.#assertOpen("transaction");
+    return this.#inTransaction(fn, "transaction");
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Callers already queued are committed and answered before the pool goes away.
+    await this.#group.drain();
+    await Promise.all([...this.#listeners].map((listener) => listener.stop()));
+    this.#listeners.clear();
+    if (this.#ownedPool) await this.#ownedPool.end();
+  }
+
+  /** One group of deliveries, in as few statements as possible; each caller gets its own outcome. */
+  async #insertGroup(inputs: InsertInput[]): Promise<Settled<InsertDeliveryResult>[]> {
+    try {
+      return await this.#insertTogether(inputs);
+    } catch (error) {
+      if (inputs.length === 1) return [{ ok: false, error }];
+      // Nothing was committed. One bad delivery (say a payload jsonb rejects) must not fail its
+      // neighbours: store each on its own.
+      return Promise.all(
+        inputs.map(async (input): Promise<Settled<InsertDeliveryResult>> => {
+          try {
+            return (await this.#insertTogether([input]))[0]!;
+          } catch (singleError) {
+            return { ok: false, error: singleError };
+          }
+        }),
+      );
+    }
+  }
+
+  /**
+   * Inserts a group. Throws only when nothing was committed. A dedupe key used twice in the group,
+   * or already held in the table, turns the later delivery into a `duplicate` row pointing at the
+   * holder (stored by a second statement, after the holder is known).
+   */
+  async #insertTogether(inputs: readonly InsertInput[]): Promise<Settled<InsertDeliveryResult>[]> {
+    const results: Settled<InsertDeliveryResult>[] = new Array(inputs.length);
+    let pending = inputs.map((input, index) => ({ input, index }));
+    for (let round = 0; pending.length > 0; round += 1) {
+      if (round === DEDUPE_ROUNDS) {
+        const error = new StoreError(STORE_NAME, "insertDelivery could not settle a contended dedupe key");
+        for (const { index } of pending) results[index] = { ok: false, error };
+        break;
+      }
+      // Leaders: the first delivery of each key (and every keyless one); followers repeat a leader's key.
+      const leaders: typeof pending = [];
+      const followers: typeof pending = [];
+      const leaderByKey = new Map<string, (typeof pending)[number]>();
+      for (const item of pending) {
+        const key = item.input.delivery.dedupeKey;
+        if (key !== null && leaderByKey.has(key)) followers.push(item);
+        else {
+          if (key !== null) leaderByKey.set(key, item);
+          leaders.push(item);
+        }
+      }
+      const deliveries = leaders.map(({ input }) =>
+        deliveryToJson(input.delivery, {
+          dedupeKey: input.delivery.dedupeKey,
+          status: input.delivery.status,
+          duplicateOf: null,
+          eventCount: input.events.length,
+        }),
+      );
+      const events = leaders.flatMap(({ input }) => input.events.map((event) => eventToJson(input.delivery.id, event)));
+      let inserted: Set<string>;
+      try {
+        const { rows } = await this.#pool.query(this.#sql.insertGroup, [JSON.stringify(deliveries), JSON.stringify(events)]);
+        inserted = new Set(((rows[0] as Row | undefined)?.ids as string[] | undefined) ?? []);
+      } catch (error) {
+        if (round === 0) throw error;
+        for (const { index } of pending) results[index] = { ok: false, error };
+        break;
+      }
+      for (const { input, index } of leaders) {
+        if (inserted.has(input.delivery.id)) results[index] = { ok: true, value: { status: "inserted", deliveryId: input.delivery.id } };
+      }
+      // Keys held elsewhere: find the holders (committed by now: ON CONFLICT waited for them).
+      const contested = leaders.filter(({ input }) => !inserted.has(input.delivery.id)).map(({ input }) => input.delivery.dedupeKey!);
+      const holders = new Map<string, string>();
+      if (contested.length > 0) {
+        try {
+          const { rows } = await this.#pool.query(this.#sql.dedupeHolders, [contested]);
+          for (const row of rows as Row[]) holders.set(row.dedupe_key as string, row.id as string);
+        } catch (error) {
+          for (const { input, index } of pending) {
+            if (!inserted.has(input.delivery.id)) results[index] = { ok: false, error };
+          }
+          break;
+        }
+      }
+      const duplicates: { item: (typeof pending)[number]; original: string }[] = [];
+      const next: typeof pending = [];
+      for (const item of [...leaders, ...followers]) {
+        if (inserted.has(item.input.delivery.id)) continue;
+        const key = item.input.delivery.dedupeKey!;
+        const leader = leaderByKey.get(key)!;
+        const original = inserted.has(leader.input.delivery.id) ? leader.input.delivery.id : holders.get(key);
+        // No holder: it was deleted between the insert and the lookup; try again as new.
+        if (original === undefined) next.push(item);
+        else duplicates.push({ item, original });
+      }
+      if (duplicates.length > 0) {
+        const rows = duplicates.map(({ item, original }) =>
+          deliveryToJson(item.input.delivery, { dedupeKey: null, status: "duplicate", duplicateOf: original, eventCount: 0 }),
+        );
+        try {
+          await this.#pool.query(this.#sql.insertDuplicates, [JSON.stringify(rows)]);
+          for (const { item, original } of duplicates) {
+            results[item.index] = {
+              ok: true,
+              value: { status: "duplicate", deliveryId: item.input.delivery.id, duplicateOf: original },
+            };
+          }
+        } catch (error) {
+          for (const { item } of duplicates) results[item.index] = { ok: false, error };
+        }
+      }
+      pending = next.sort((a, b) => a.index - b.index);
+    }
+    return results;
+  }
+
+  /** Checks out a client, runs `fn` between BEGIN and COMMIT (ROLLBACK on error), releases it. */
+  async #inTransaction<T>(fn: (client: PgClientLike) => Promise<T>, method?: string): Promise<T> {
+    const client = await this.#wrap(method, () => this.#pool.connect());
+    try {
+      await this.#wrap(method, () => client.query("begin"));
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+    let result: T;
+    try {
+      result = await fn(client);
+    } catch (error) {
+      try {
+        await client.query("rollback");
+        client.release();
+      } catch (rollbackError) {
+        // The connection is unusable; destroy it. The original error is what the caller needs.
+        client.release(rollbackError instanceof Error ? rollbackError : true);
+      }
+      throw error;
+    }
+    try {
+      await this.#wrap(method, () => client.query("commit"));
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+    client.release();
+    return result;
+  }
+
+  /** For `transaction()`: only the store's own driver calls are wrapped; the host's errors pass through. */
+  async #wrap<T>(method: string | undefined, fn: () => Promise<T>): Promise<T> {
+    if (method === undefined) return fn();
+    return this.#run(method, fn);
+  }
+
+  /** Wraps driver failures as StoreError naming the method; the library's own errors pass as they are. */
+  async #run<T>(method: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (isWebhookInboxError(error)) throw error;
+      throw new StoreError(STORE_NAME, `${method} failed`, error);
+    }
+  }
+
+  #assertOpen(method: string): void {
+    if (this.#closed) throw new StoreError(STORE_NAME, `${method} failed: the store is closed`, new Error("PostgresStore is closed"));
+  }
+}
+
+/** Loads `pg` only now: hosts that pass their own pool, or never use this store, need not install it. */
+function createOwnedPool(connectionString: string, max: number | undefined): OwnedPgPool {
+  let pg: { Pool: new (config: { connectionString: string; max?: number }) => OwnedPgPool };
+  try {
+    pg = createRequire(import.meta.url)("pg");
+  } catch (cause) {
+    throw new WebhookConfigError(
+      "PostgresStore({ connectionString }) needs the optional dependency pg: run `npm install pg`, or pass your own `pool`",
+      [{ path: "connectionString", message: "the pg package is not installed" }],
+      cause,
+    );
+  }
+  const pool = new pg.Pool(max === undefined ? { connectionString } : { connectionString, max });
+  pool.on("error", () => {
+    // An idle client lost its connection (server restart, network). pg drops that client and the
+    // next query opens a new one, which reports any lasting failure as a StoreError. Without a
+    // listener the 'error' event would crash the process.
+  });
+  return pool;
+}
+
+function finishToJson(input: FinishAttemptInput): Row {
+  return {
+    event_id: input.eventId,
+    lease_token: input.leaseToken,
+    has_attempt: input.attempt !== null,
+    trigger: input.attempt?.trigger ?? null,
+    started_at: input.attempt?.startedAt ?? null,
+    ended_at: input.attempt?.endedAt ?? null,
+    outcome: input.attempt?.outcome ?? null,
+    error: input.attempt?.error ?? null,
+    status: input.status,
+    attempts_made: input.attemptsMade,
+    next_attempt_at: input.nextAttemptAt,
+    next_trigger: input.nextTrigger,
+    last_error: input.lastError,
+    has_superseded: input.supersededBy !== undefined,
+    superseded_by: input.supersededBy ?? null,
+    has_resource: input.resource !== undefined,
+    resource_data: input.resource?.data ?? null,
+    downloaded_at: input.resource?.downloadedAt ?? null,
+    has_watermark: input.watermark !== undefined,
+    wm_integration: input.watermark?.integration ?? null,
+    wm_tenant_id: input.watermark?.tenantId ?? null,
+    wm_entity_type: input.watermark?.entityType ?? null,
+    wm_entity_id: input.watermark?.entityId ?? null,
+    wm_occurred_at: input.watermark?.occurredAt ?? null,
+    wm_event_id: input.watermark?.eventId ?? null,
+    wm_downloaded_at: input.watermark?.downloadedAt ?? null,
+    now: input.now,
+  };
+}
+
+/** Splits a batch into rounds in which each event appears once (one UPDATE may touch a row once). */
+function splitByEvent(inputs: readonly FinishAttemptInput[]): { input: FinishAttemptInput; index: number }[][] {
+  const rounds: { input: FinishAttemptInput; index: number }[][] = [];
+  const seen = new Map<string, number>();
+  inputs.forEach((input, index) => {
+    const round = seen.get(input.eventId) ?? 0;
+    seen.set(input.eventId, round + 1);
+    (rounds[round] ??= []).push({ input, index });
+  });
+  return rounds;
+}
+
+function byDueThenId(a: EventRecord, b: EventRecord): number {
+  return a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function toPage<T extends { id: string }>(items: T[], limit: number): Page<T> {
+  if (items.length <= limit) return { items, nextCursor: null };
+  const page = items.slice(0, limit);
+  return { items: page, nextCursor: page[page.length - 1]!.id };
+}

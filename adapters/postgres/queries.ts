@@ -1,0 +1,238 @@
+/**
+ * The SQL PostgresStore runs, built once per schema. Batches travel as ONE jsonb parameter
+ * (`jsonb_to_recordset`) so a batch of 500 is one statement, not 500 round trips, and values need
+ * no per-element array escaping. Times always come from the caller ($n), never from now().
+ */
+
+/** Columns of an event row, in insert order (shared by insertDelivery and updateDelivery). */
+const EVENT_INSERT = `
+  insert into %s.events (
+    id, delivery_id, integration, provider, tenant_id, entity_type, entity_id, operation, deleted,
+    occurred_at, received_at, mode, status, max_attempts, next_attempt_at, next_trigger, payload, updated_at
+  )
+  select
+    x.id, x.delivery_id, x.integration, x.provider, x.tenant_id, x.entity_type, x.entity_id, x.operation, x.deleted,
+    x.occurred_at, x.received_at, x.mode, x.status, x.max_attempts, x.next_attempt_at, x.next_trigger, x.payload, x.received_at
+  from jsonb_to_recordset(%p::jsonb) as x(
+    owner text, id text, delivery_id text, integration text, provider text, tenant_id text, entity_type text,
+    entity_id text, operation text, deleted boolean, occurred_at timestamptz, received_at timestamptz, mode text,
+    status text, max_attempts integer, next_attempt_at timestamptz, next_trigger text, payload jsonb
+  )`;
+
+const DELIVERY_RECORDSET = `jsonb_to_recordset($1::jsonb) as d(
+    id text, integration text, provider text, tenant_ids text[], received_at timestamptz, headers jsonb,
+    raw_body text, dedupe_key text, status text, reason text, response jsonb, duplicate_of text, event_count integer
+  )`;
+
+const DELIVERY_INSERT_COLUMNS = `id, integration, provider, tenant_ids, received_at, headers, raw_body, dedupe_key, status, reason, response, duplicate_of, event_count`;
+const DELIVERY_SELECT_VALUES = `d.id, d.integration, d.provider, d.tenant_ids, d.received_at, d.headers, decode(d.raw_body, 'base64'),
+    d.dedupe_key, d.status, d.reason, d.response, d.duplicate_of, d.event_count`;
+
+/** Every column of a delivery but the body: what lists return. */
+export const DELIVERY_SUMMARY_COLUMNS = `id, integration, provider, tenant_ids, received_at, headers, dedupe_key, status, reason, response, duplicate_of, event_count`;
+
+/** Statements for one schema (`s` is the quoted schema name). */
+export function buildQueries(s: string, channel: string | null) {
+  const events = (param: string) => EVENT_INSERT.replace("%s", () => s).replace("%p", () => param);
+  // pg_notify inside the statement: delivered at commit, and only when events were stored.
+  const notifyIfEvents = channel === null ? "" : `, (select pg_notify('${channel}', '') from (select 1 from ev limit 1) t) as notified`;
+
+  return {
+    advisoryLock: `select pg_advisory_xact_lock(hashtext($1))`,
+    createSchema: `create schema if not exists ${s}`,
+    createMigrations: `create table if not exists ${s}.migrations (version integer primary key, name text not null)`,
+    appliedVersion: `select coalesce(max(version), 0)::int as version from ${s}.migrations`,
+    recordMigration: `insert into ${s}.migrations (version, name) values ($1, $2)`,
+
+    /**
+     * Inserts a group of deliveries ($1) and the events ($2) of those that were stored. A dedupe key
+     * already taken makes its delivery skip (ON CONFLICT on the partial unique index); the caller
+     * looks up the holder and stores the request as a duplicate.
+     */
+    insertGroup: `
+with ins as (
+  insert into ${s}.deliveries (${DELIVERY_INSERT_COLUMNS})
+  select ${DELIVERY_SELECT_VALUES}
+  from ${DELIVERY_RECORDSET}
+  on conflict (dedupe_key) where dedupe_key is not null do nothing
+  returning id
+), ev as (
+  ${events("$2")}
+  join ins on ins.id = x.owner
+  returning 1
+)
+select coalesce((select array_agg(id) from ins), '{}') as ids${notifyIfEvents}`,
+
+    /** Duplicates: stored without a key and without events, pointing at the original. */
+    insertDuplicates: `
+insert into ${s}.deliveries (${DELIVERY_INSERT_COLUMNS})
+select ${DELIVERY_SELECT_VALUES}
+from ${DELIVERY_RECORDSET}`,
+
+    dedupeHolders: `select id, dedupe_key from ${s}.deliveries where dedupe_key = any($1::text[])`,
+
+    /**
+     * updateDelivery: $1 id, then the SET list built by the caller; new events ($2) are inserted only
+     * when the delivery exists, in the same statement.
+     */
+    updateDelivery: (setList: string) => `
+with upd as (
+  update ${s}.deliveries set ${setList} where id = $1 returning id
+), ev as (
+  ${events("$2")}
+  join upd on upd.id = x.owner
+  returning 1
+)
+select (select count(*) from upd)::int as updated${notifyIfEvents}`,
+
+    getDelivery: `select ${DELIVERY_SUMMARY_COLUMNS}, raw_body from ${s}.deliveries where id = $1`,
+
+    /**
+     * The claim: ONE statement (graphile-worker getJobs). SKIP LOCKED lets concurrent claimers pass
+     * each other; an event whose started-but-unfinished attempts reached max_attempts is marked
+     * failed (poison) instead of being leased. $1 now, $2 limit, $3 lease expiry, $4 worker,
+     * $5 poison message template, $6 the number placeholder in it, $7 optional ids.
+     */
+    claimDue: (withIds: boolean) => `
+with due as (
+  select id, attempts_started - attempts_finished >= max_attempts as poison
+  from ${s}.events
+  where ((status in ('queued', 'retrying') and next_attempt_at <= $1)
+      or (status = 'processing' and lease_expires_at <= $1))
+    ${withIds ? "and id = any($7::text[])" : ""}
+  order by next_attempt_at, id
+  limit $2
+  for update skip locked
+)
+update ${s}.events e set
+  status = case when due.poison then 'failed' else 'processing' end,
+  attempts_started = e.attempts_started + case when due.poison then 0 else 1 end,
+  lease_token = case when due.poison then null else gen_random_uuid()::text end,
+  lease_expires_at = case when due.poison then null else $3::timestamptz end,
+  locked_by = case when due.poison then null else $4::text end,
+  last_error = case when due.poison then replace($5::text, $6::text, (e.attempts_started - e.attempts_finished)::text) else e.last_error end,
+  updated_at = $1
+from due
+where e.id = due.id
+returning e.*, due.poison`,
+
+    /**
+     * Finishes a batch ($1: one jsonb row per finish, event ids unique) in one statement: each row
+     * applies only while its lease token still owns the event; the attempt, resource and watermark
+     * writes join on the rows that applied. Watermarks only move forward by (occurred_at, event_id)
+     * and keep the latest download time.
+     */
+    finishAttempts: `
+with i as (
+  select * from jsonb_to_recordset($1::jsonb) as i(
+    event_id text, lease_token text, has_attempt boolean, trigger text, started_at timestamptz,
+    ended_at timestamptz, outcome text, error text, status text, attempts_made integer,
+    next_attempt_at timestamptz, next_trigger text, last_error text, has_superseded boolean,
+    superseded_by text, has_resource boolean, resource_data jsonb, downloaded_at timestamptz,
+    has_watermark boolean, wm_integration text, wm_tenant_id text, wm_entity_type text, wm_entity_id text,
+    wm_occurred_at timestamptz, wm_event_id text, wm_downloaded_at timestamptz, now timestamptz
+  )
+), done as (
+  update ${s}.events e set
+    status = i.status,
+    attempts_made = i.attempts_made,
+    attempts_finished = e.attempts_finished + 1,
+    attempts_recorded = e.attempts_recorded + case when i.has_attempt then 1 else 0 end,
+    next_attempt_at = coalesce(i.next_attempt_at, e.next_attempt_at),
+    next_trigger = i.next_trigger,
+    last_error = i.last_error,
+    superseded_by = case when i.has_superseded then i.superseded_by else e.superseded_by end,
+    updated_at = i.now,
+    lease_token = null,
+    lease_expires_at = null,
+    locked_by = null
+  from i
+  where e.id = i.event_id and e.lease_token = i.lease_token
+  returning e.id, e.attempts_recorded
+), attempt_rows as (
+  insert into ${s}.attempts (event_id, number, trigger, started_at, ended_at, outcome, error)
+  select i.event_id, done.attempts_recorded, i.trigger, i.started_at, i.ended_at, i.outcome, i.error
+  from done join i on i.event_id = done.id
+  where i.has_attempt
+), resource_rows as (
+  insert into ${s}.resources (event_id, data, downloaded_at)
+  select i.event_id, i.resource_data, i.downloaded_at
+  from done join i on i.event_id = done.id
+  where i.has_resource
+  on conflict (event_id) do update set data = excluded.data, downloaded_at = excluded.downloaded_at
+), marks as (
+  -- One row per entity (ON CONFLICT may touch a row once per statement): the newest mark, with
+  -- the latest download time among the batch's marks for that entity.
+  select distinct on (i.wm_integration, i.wm_tenant_id, i.wm_entity_type, i.wm_entity_id)
+    i.wm_integration, i.wm_tenant_id, i.wm_entity_type, i.wm_entity_id, i.wm_occurred_at, i.wm_event_id,
+    max(i.wm_downloaded_at) over (partition by i.wm_integration, i.wm_tenant_id, i.wm_entity_type, i.wm_entity_id) as wm_downloaded_at
+  from done join i on i.event_id = done.id
+  where i.has_watermark
+  order by i.wm_integration, i.wm_tenant_id, i.wm_entity_type, i.wm_entity_id, i.wm_occurred_at desc, i.wm_event_id collate "C" desc
+), mark_rows as (
+  insert into ${s}.watermarks as w (integration, tenant_id, entity_type, entity_id, occurred_at, event_id, downloaded_at)
+  select wm_integration, wm_tenant_id, wm_entity_type, wm_entity_id, wm_occurred_at, wm_event_id, wm_downloaded_at from marks
+  on conflict (integration, tenant_id, entity_type, entity_id) do update set
+    occurred_at = case when (excluded.occurred_at, excluded.event_id) > (w.occurred_at, w.event_id) then excluded.occurred_at else w.occurred_at end,
+    event_id = case when (excluded.occurred_at, excluded.event_id) > (w.occurred_at, w.event_id) then excluded.event_id else w.event_id end,
+    downloaded_at = greatest(w.downloaded_at, excluded.downloaded_at)
+)
+select id from done`,
+
+    /** requeue: $1 now; the WHERE (ids and/or filter) is appended by the caller. */
+    requeue: (where: string) => `
+with r as (
+  update ${s}.events set
+    status = 'queued', next_attempt_at = $1, next_trigger = 'manual', superseded_by = null, updated_at = $1,
+    lease_token = null, lease_expires_at = null, locked_by = null
+  where status <> 'succeeded'
+    and not (status = 'processing' and lease_token is not null and lease_expires_at > $1)
+    ${where}
+  returning id
+)
+select coalesce((select array_agg(id order by id) from r), '{}') as ids${channel === null ? "" : `, (select pg_notify('${channel}', '') from (select 1 from r limit 1) t) as notified`}`,
+
+    getWatermarks: `
+select w.* from ${s}.watermarks w
+join jsonb_to_recordset($1::jsonb) as k(integration text, tenant_id text, entity_type text, entity_id text)
+  on w.integration = k.integration and w.tenant_id = k.tenant_id and w.entity_type = k.entity_type and w.entity_id = k.entity_id`,
+
+    /** One event with its attempts (oldest first) and resource data, in one snapshot. */
+    getEvent: `
+select e.*,
+  coalesce((
+    select jsonb_agg(jsonb_build_object(
+      'number', a.number, 'trigger', a.trigger, 'startedAt', a.started_at, 'endedAt', a.ended_at,
+      'outcome', a.outcome, 'error', a.error) order by a.number)
+    from ${s}.attempts a where a.event_id = e.id
+  ), '[]'::jsonb) as attempt_list,
+  r.data as resource_data, r.downloaded_at as resource_downloaded_at, r.event_id is not null as has_resource
+from ${s}.events e
+left join ${s}.resources r on r.event_id = e.id
+where e.id = $1`,
+
+    listEvents: (where: string, limitParam: string) => `select * from ${s}.events where true ${where} order by id desc limit ${limitParam}`,
+    listDeliveries: (where: string, limitParam: string) =>
+      `select ${DELIVERY_SUMMARY_COLUMNS} from ${s}.deliveries where true ${where} order by id desc limit ${limitParam}`,
+    countEvents: (where: string) =>
+      `select integration, status, count(*)::int as count from ${s}.events where true ${where} group by integration, status order by integration, status`,
+
+    /** Each half walks its own partial index. least() ignores NULLs. */
+    nextDueAt: `
+select least(
+  (select min(next_attempt_at) from ${s}.events where status in ('queued', 'retrying')),
+  (select min(coalesce(lease_expires_at, next_attempt_at)) from ${s}.events where status = 'processing')
+) as due`,
+
+    /** Attempts and resources go with their events (ON DELETE CASCADE). */
+    pruneEvents: `
+delete from ${s}.events where status in ('succeeded', 'stale') and updated_at < $1
+returning delivery_id`,
+    pruneDeliveries: `
+delete from ${s}.deliveries d
+where d.id = any($1::text[]) and not exists (select 1 from ${s}.events e where e.delivery_id = d.id)`,
+  };
+}
+
+/** The statements of one schema. */
+export type Queries = ReturnType<typeof buildQueries>;

@@ -1,0 +1,150 @@
+import type {
+  AttemptRecord,
+  AttemptTrigger,
+  DeliveryRecord,
+  DeliveryStatus,
+  DeliverySummary,
+  EventRecord,
+  EventStatus,
+  Mode,
+  NewDelivery,
+  NewEvent,
+  ReceiveResult,
+  Watermark,
+} from "../../src/index.ts";
+
+/** A row as pg returns it; columns are read by name and converted defensively. */
+export type Row = Record<string, unknown>;
+
+/** timestamptz → Date (pg gives Dates; a host pool with custom type parsers may give strings). */
+export function toDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(value as string);
+}
+
+function toNullableString(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+/** An `events` row → EventRecord (lease columns stay inside the store). */
+export function rowToEvent(row: Row): EventRecord {
+  return {
+    id: row.id as string,
+    deliveryId: row.delivery_id as string,
+    integration: row.integration as string,
+    provider: row.provider as string,
+    tenantId: row.tenant_id as string,
+    entityType: row.entity_type as string,
+    entityId: row.entity_id as string,
+    operation: row.operation as string,
+    deleted: row.deleted as boolean,
+    occurredAt: toDate(row.occurred_at),
+    receivedAt: toDate(row.received_at),
+    mode: row.mode as Mode,
+    status: row.status as EventStatus,
+    maxAttempts: row.max_attempts as number,
+    nextAttemptAt: toDate(row.next_attempt_at),
+    nextTrigger: row.next_trigger as AttemptTrigger,
+    payload: row.payload ?? null,
+    attemptsMade: row.attempts_made as number,
+    attemptsStarted: row.attempts_started as number,
+    attemptsFinished: row.attempts_finished as number,
+    lastError: toNullableString(row.last_error),
+    supersededBy: toNullableString(row.superseded_by),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+/** A `deliveries` row without its body → DeliverySummary. */
+export function rowToDeliverySummary(row: Row): DeliverySummary {
+  return {
+    id: row.id as string,
+    integration: row.integration as string,
+    provider: row.provider as string,
+    tenantIds: row.tenant_ids as string[],
+    receivedAt: toDate(row.received_at),
+    headers: row.headers as Record<string, string>,
+    dedupeKey: toNullableString(row.dedupe_key),
+    status: row.status as DeliveryStatus,
+    reason: toNullableString(row.reason),
+    response: (row.response ?? null) as ReceiveResult | null,
+    duplicateOf: toNullableString(row.duplicate_of),
+    eventCount: row.event_count as number,
+  };
+}
+
+/** A full `deliveries` row → DeliveryRecord; the body comes back as a plain Uint8Array, not a Buffer. */
+export function rowToDelivery(row: Row): DeliveryRecord {
+  const body = row.raw_body as Uint8Array;
+  return { ...rowToDeliverySummary(row), rawBody: new Uint8Array(body) };
+}
+
+/** An attempt as `getEvent` aggregates it (jsonb: times arrive as strings). */
+export function jsonToAttempt(eventId: string, value: Row): AttemptRecord {
+  return {
+    eventId,
+    number: value.number as number,
+    trigger: value.trigger as AttemptTrigger,
+    startedAt: toDate(value.startedAt),
+    endedAt: toDate(value.endedAt),
+    outcome: value.outcome as AttemptRecord["outcome"],
+    error: toNullableString(value.error),
+  };
+}
+
+export function rowToWatermark(row: Row): Watermark {
+  return {
+    integration: row.integration as string,
+    tenantId: row.tenant_id as string,
+    entityType: row.entity_type as string,
+    entityId: row.entity_id as string,
+    occurredAt: toDate(row.occurred_at),
+    eventId: row.event_id as string,
+    downloadedAt: toDate(row.downloaded_at),
+  };
+}
+
+/** A delivery as a jsonb_to_recordset row (body as base64: bytea has no JSON form). */
+export function deliveryToJson(
+  delivery: NewDelivery,
+  overrides: { dedupeKey: string | null; status: DeliveryStatus; duplicateOf: string | null; eventCount: number },
+): Row {
+  return {
+    id: delivery.id,
+    integration: delivery.integration,
+    provider: delivery.provider,
+    tenant_ids: delivery.tenantIds,
+    received_at: delivery.receivedAt,
+    headers: delivery.headers,
+    raw_body: Buffer.from(delivery.rawBody.buffer, delivery.rawBody.byteOffset, delivery.rawBody.byteLength).toString("base64"),
+    dedupe_key: overrides.dedupeKey,
+    status: overrides.status,
+    reason: delivery.reason,
+    response: delivery.response,
+    duplicate_of: overrides.duplicateOf,
+    event_count: overrides.eventCount,
+  };
+}
+
+/** An event as a jsonb_to_recordset row; `owner` is the delivery it is inserted with. */
+export function eventToJson(owner: string, event: NewEvent): Row {
+  return {
+    owner,
+    id: event.id,
+    delivery_id: event.deliveryId,
+    integration: event.integration,
+    provider: event.provider,
+    tenant_id: event.tenantId,
+    entity_type: event.entityType,
+    entity_id: event.entityId,
+    operation: event.operation,
+    deleted: event.deleted,
+    occurred_at: event.occurredAt,
+    received_at: event.receivedAt,
+    mode: event.mode,
+    status: event.status,
+    max_attempts: event.maxAttempts,
+    next_attempt_at: event.nextAttemptAt,
+    next_trigger: event.nextTrigger,
+    payload: event.payload === undefined ? null : event.payload,
+  };
+}
