@@ -20,3 +20,4 @@ export { systemClock } from "./clock.ts";
 export type { Clock } from "./clock.ts";
 export { TimerScheduler } from "./timer-scheduler.ts";
 export type { TimerSchedulerOptions } from "./timer-scheduler.ts";
+export { createFetchHandler, type FetchHandlerOptions, type WebhookReceiver } from "./fetch-handler.ts";

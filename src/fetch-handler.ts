@@ -1,0 +1,154 @@
+import { z } from "zod";
+import { WebhookConfigError } from "./errors.ts";
+import { type Logger, consoleLogger } from "./events.ts";
+import type { ReceiveInput } from "./processor.ts";
+import type { ReceiveResult } from "./types.ts";
+
+/** The part of the inbox an HTTP adapter uses (a `WebhookProcessor` fits). */
+export interface WebhookReceiver {
+  receive(input: ReceiveInput): Promise<ReceiveResult>;
+  /** Largest body accepted; the adapter stops reading past it. */
+  readonly maxBodyBytes: number;
+}
+
+/** Options of `createFetchHandler()`: give exactly one of `integration` and `integrationFromPath`. */
+export interface FetchHandlerOptions {
+  /** The integration every request to this handler belongs to (one route per integration). */
+  integration?: string;
+  /** Picks the integration from the request URL (one route for all); `undefined` is answered 404 by the inbox. */
+  integrationFromPath?: (url: URL) => string | undefined;
+  /** Where the one-time "body already read" error goes. @default consoleLogger */
+  logger?: Logger;
+}
+
+const receiverSchema = z.custom<WebhookReceiver>(
+  (value) =>
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as WebhookReceiver).receive === "function" &&
+    typeof (value as WebhookReceiver).maxBodyBytes === "number",
+  { error: "inbox must be a WebhookProcessor (createWebhookInbox({ ... }))" },
+);
+
+const fetchHandlerOptionsSchema = z
+  .strictObject({
+    integration: z.string().min(1, { error: "must be a non-empty integration id" }).optional(),
+    integrationFromPath: z.custom<(url: URL) => string | undefined>((value) => typeof value === "function", {
+      error: "must be a function (url: URL) => string | undefined",
+    }).optional(),
+    logger: z.custom<Logger>((value) => typeof value === "object" && value !== null && typeof (value as Logger).error === "function", {
+      error: "must have an error(message) method",
+    }).optional(),
+  })
+  .refine((options) => (options.integration === undefined) !== (options.integrationFromPath === undefined), {
+    error: "give exactly one of integration and integrationFromPath",
+    path: ["integration"],
+  });
+
+/** What `readWebRequestBody` returns: the bytes, or `truncated` when the body was over the cap. */
+interface ReadBodyResult {
+  readonly rawBody: Uint8Array;
+  readonly truncated: boolean;
+}
+
+/**
+ * Creates a Fetch API handler (`Request` → `Response`) for Hono, Next.js route handlers, Bun, Deno
+ * and any other runtime with Web requests. It hands the exact body bytes, the method and the headers
+ * to `inbox.receive()` and answers with exactly what that returns: no cookies, no extra body.
+ *
+ * @example
+ * ```ts
+ * const handle = createFetchHandler(inbox, { integrationFromPath: (url) => url.pathname.split("/").pop() });
+ * export const POST = handle; // Next.js: app/webhooks/[integration]/route.ts
+ * ```
+ */
+export function createFetchHandler(inbox: WebhookReceiver, options: FetchHandlerOptions): (request: Request) => Promise<Response> {
+  const receiver = parseWith(receiverSchema, inbox, "createFetchHandler(inbox)");
+  const resolved = parseWith(fetchHandlerOptionsSchema, options, "createFetchHandler() options");
+  const logger = resolved.logger ?? consoleLogger;
+  let warned = false;
+  return async (request) => {
+    if (request.bodyUsed) {
+      // Someone read the body first (e.g. Hono's c.req.json()): the exact bytes are gone, so every
+      // signature check would fail. Say so once, loudly, instead of answering 401 forever.
+      if (!warned) logger.error(BODY_USED_MESSAGE);
+      warned = true;
+      return Response.json({ error: "BODY_ALREADY_READ", message: BODY_USED_MESSAGE }, { status: 500 });
+    }
+    const integration = resolved.integration ?? resolved.integrationFromPath?.(new URL(request.url)) ?? "";
+    let body: ReadBodyResult;
+    try {
+      body = await readWebRequestBody(request, receiver.maxBodyBytes);
+    } catch {
+      // The client went away or sent a broken body: there is nothing to verify or store, and nobody to answer.
+      return new Response(null, { status: 400 });
+    }
+    const result = await receiver.receive({
+      integration,
+      rawBody: body.rawBody,
+      // A plain record: a Headers object from another realm (a polyfill, a test runner) would not pass `instanceof`.
+      headers: headerRecord(request.headers),
+      method: request.method,
+      truncated: body.truncated,
+    });
+    return new Response(result.body === "" ? null : result.body, { status: result.status, headers: result.headers });
+  };
+}
+
+const BODY_USED_MESSAGE =
+  "webhook-inbox: the request body was already read before the webhook handler ran, so its signature cannot be checked. " +
+  "Pass the untouched Request (in Hono: c.req.raw, before any c.req.json() or c.req.text()).";
+
+/**
+ * Reads a Web `Request` body as bytes, at most `maxBytes`. A declared `content-length` over the cap is
+ * refused before reading; a streamed body is cancelled as soon as it passes the cap. A body over the
+ * cap is not kept (`rawBody` is empty) so a refused request costs no more than the cap in memory.
+ */
+async function readWebRequestBody(request: Request, maxBytes: number): Promise<ReadBodyResult> {
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await request.body?.cancel().catch(() => {}); // releasing a body nobody will read; its failure changes nothing
+    return { rawBody: new Uint8Array(), truncated: true };
+  }
+  if (!request.body) return { rawBody: new Uint8Array(), truncated: false };
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {}); // as above: stop the upload; nothing left to report
+      return { rawBody: new Uint8Array(), truncated: true };
+    }
+    chunks.push(value);
+  }
+  return { rawBody: concat(chunks, size), truncated: false };
+}
+
+function headerRecord(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    out[name] = value;
+  });
+  return out;
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "(options)", message: issue.message }));
+  throw new WebhookConfigError(`Invalid ${what}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues, result.error);
+}
