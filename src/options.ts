@@ -106,6 +106,14 @@ export const webhookInboxOptionsSchema = z
     pollIntervalMs: positiveMs.default(1_000),
     /** Run each handler inside the store's transaction (stores with `capabilities.transactionalHandler`). @default false */
     transactionalHandler: z.boolean().default(false),
+    /** Prune `succeeded` and `stale` events (and deliveries left empty) older than `maxAgeMs`, checked every `intervalMs` by the scheduler. */
+    retention: z
+      .strictObject({
+        maxAgeMs: positiveMs,
+        /** @default 3_600_000 (1 h) */
+        intervalMs: positiveMs.default(3_600_000),
+      })
+      .optional(),
     /** Name of this worker in leases and logs. @default hostname:pid:random */
     workerId: z.string().min(1).optional(),
   })

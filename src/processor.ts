@@ -96,6 +96,7 @@ export class WebhookProcessor {
   #stopController = new AbortController();
   #unsubscribe: (() => Promise<void>) | null = null;
   #inFlight = new Set<Promise<unknown>>();
+  #lastPruneAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: WebhookInboxOptions) {
     this.#options = parseOptions(options);
@@ -393,6 +394,7 @@ export class WebhookProcessor {
     const { events, poisoned } = await this.#store.claimDue({ now: this.#clock.now(), limit, leaseMs: this.#options.leaseMs, workerId: this.#workerId });
     for (const event of poisoned) this.#emit("event:exhausted", { event, error: event.lastError ?? "attempts interrupted" });
     await processClaimed(this.#processingContext(), events);
+    await this.#pruneWhenDue();
     return { more: events.length + poisoned.length >= limit, nextDueAt: await this.#store.nextDueAt() };
   }
 
@@ -483,6 +485,16 @@ export class WebhookProcessor {
   async prune(olderThan: Date): Promise<number> {
     await this.#ensureReady();
     return this.#store.prune({ olderThan });
+  }
+
+  /** Applies the `retention` option at most once per its interval. */
+  async #pruneWhenDue(): Promise<void> {
+    const retention = this.#options.retention;
+    const now = this.#clock.now().getTime();
+    if (!retention || now - this.#lastPruneAt < retention.intervalMs) return;
+    this.#lastPruneAt = now;
+    const removed = await this.#store.prune({ olderThan: new Date(now - retention.maxAgeMs) });
+    if (removed > 0) this.#logger.info(`retention removed ${removed} finished event(s)`);
   }
 
   // ── queries ──────────────────────────────────────────────────────────────

@@ -118,3 +118,17 @@ describe("TimerScheduler", () => {
     expect(starts[1]! - starts[0]!).toBeLessThan(5_000);
   });
 });
+
+describe("retention", () => {
+  it("prunes succeeded and stale events older than maxAgeMs, keeping failed ones", async () => {
+    const { inbox, api, send, clock } = setupInbox({ inbox: { retention: { maxAgeMs: 60_000, intervalMs: 1 }, maxAttempts: 1 } });
+    api.set("t1", "invoice", "1", {}).fail("t1", "invoice", "2", Infinity);
+    await send([change("1", "2030-01-01T00:00:00Z"), change("1", "2030-01-01T00:00:01Z"), change("2", "2030-01-01T00:00:00Z")]);
+    await inbox.drain();
+    expect((await inbox.listEvents()).items).toHaveLength(3);
+    clock.advance(60_001);
+    await inbox.drain();
+    const left = (await inbox.listEvents()).items;
+    expect(left.map((event) => [event.entityId, event.status])).toEqual([["2", "failed"]]);
+  });
+});
