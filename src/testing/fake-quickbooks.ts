@@ -1,0 +1,393 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  bearerToken,
+  FakeCallCounters,
+  FakeRecordStore,
+  FaultPlan,
+  listenOnLoopback,
+  readBody,
+  sleep,
+  SlidingWindows,
+  type FakeRateWindow,
+} from "./fake-api-kit.ts";
+
+/**
+ * Intuit's throttle body, byte for byte as posted in intuit/QuickBooks-V3-PHP-SDK#54
+ * (`fixtures/qbo-429-throttle-fault.xml`). QuickBooks sends it as XML even to JSON requests.
+ */
+export const QUICKBOOKS_THROTTLE_FAULT_XML =
+  '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' +
+  '<IntuitResponse time="2017-07-30T22:45:22.933-07:00" xmlns="http://schema.intuit.com/finance/v3">\n' +
+  '    <Fault type="SERVICE">\n' +
+  '        <Error code="3001">\n' +
+  "            <Message>message=ThrottleExceeded; errorCode=003001; statusCode=429</Message>\n" +
+  "            <Detail>The request limit was reached.  Try again later</Detail>\n" +
+  "        </Error>\n" +
+  "    </Fault>\n" +
+  "</IntuitResponse>";
+
+/** Limits the fake enforces per realm. Windows named `batch-…` count batch calls only. */
+export interface FakeQuickBooksLimits {
+  concurrency: number;
+  windows: FakeRateWindow[];
+}
+
+/** Intuit's published limits (PROVIDERS.md §1.8). */
+export const FAKE_QUICKBOOKS_DEFAULT_LIMITS: FakeQuickBooksLimits = {
+  concurrency: 10,
+  windows: [
+    { name: "second", limit: 10, intervalMs: 1_000 },
+    { name: "minute", limit: 500, intervalMs: 60_000 },
+    { name: "batch-minute", limit: 40, intervalMs: 60_000 },
+  ],
+};
+
+export interface FakeQuickBooksOptions {
+  /** Multiplies every limit window: 0.01 makes a minute 600 ms. @default 1 */
+  timeScale?: number;
+  /** The fake's clock in ms. @default Date.now */
+  now?: () => number;
+  /** Items one batch request may hold. @default 30 */
+  maxItemsPerBatch?: number;
+  /** Rows one query returns at most. @default 1000 */
+  maxResultsPerQuery?: number;
+  /** Limits per realm (partial: unspecified parts keep Intuit's values). */
+  limits?: Partial<FakeQuickBooksLimits>;
+  /** Which tokens are valid. @default any non-empty Bearer token */
+  isTokenValid?: (token: string, realmId: string) => boolean;
+  /** Status of a throttle: 429 today, 403 in older QuickBooks answers. @default 429 */
+  throttleStatus?: 429 | 403;
+}
+
+/** A per-item fault, shaped like `fixtures/qbo-batch-response.json`. */
+export interface QuickBooksFault {
+  type: string;
+  Error: { Message: string; Detail: string; code: string; element?: string }[];
+}
+
+/** What `throttleNext` makes the next calls answer. */
+export interface QuickBooksThrottleOptions {
+  /** @default 1 */
+  count?: number;
+  /** @default the fake's `throttleStatus` */
+  status?: 429 | 403;
+  /** XML (as seen in the wild) or the JSON fault form. @default "xml" */
+  format?: "xml" | "json";
+  /** Adds `Retry-After` (Intuit documents none). */
+  retryAfterSeconds?: number;
+}
+
+/** A running fake QuickBooks Online Accounting API. */
+export interface FakeQuickBooks {
+  /** Base URL to pass as `quickbooks({ baseUrl })`. */
+  readonly url: string;
+  /** Entities per realm and type (`records.set(realmId, "Invoice", "1", { TotalAmt: 10 })`). */
+  readonly records: FakeRecordStore;
+  /** Every call answered, per endpoint (`batch`, `query`, `read`) and realm. */
+  readonly calls: FakeCallCounters;
+  /** Batch items seen (a batch call with 3 query items adds 3). */
+  readonly batchItems: () => number;
+  /** The next query naming `id` answers a Fault (SystemFault unless given). */
+  failNext(id: string, fault?: QuickBooksFault): void;
+  /** Every query naming `id` answers a Fault. */
+  failAlways(id: string, fault?: QuickBooksFault): void;
+  /** A call naming `id` answers `ms` later. */
+  stall(id: string, ms: number): void;
+  /** A query naming `id` answers a QueryResponse that is not the documented shape. */
+  malformed(id: string): void;
+  /** Forgets injected faults, stalls and forced answers. */
+  clearFaults(): void;
+  /** The next `count` calls answer the throttle. */
+  throttleNext(options?: QuickBooksThrottleOptions): void;
+  /** The next `count` calls answer this status and body. */
+  failNextRequest(answer: { status: number; body?: string; contentType?: string; count?: number }): void;
+  /** Changes the enforced limits (partial). */
+  setLimits(limits: Partial<FakeQuickBooksLimits>): void;
+  setTokenValidator(isTokenValid: (token: string, realmId: string) => boolean): void;
+  /** Calls in flight now, per realm. */
+  inFlight(realmId: string): number;
+  close(): Promise<void>;
+}
+
+const SYSTEM_FAULT: QuickBooksFault = {
+  type: "SystemFault",
+  Error: [
+    {
+      Message: "An application error has occurred while processing your request",
+      Detail: "System Failure Error: An unexpected error occurred while accessing or saving your data.",
+      code: "10000",
+      element: "",
+    },
+  ],
+};
+
+const QUERY_PATTERN =
+  /^\s*select\s+\*\s+from\s+([A-Za-z][A-Za-z0-9]*)(?:\s+where\s+Id\s*(?:in\s*\(([^)]*)\)|=\s*'([^']*)'))?(?:\s+startposition\s+(\d+))?(?:\s+maxresults\s+(\d+))?\s*$/i;
+
+/**
+ * Starts a fake QuickBooks Online API on 127.0.0.1 (random port). It serves
+ * `POST /v3/company/{realmId}/batch` (query items), `GET|POST /v3/company/{realmId}/query` and
+ * `GET /v3/company/{realmId}/{entity}/{id}`, checks the Bearer token (401 without one), caps batch
+ * items, answers per-item Faults inside an HTTP 200, and enforces Intuit's per-realm limits on a
+ * scalable clock, answering a breach with the 429 XML throttle fault.
+ */
+export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): Promise<FakeQuickBooks> {
+  const timeScale = options.timeScale ?? 1;
+  const now = options.now ?? Date.now;
+  const maxItems = options.maxItemsPerBatch ?? 30;
+  const maxResults = options.maxResultsPerQuery ?? 1000;
+  let limits: FakeQuickBooksLimits = { ...FAKE_QUICKBOOKS_DEFAULT_LIMITS, ...options.limits };
+  let isTokenValid = options.isTokenValid ?? ((token: string) => token.length > 0);
+  const throttleStatus = options.throttleStatus ?? 429;
+  const calls = new FakeCallCounters();
+  const faults = new FaultPlan();
+  const windows = new SlidingWindows();
+  const inFlight = new Map<string, number>();
+  const forcedThrottles: { status: 429 | 403; format: "xml" | "json"; retryAfterSeconds: number | undefined }[] = [];
+  const forcedFailures: { status: number; body: string; contentType: string }[] = [];
+  let batchItems = 0;
+
+  const records = new FakeRecordStore<Record<string, unknown>>(
+    (type) => type.toLowerCase(),
+    (_type, id, data, previous) => {
+      const stamp = new Date(now()).toISOString();
+      const meta = (previous?.MetaData as { CreateTime?: string } | undefined) ?? {};
+      return {
+        ...data,
+        Id: id,
+        SyncToken: previous === undefined ? "0" : String(Number(previous.SyncToken ?? 0) + 1),
+        domain: "QBO",
+        sparse: false,
+        MetaData: { CreateTime: meta.CreateTime ?? stamp, LastUpdatedTime: stamp },
+      };
+    },
+  );
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? "/", "http://fake");
+    const match = /^\/v3\/company\/([^/]+)\/(batch|query|[A-Za-z]+\/[^/]+)$/.exec(url.pathname);
+    const body = await readBody(request);
+    if (match === null) {
+      send(response, 404, "application/json", JSON.stringify(fault("ValidationFault", "Unsupported Operation", "Operation not supported by the fake", "4001")));
+      return;
+    }
+    const realmId = decodeURIComponent(match[1] as string);
+    const route = match[2] as string;
+    const endpoint = route === "batch" || route === "query" ? route : "read";
+    const at = now();
+    const record = (status: number, ids: readonly string[], throttled = false) =>
+      calls.record({ endpoint, tenantId: realmId, status, ids, at, throttled });
+
+    // Work out what the call asks for before answering, so every answer is counted with its ids.
+    let queries: { bId: string; query: string }[] = [];
+    let parseError: string | undefined;
+    if (endpoint === "batch") {
+      try {
+        const parsed = JSON.parse(body) as { BatchItemRequest?: unknown };
+        if (!Array.isArray(parsed.BatchItemRequest)) parseError = "BatchItemRequest must be an array";
+        else {
+          queries = parsed.BatchItemRequest.map((item: { bId?: unknown; Query?: unknown }) => ({
+            bId: String(item.bId ?? ""),
+            query: typeof item.Query === "string" ? item.Query : "",
+          }));
+        }
+      } catch {
+        parseError = "Request body is not valid JSON";
+      }
+    } else if (endpoint === "query") {
+      queries = [{ bId: "", query: request.method === "GET" ? (url.searchParams.get("query") ?? "") : body }];
+    }
+    const ids =
+      endpoint === "read" ? [decodeURIComponent(route.split("/")[1] as string)] : queries.flatMap((item) => parseQuery(item.query)?.ids ?? []);
+
+    const token = bearerToken(request);
+    if (token === undefined || !isTokenValid(token, realmId)) {
+      record(401, ids);
+      send(
+        response,
+        401,
+        "application/json",
+        JSON.stringify({
+          fault: {
+            error: [{ message: "message=AuthenticationFailed; errorCode=003200; statusCode=401", detail: "Token expired or invalid", code: "3200" }],
+            type: "AUTHENTICATION",
+          },
+          time: new Date(at).toISOString(),
+        }),
+      );
+      return;
+    }
+    const forced = forcedFailures.shift();
+    if (forced !== undefined) {
+      record(forced.status, ids);
+      send(response, forced.status, forced.contentType, forced.body);
+      return;
+    }
+    const throttle = forcedThrottles.shift() ?? breach(realmId, endpoint, at);
+    if (throttle !== undefined) {
+      record(throttle.status, ids, true);
+      const headers: Record<string, string> = {};
+      if (throttle.retryAfterSeconds !== undefined) headers["retry-after"] = String(throttle.retryAfterSeconds);
+      if (throttle.format === "xml") send(response, throttle.status, "application/xml", QUICKBOOKS_THROTTLE_FAULT_XML, headers);
+      else send(response, throttle.status, "application/json", JSON.stringify(throttleJson(at)), headers);
+      return;
+    }
+
+    for (const window of applicableWindows(endpoint)) windows.take(realmId, window, at);
+    inFlight.set(realmId, (inFlight.get(realmId) ?? 0) + 1);
+    try {
+      const stallMs = faults.stallMs(ids);
+      if (stallMs > 0) await sleep(stallMs);
+      const answer = answerCall(endpoint, realmId, route, queries, parseError, at);
+      record(answer.status, ids);
+      send(response, answer.status, "application/json", JSON.stringify(answer.body));
+    } finally {
+      inFlight.set(realmId, (inFlight.get(realmId) ?? 1) - 1);
+    }
+  };
+
+  function applicableWindows(endpoint: string): FakeRateWindow[] {
+    return limits.windows.filter((window) => endpoint === "batch" || !window.name.startsWith("batch"));
+  }
+
+  /** The throttle a call meets at `at`, if any limit is reached. */
+  function breach(realmId: string, endpoint: string, at: number) {
+    const full =
+      (inFlight.get(realmId) ?? 0) >= limits.concurrency ||
+      applicableWindows(endpoint).some((window) => windows.remaining(realmId, window, at, timeScale) === 0);
+    return full ? { status: throttleStatus, format: "xml" as const, retryAfterSeconds: undefined } : undefined;
+  }
+
+  function answerCall(
+    endpoint: string,
+    realmId: string,
+    route: string,
+    queries: { bId: string; query: string }[],
+    parseError: string | undefined,
+    at: number,
+  ): { status: number; body: unknown } {
+    const time = new Date(at).toISOString();
+    if (endpoint === "read") {
+      const [entity = "", id = ""] = route.split("/");
+      const row = records.get(realmId, entity, decodeURIComponent(id));
+      if (row === undefined) {
+        return { status: 400, body: { ...fault("ValidationFault", "Object Not Found", `Object Not Found : Something you're trying to use has been made inactive.`, "610"), time } };
+      }
+      return { status: 200, body: { [capitalise(entity)]: row, time } };
+    }
+    if (parseError !== undefined) return { status: 400, body: { ...fault("ValidationFault", "Request has invalid or unsupported property", parseError, "2010"), time } };
+    if (endpoint === "query") {
+      const item = runQuery(realmId, queries[0]?.query ?? "");
+      return "Fault" in item ? { status: 400, body: { ...item, time } } : { status: 200, body: { ...item, time } };
+    }
+    // The item cap: Intuit's business rule "maximum number of payloads in a single BatchItemRequest is 30".
+    // The exact fault text for a breach is not published; this fake answers a ValidationFault 2010.
+    if (queries.length > maxItems) {
+      return {
+        status: 400,
+        body: {
+          ...fault("ValidationFault", "Request has invalid or unsupported property", `Batch size ${queries.length} exceeds the maximum of ${maxItems} BatchItemRequest items`, "2010"),
+          time,
+        },
+      };
+    }
+    batchItems += queries.length;
+    const items = queries.map((item) => {
+      if (item.query === "") return { bId: item.bId, ...fault("ValidationFault", "Operation not supported", "The fake serves query items only", "2010") };
+      return { bId: item.bId, ...runQuery(realmId, item.query) };
+    });
+    return { status: 200, body: { BatchItemResponse: items, time } };
+  }
+
+  function runQuery(realmId: string, query: string): { QueryResponse: unknown } | { Fault: QuickBooksFault } {
+    const parsed = parseQuery(query);
+    if (parsed === undefined) {
+      return fault("ValidationFault", "Error parsing query", `QueryParserError: Encountered an unsupported query: ${query.slice(0, 80)}`, "4000");
+    }
+    const failure = faults.takeFailure(parsed.ids);
+    if (failure !== undefined) return { Fault: (failure.detail as QuickBooksFault | undefined) ?? SYSTEM_FAULT };
+    if (faults.isMalformed(parsed.ids)) return { QueryResponse: { [parsed.entity]: "<malformed>" } };
+    let rows = records.list(realmId, parsed.entity);
+    if (parsed.where) {
+      const wanted = new Set(parsed.ids.map((id) => id.toLowerCase()));
+      rows = rows.filter((row) => wanted.has(String(row.Id).toLowerCase()));
+    }
+    const start = Math.max(1, parsed.startPosition ?? 1);
+    // QuickBooks' default page is 100 rows; it never returns more than 1000.
+    const pageSize = Math.min(parsed.maxResults ?? 100, maxResults);
+    const page = rows.slice(start - 1, start - 1 + pageSize);
+    return { QueryResponse: page.length === 0 ? {} : { [parsed.entity]: page, startPosition: start, maxResults: page.length } };
+  }
+
+  const server = await listenOnLoopback(handle);
+  return {
+    url: server.origin,
+    records,
+    calls,
+    batchItems: () => batchItems,
+    failNext: (id, detail) => faults.failNext(id, 1, detail),
+    failAlways: (id, detail) => faults.failAlways(id, detail),
+    stall: (id, ms) => faults.stall(id, ms),
+    malformed: (id) => faults.malformed(id),
+    clearFaults: () => {
+      faults.clear();
+      forcedThrottles.length = 0;
+      forcedFailures.length = 0;
+    },
+    throttleNext: (throttle = {}) => {
+      for (let index = 0; index < (throttle.count ?? 1); index += 1) {
+        forcedThrottles.push({ status: throttle.status ?? throttleStatus, format: throttle.format ?? "xml", retryAfterSeconds: throttle.retryAfterSeconds });
+      }
+    },
+    failNextRequest: (answer) => {
+      for (let index = 0; index < (answer.count ?? 1); index += 1) {
+        forcedFailures.push({ status: answer.status, body: answer.body ?? "", contentType: answer.contentType ?? "text/plain" });
+      }
+    },
+    setLimits: (next) => {
+      limits = { ...limits, ...next };
+    },
+    setTokenValidator: (next) => {
+      isTokenValid = next;
+    },
+    inFlight: (realmId) => inFlight.get(realmId) ?? 0,
+    close: server.close,
+  };
+}
+
+function parseQuery(query: string): { entity: string; ids: string[]; where: boolean; startPosition?: number; maxResults?: number } | undefined {
+  const match = QUERY_PATTERN.exec(query);
+  if (match === null) return undefined;
+  const [, entity = "", inList, single, start, max] = match;
+  const ids = inList !== undefined ? [...inList.matchAll(/'([^']*)'/g)].map((found) => found[1] as string) : single !== undefined ? [single] : [];
+  return {
+    entity,
+    ids,
+    where: inList !== undefined || single !== undefined,
+    ...(start === undefined ? {} : { startPosition: Number(start) }),
+    ...(max === undefined ? {} : { maxResults: Number(max) }),
+  };
+}
+
+function fault(type: string, message: string, detail: string, code: string): { Fault: QuickBooksFault } {
+  return { Fault: { type, Error: [{ Message: message, Detail: detail, code, element: "" }] } };
+}
+
+function throttleJson(at: number) {
+  return {
+    Fault: {
+      Error: [{ Message: "message=ThrottleExceeded; errorCode=003001; statusCode=429", Detail: "The request limit was reached.  Try again later", code: "3001" }],
+      type: "SERVICE",
+    },
+    time: new Date(at).toISOString(),
+  };
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function send(response: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { "content-type": contentType, intuit_tid: `fake-${Date.now().toString(36)}`, ...headers });
+  response.end(body);
+}
