@@ -1,0 +1,56 @@
+/** Dashboard module: calls to the admin JSON API, relative to the page. Embedded as text so it ships inside the ESM and CJS builds. */
+export const API_JS = String.raw`// The admin JSON API, relative to the page (which is served at <mount>/), so any mount path works.
+
+const base = new URL("api/", document.baseURI);
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const error = body && body.error ? body.error : null;
+    super(error && error.message ? error.message : "Request failed with status " + status);
+    this.status = status;
+    this.code = error ? error.code : null;
+    this.body = body;
+  }
+}
+
+/** Calls the API; non-GET calls send JSON (the server requires application/json for changes). */
+export async function api(path, options) {
+  const { method = "GET", query, body } = options || {};
+  const url = new URL(path, base);
+  if (query) {
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
+    }
+  }
+  const init = { method, credentials: "same-origin", headers: { accept: "application/json" } };
+  if (method !== "GET") {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body === undefined ? {} : body);
+  }
+  const response = await fetch(url, init);
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+let settingsPromise = null;
+/** Settings (integrations, access), loaded once and shared by the views. */
+export function settings(refresh) {
+  if (!settingsPromise || refresh) {
+    settingsPromise = api("settings").catch((error) => {
+      settingsPromise = null;
+      throw error;
+    });
+  }
+  return settingsPromise;
+}
+
+export function encodeId(id) {
+  return encodeURIComponent(id);
+}
+`;

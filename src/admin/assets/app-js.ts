@@ -1,0 +1,77 @@
+/** Dashboard entry module: hash routing between the views. Embedded as text so it ships inside the ESM and CJS builds. */
+export const APP_JS = String.raw`// Hash routing (#/events, #/events/<id>, #/deliveries, #/deliveries/<id>, #/settings): works under any mount path.
+import { settings } from "./api.js";
+import { h } from "./dom.js";
+import { renderLog } from "./log-view.js";
+import { renderEvent } from "./event-view.js";
+import { renderDeliveries, renderDelivery } from "./deliveries-view.js";
+import { renderSettings } from "./settings-view.js";
+
+const main = document.getElementById("main");
+let cleanup = null;
+
+function parseHash() {
+  const raw = location.hash.slice(1) || "/events";
+  const at = raw.indexOf("?");
+  const path = at === -1 ? raw : raw.slice(0, at);
+  const query = at === -1 ? "" : raw.slice(at + 1);
+  const segments = path.split("/").filter(Boolean).map((part) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  });
+  return { segments, params: new URLSearchParams(query) };
+}
+
+function markNav(section) {
+  for (const a of document.querySelectorAll("[data-nav]")) {
+    if (a.getAttribute("data-nav") === section) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+}
+
+function route() {
+  // In-page anchors (the skip link) are not routes.
+  if (location.hash && !location.hash.startsWith("#/")) return;
+  if (cleanup) cleanup();
+  cleanup = null;
+  const { segments, params } = parseHash();
+  const [section, id] = segments;
+  main.replaceChildren();
+  let view;
+  if (section === "events" && id) {
+    markNav("events");
+    view = renderEvent(main, id, params);
+  } else if (section === "deliveries" && id) {
+    markNav("deliveries");
+    view = renderDelivery(main, id);
+  } else if (section === "deliveries") {
+    markNav("deliveries");
+    view = renderDeliveries(main, params);
+  } else if (section === "settings") {
+    markNav("settings");
+    view = renderSettings(main);
+  } else {
+    markNav("events");
+    view = renderLog(main, params);
+  }
+  cleanup = typeof view === "function" ? view : null;
+}
+
+async function showAccess() {
+  const slot = document.getElementById("access");
+  try {
+    const current = await settings();
+    const tenants = current.access.tenants;
+    slot.replaceChildren(tenants === null ? h("span.pill", null, "All tenants") : h("span.pill", { title: tenants.join(", ") }, "Tenants: " + tenants.join(", ")));
+  } catch {
+    slot.replaceChildren();
+  }
+}
+
+window.addEventListener("hashchange", route);
+route();
+showAccess();
+`;

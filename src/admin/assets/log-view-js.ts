@@ -1,0 +1,293 @@
+/** Dashboard module: the incoming webhook log. Embedded as text so it ships inside the ESM and CJS builds. */
+export const LOG_VIEW_JS = String.raw`// The incoming webhook log: filters, status counts, a paged table, select-many and retry, auto-refresh.
+import { api, settings, encodeId } from "./api.js";
+import { h, time, badge, toast, errorBox, navigate } from "./dom.js";
+
+const STATUSES = ["queued", "processing", "retrying", "succeeded", "failed", "stale"];
+const FILTER_KEYS = ["integration", "status", "tenantId", "entityType", "entityId", "deliveryId", "receivedFrom", "receivedTo", "q"];
+const PAGE = 50;
+const REFRESH_MS = 5000;
+
+// Survives re-rendering (a filter change re-renders the view).
+const prefs = { autoRefresh: false };
+let lastLogHash = "#/events";
+
+/** Where "back to the log" goes: the log with the filters last used. */
+export function logHash() {
+  return lastLogHash;
+}
+
+function readFilter(params) {
+  const filter = {};
+  for (const key of FILTER_KEYS) {
+    const value = params.get(key);
+    if (value) filter[key] = value;
+  }
+  return filter;
+}
+
+function toHash(filter) {
+  const params = new URLSearchParams();
+  for (const key of FILTER_KEYS) if (filter[key]) params.set(key, filter[key]);
+  const query = params.toString();
+  return "#/events" + (query ? "?" + query : "");
+}
+
+/** <input type=datetime-local> value (local time) ⇄ ISO instant. */
+function toLocalInput(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const local = new Date(d.getTime() - d.getTimezoneOffset() * 60000);
+  return local.toISOString().slice(0, 16);
+}
+function fromLocalInput(value) {
+  if (!value) return "";
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? "" : d.toISOString();
+}
+
+export function renderLog(root, params) {
+  const filter = readFilter(params);
+  lastLogHash = toHash(filter);
+  const state = { items: [], nextCursor: null, selected: new Set(), busy: false, timer: null, disposed: false };
+
+  const summary = h("div.summary", { "aria-label": "Events by status" });
+  const updated = h("span.muted.small", { "aria-live": "off" });
+  const selectAll = h("input", { type: "checkbox", "aria-label": "Select all events shown" });
+  const tbody = h("tbody");
+  const more = h("button.button", { type: "button", hidden: true }, "Load more");
+  const retrySelected = h("button.button.primary", { type: "button", disabled: true }, "Retry selected");
+  const retryMatching = h("button.button", { type: "button" }, "Retry all matching\u2026");
+  const confirmSlot = h("div.confirm-slot");
+  const errorSlot = h("div");
+  const empty = h("p.empty", { hidden: true }, "No events match these filters.");
+  const auto = h("input", { type: "checkbox", id: "auto-refresh", checked: prefs.autoRefresh });
+
+  // ── filters ──
+  const integrationSelect = h("select", { name: "integration", id: "f-integration" }, h("option", { value: "" }, "All integrations"));
+  settings().then((current) => {
+    for (const integration of current.integrations) {
+      integrationSelect.appendChild(h("option", { value: integration.id, selected: filter.integration === integration.id }, integration.id));
+    }
+  }, () => {});
+  const statusSelect = h("select", { name: "status", id: "f-status" },
+    h("option", { value: "" }, "Any status"),
+    STATUSES.map((status) => h("option", { value: status, selected: filter.status === status }, status)),
+    filter.status && !STATUSES.includes(filter.status) ? h("option", { value: filter.status, selected: true }, filter.status) : null,
+  );
+  const field = (id, label, input) => h("div.field", null, h("label", { for: id }, label), input);
+  const textInput = (name, placeholder) => h("input", { type: "text", name, id: "f-" + name, value: filter[name] || "", placeholder, autocomplete: "off", spellcheck: "false" });
+  const fromInput = h("input", { type: "datetime-local", name: "receivedFrom", id: "f-receivedFrom", value: filter.receivedFrom ? toLocalInput(filter.receivedFrom) : "" });
+  const toInput = h("input", { type: "datetime-local", name: "receivedTo", id: "f-receivedTo", value: filter.receivedTo ? toLocalInput(filter.receivedTo) : "" });
+
+  const form = h("form.filters", { role: "search", "aria-label": "Filter events", on: { submit: (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const next = {};
+    for (const key of FILTER_KEYS) {
+      const value = String(data.get(key) || "").trim();
+      if (value) next[key] = key === "receivedFrom" || key === "receivedTo" ? fromLocalInput(value) : value;
+    }
+    navigate(toHash(next));
+  } } },
+    field("f-q", "Search ids", textInput("q", "event, delivery, entity or tenant id")),
+    field("f-integration", "Integration", integrationSelect),
+    field("f-status", "Status", statusSelect),
+    field("f-tenantId", "Tenant", textInput("tenantId", "tenant id")),
+    field("f-entityType", "Entity type", textInput("entityType", "e.g. Invoice")),
+    field("f-entityId", "Entity id", textInput("entityId", "")),
+    field("f-deliveryId", "Delivery id", textInput("deliveryId", "")),
+    field("f-receivedFrom", "Received from", fromInput),
+    field("f-receivedTo", "Received before", toInput),
+    h("div.field.actions", null,
+      h("button.button.primary", { type: "submit" }, "Apply"),
+      h("button.button", { type: "button", on: { click: () => navigate("#/events") } }, "Clear")),
+  );
+
+  // ── rendering ──
+  function renderSummary(counts) {
+    summary.replaceChildren(
+      h("a.count" + (!filter.status ? ".active" : ""), { href: toHash(Object.assign({}, filter, { status: "" })) }, h("span.count-label", null, "All"), h("span.count-value", null, String(counts.total))),
+      STATUSES.map((status) => h("a.count.count-" + status + (filter.status === status ? ".active" : ""), {
+        href: toHash(Object.assign({}, filter, { status })),
+        "aria-current": filter.status === status ? "true" : null,
+      }, h("span.count-label", null, status), h("span.count-value", null, String(counts.byStatus[status] || 0)))),
+    );
+  }
+
+  function syncSelection() {
+    const n = state.selected.size;
+    retrySelected.disabled = n === 0;
+    retrySelected.textContent = n === 0 ? "Retry selected" : "Retry selected (" + n + ")";
+    const shown = state.items.length;
+    const picked = state.items.filter((item) => state.selected.has(item.id)).length;
+    selectAll.checked = shown > 0 && picked === shown;
+    selectAll.indeterminate = picked > 0 && picked < shown;
+  }
+
+  function row(event) {
+    const href = "#/events/" + encodeId(event.id);
+    const check = h("input", { type: "checkbox", checked: state.selected.has(event.id), "aria-label": "Select " + event.entityType + " " + event.entityId,
+      on: { change: () => {
+        if (check.checked) state.selected.add(event.id); else state.selected.delete(event.id);
+        tr.classList.toggle("selected", check.checked);
+        syncSelection();
+      } } });
+    const final = event.status === "succeeded" || event.status === "failed" || event.status === "stale";
+    const tr = h("tr" + (state.selected.has(event.id) ? ".selected" : ""), { "data-id": event.id, "data-status": event.status },
+      h("td.select", null, check),
+      h("td.nowrap", null, time(event.receivedAt)),
+      h("td", null, event.integration),
+      h("td.mono", null, event.tenantId),
+      h("td.entity", null, h("a", { href }, h("span.entity-type", null, event.entityType), " ", h("span.mono", null, event.entityId))),
+      h("td", null, event.operation),
+      h("td", null, badge(event.status)),
+      h("td.num", null, String(event.attemptsRemaining) + " / " + String(event.maxAttempts)),
+      h("td.nowrap", null, final ? h("span.muted", null, "\u2014") : time(event.nextAttemptAt)),
+      h("td.error", { title: event.lastError || "" }, event.lastError ? event.lastError : h("span.muted", null, "\u2014")),
+    );
+    // The whole row opens the event, except its checkbox and link (which keep their own behaviour).
+    tr.addEventListener("click", (e) => {
+      if (e.target.closest("input, a, button, label")) return;
+      location.hash = href;
+    });
+    return tr;
+  }
+
+  function renderRows() {
+    tbody.replaceChildren(...state.items.map(row));
+    empty.hidden = state.items.length > 0;
+    more.hidden = !state.nextCursor;
+    syncSelection();
+  }
+
+  // ── loading ──
+  async function load({ append } = {}) {
+    if (state.busy) return;
+    state.busy = true;
+    errorSlot.replaceChildren();
+    try {
+      // A refresh reloads as many rows as are shown, so "Load more" pages are not lost.
+      const limit = append ? PAGE : Math.min(500, Math.max(PAGE, state.items.length));
+      const [page, counts] = await Promise.all([
+        api("events", { query: Object.assign({}, filter, { limit, cursor: append ? state.nextCursor : undefined }) }),
+        append ? null : api("counts", { query: filter }),
+      ]);
+      if (state.disposed) return;
+      state.items = append ? state.items.concat(page.items) : page.items;
+      state.nextCursor = page.nextCursor;
+      if (!append) {
+        const ids = new Set(state.items.map((item) => item.id));
+        for (const id of [...state.selected]) if (!ids.has(id)) state.selected.delete(id);
+        renderSummary(counts);
+      }
+      renderRows();
+      updated.textContent = "Updated " + new Date().toLocaleTimeString();
+    } catch (error) {
+      if (!state.disposed) errorSlot.replaceChildren(errorBox(error));
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  function schedule() {
+    clearInterval(state.timer);
+    state.timer = prefs.autoRefresh ? setInterval(() => load(), REFRESH_MS) : null;
+  }
+
+  selectAll.addEventListener("change", () => {
+    for (const item of state.items) {
+      if (selectAll.checked) state.selected.add(item.id); else state.selected.delete(item.id);
+    }
+    renderRows();
+  });
+  more.addEventListener("click", () => load({ append: true }));
+  auto.addEventListener("change", () => {
+    prefs.autoRefresh = auto.checked;
+    schedule();
+  });
+
+  retrySelected.addEventListener("click", async () => {
+    const ids = [...state.selected];
+    if (ids.length === 0) return;
+    retrySelected.disabled = true;
+    try {
+      const result = await api("events/retry", { method: "POST", body: { ids } });
+      const skipped = result.skipped.length;
+      toast("Re-queued " + result.requeued.length + " event(s)" + (skipped ? "; " + skipped + " skipped (already succeeded or being processed)" : "") + ".");
+      state.selected.clear();
+      await load();
+    } catch (error) {
+      toast(error.message, "error");
+      syncSelection();
+    }
+  });
+
+  async function retryByFilter(expectedCount) {
+    try {
+      const body = { filter };
+      if (expectedCount !== undefined) body.expectedCount = expectedCount;
+      const result = await api("events/retry", { method: "POST", body });
+      confirmSlot.replaceChildren();
+      toast("Re-queued " + result.requeued.length + " event(s).");
+      await load();
+    } catch (error) {
+      if (error.status === 409 && error.body && error.body.error && typeof error.body.error.count === "number") {
+        showConfirm(error.body.error.count, expectedCount !== undefined);
+      } else {
+        toast(error.message, "error");
+      }
+    }
+  }
+
+  function showConfirm(count, changed) {
+    if (count === 0) {
+      confirmSlot.replaceChildren(h("div.confirm", { role: "alert" }, "No event matching these filters can be retried (succeeded events are never retried).",
+        h("button.button", { type: "button", on: { click: () => confirmSlot.replaceChildren() } }, "Dismiss")));
+      return;
+    }
+    const yes = h("button.button.danger", { type: "button", on: { click: () => retryByFilter(count) } }, "Retry " + count + " event" + (count === 1 ? "" : "s"));
+    confirmSlot.replaceChildren(h("div.confirm", { role: "alert" },
+      h("span", null, (changed ? "The number changed. " : "") + count + " event" + (count === 1 ? "" : "s") + " matching these filters (succeeded ones excluded) will be queued for a manual attempt."),
+      yes,
+      h("button.button", { type: "button", on: { click: () => confirmSlot.replaceChildren() } }, "Cancel")));
+    yes.focus();
+  }
+  retryMatching.addEventListener("click", () => retryByFilter(undefined));
+
+  root.append(
+    h("div.page-head", null, h("h1", null, "Incoming webhooks"), summary),
+    form,
+    h("div.toolbar", null,
+      h("div.toolbar-group", null, retrySelected, retryMatching),
+      h("div.toolbar-group", null,
+        h("label.toggle", { for: "auto-refresh" }, auto, " Auto-refresh"),
+        h("button.button", { type: "button", on: { click: () => load() } }, "Refresh"),
+        updated)),
+    confirmSlot,
+    errorSlot,
+    h("div.table-wrap", null, h("table.grid", { "aria-label": "Incoming webhook events" },
+      h("thead", null, h("tr", null,
+        h("th.select", { scope: "col" }, selectAll),
+        h("th", { scope: "col" }, "Received"),
+        h("th", { scope: "col" }, "Integration"),
+        h("th", { scope: "col" }, "Tenant"),
+        h("th", { scope: "col" }, "Entity"),
+        h("th", { scope: "col" }, "Operation"),
+        h("th", { scope: "col" }, "Status"),
+        h("th.num", { scope: "col", title: "Automatic attempts remaining / maximum" }, "Attempts left"),
+        h("th", { scope: "col" }, "Next attempt"),
+        h("th", { scope: "col" }, "Last error"))),
+      tbody)),
+    empty,
+    h("div.more", null, more),
+  );
+
+  load();
+  schedule();
+  return () => {
+    state.disposed = true;
+    clearInterval(state.timer);
+  };
+}
+`;

@@ -1,0 +1,59 @@
+import { MAX_PAGE_SIZE } from "../filters.ts";
+import type { DeliveryFilter, DeliveryRecord, EventSummary } from "../types.ts";
+import { canSeeDelivery, scopeDeliveryFilter, scopeEventFilter, type AdminAccess } from "./access.ts";
+import type { AdminInbox, Route, RouteContext } from "./context.ts";
+import { AdminHttpError, json, parseWith, queryObject, readJson } from "./http.ts";
+import { rawBodyView } from "./raw-body.ts";
+import { deliveryListQuery, pathId } from "./schemas.ts";
+
+async function visibleDelivery(inbox: AdminInbox, id: string, access: AdminAccess): Promise<DeliveryRecord> {
+  const delivery = await inbox.getDelivery(id);
+  if (!delivery || !canSeeDelivery(delivery, access)) throw new AdminHttpError(404, "DELIVERY_NOT_FOUND", `no delivery ${id}`);
+  return delivery;
+}
+
+function idParam(context: RouteContext): string {
+  return parseWith(pathId, context.params.id, "path", "id");
+}
+
+/** A delivery for the API: the raw bytes become text (or base64), its events come along, scoped to the caller. */
+async function deliveryView(inbox: AdminInbox, delivery: DeliveryRecord, access: AdminAccess) {
+  const { rawBody, ...rest } = delivery;
+  const filter = scopeEventFilter({ deliveryId: delivery.id }, access);
+  const page = filter ? await inbox.listEvents({ ...filter, limit: MAX_PAGE_SIZE }) : { items: [], nextCursor: null };
+  const events = page.items.map(({ payload: _payload, ...event }: EventSummary) => event);
+  return { ...rest, ...rawBodyView(rawBody), events, moreEvents: page.nextCursor !== null };
+}
+
+async function listDeliveries({ inbox, url, access }: RouteContext): Promise<Response> {
+  const { cursor, limit, q, ...query } = parseWith(deliveryListQuery, queryObject(url), "query");
+  const filter: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) filter[key] = value;
+  if (q !== undefined) filter.search = q;
+  const scoped = scopeDeliveryFilter(filter as DeliveryFilter, access);
+  if (!scoped) return json(200, { items: [], nextCursor: null });
+  const page = await inbox.listDeliveries({ ...scoped, ...(cursor ? { cursor } : {}), ...(limit ? { limit } : {}) });
+  return json(200, page);
+}
+
+async function getDelivery(context: RouteContext): Promise<Response> {
+  const delivery = await visibleDelivery(context.inbox, idParam(context), context.access);
+  return json(200, await deliveryView(context.inbox, delivery, context.access));
+}
+
+/** Re-parses an `unparseable` delivery (after its cause is fixed) and queues its events. */
+async function reprocess(context: RouteContext): Promise<Response> {
+  const id = idParam(context);
+  await visibleDelivery(context.inbox, id, context.access);
+  await readJson(context.request, { required: false });
+  await context.inbox.reprocessDelivery(id);
+  const delivery = await visibleDelivery(context.inbox, id, { tenants: null });
+  return json(200, { delivery: await deliveryView(context.inbox, delivery, context.access) });
+}
+
+/** Delivery routes, relative to `api/`. */
+export const deliveryRoutes: readonly Route[] = [
+  { method: "GET", pattern: "deliveries", handler: listDeliveries },
+  { method: "GET", pattern: "deliveries/:id", handler: getDelivery },
+  { method: "POST", pattern: "deliveries/:id/reprocess", handler: reprocess },
+];
