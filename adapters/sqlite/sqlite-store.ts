@@ -146,11 +146,11 @@ export class SqliteStore implements WebhookStore {
   async #commitInserts(inputs: readonly InsertInput[]): Promise<readonly GroupOutcome<InsertDeliveryResult>[]> {
     return this.#run("insertDelivery", (db) => {
       const outcomes: GroupOutcome<InsertDeliveryResult>[] = [];
-      const one = db.transaction((input: InsertInput) => this.#insertOne(db, input));
       db.transaction(() => {
         for (const input of inputs) {
           try {
-            outcomes.push({ ok: true, value: one(input) });
+            // #insertOne's own transaction nests as a savepoint here.
+            outcomes.push({ ok: true, value: this.#insertOne(db, input) });
           } catch (cause) {
             outcomes.push({ ok: false, error: new StoreError(this.name, "insertDelivery failed", cause) });
           }
