@@ -31,6 +31,9 @@ const DELIVERY_SELECT_VALUES = `d.id, d.integration, d.provider, d.tenant_ids, d
 /** Every column of a delivery but the body: what lists return. */
 export const DELIVERY_SUMMARY_COLUMNS = `id, integration, provider, tenant_ids, received_at, headers, dedupe_key, status, reason, response, duplicate_of, event_count`;
 
+/** An event whose started-but-unfinished attempts reached its limit (read before the claim's update). */
+const POISON = "(e.attempts_started - e.attempts_finished >= e.max_attempts)";
+
 /** Statements for one schema (`s` is the quoted schema name). */
 export function buildQueries(s: string, channel: string | null) {
   const events = (param: string) => EVENT_INSERT.replace("%s", () => s).replace("%p", () => param);
@@ -95,26 +98,30 @@ select (select count(*) from upd)::int as updated${notifyIfEvents}`,
      */
     claimDue: (withIds: boolean) => `
 with due as (
-  select id, attempts_started - attempts_finished >= max_attempts as poison
+  select id
   from ${s}.events
-  where ((status in ('queued', 'retrying') and next_attempt_at <= $1)
-      or (status = 'processing' and lease_expires_at <= $1))
+  -- due_at is next_attempt_at for queued, retrying and processing events. A leased event's
+  -- next_attempt_at is at or before its claim, hence before its lease expiry, so "due_at <= now"
+  -- holds for everything claimable: the claim walks events_due in order, no sort of all due rows.
+  where due_at <= $1
+    and (status <> 'processing' or lease_expires_at <= $1)
     ${withIds ? "and id = any($7::text[])" : ""}
-  order by next_attempt_at, id
+  order by due_at, id
   limit $2
   for update skip locked
 )
 update ${s}.events e set
-  status = case when due.poison then 'failed' else 'processing' end,
-  attempts_started = e.attempts_started + case when due.poison then 0 else 1 end,
-  lease_token = case when due.poison then null else gen_random_uuid()::text end,
-  lease_expires_at = case when due.poison then null else $3::timestamptz end,
-  locked_by = case when due.poison then null else $4::text end,
-  last_error = case when due.poison then replace($5::text, $6::text, (e.attempts_started - e.attempts_finished)::text) else e.last_error end,
+  status = case when ${POISON} then 'failed' else 'processing' end,
+  attempts_started = e.attempts_started + case when ${POISON} then 0 else 1 end,
+  lease_token = case when ${POISON} then null else gen_random_uuid()::text end,
+  lease_expires_at = case when ${POISON} then null else $3::timestamptz end,
+  locked_by = case when ${POISON} then null else $4::text end,
+  last_error = case when ${POISON} then replace($5::text, $6::text, (e.attempts_started - e.attempts_finished)::text) else e.last_error end,
   updated_at = $1
-from due
-where e.id = due.id
-returning e.*, due.poison`,
+-- An id array, not a join: the planner then always probes the primary key instead of hashing
+-- a scan of the whole table. SET reads the values the lock keeps current.
+where e.id = any(array(select id from due))
+returning e.*, e.status = 'failed' as poison`,
 
     /**
      * Finishes a batch ($1: one jsonb row per finish, event ids unique) in one statement: each row
@@ -147,7 +154,8 @@ with i as (
     lease_expires_at = null,
     locked_by = null
   from i
-  where e.id = i.event_id and e.lease_token = i.lease_token
+  -- The id array lets the planner probe the primary key rather than hash-join a table scan.
+  where e.id = any(array(select event_id from i)) and e.id = i.event_id and e.lease_token = i.lease_token
   returning e.id, e.attempts_recorded
 ), attempt_rows as (
   insert into ${s}.attempts (event_id, number, trigger, started_at, ended_at, outcome, error)
@@ -217,17 +225,24 @@ where e.id = $1`,
     countEvents: (where: string) =>
       `select integration, status, count(*)::int as count from ${s}.events where true ${where} group by integration, status order by integration, status`,
 
-    /** Each half walks its own partial index. least() ignores NULLs. */
+    /** Queued and retrying events by events_due; leases by events_status (only the events in flight). least() ignores NULLs. */
     nextDueAt: `
 select least(
-  (select min(next_attempt_at) from ${s}.events where status in ('queued', 'retrying')),
+  (select min(due_at) from ${s}.events where due_at is not null and status <> 'processing'),
   (select min(coalesce(lease_expires_at, next_attempt_at)) from ${s}.events where status = 'processing')
 ) as due`,
 
-    /** Attempts and resources go with their events (ON DELETE CASCADE). */
+    /** Finished events older than $1, with their attempts and resource data, in one statement. */
     pruneEvents: `
-delete from ${s}.events where status in ('succeeded', 'stale') and updated_at < $1
-returning delivery_id`,
+with gone as (
+  delete from ${s}.events where status in ('succeeded', 'stale') and updated_at < $1
+  returning id, delivery_id
+), attempt_rows as (
+  delete from ${s}.attempts where event_id in (select id from gone)
+), resource_rows as (
+  delete from ${s}.resources where event_id in (select id from gone)
+)
+select delivery_id from gone`,
     pruneDeliveries: `
 delete from ${s}.deliveries d
 where d.id = any($1::text[]) and not exists (select 1 from ${s}.events e where e.delivery_id = d.id)`,
