@@ -21,3 +21,4 @@ export type { Clock } from "./clock.ts";
 export { TimerScheduler } from "./timer-scheduler.ts";
 export type { TimerSchedulerOptions } from "./timer-scheduler.ts";
 export { createFetchHandler, type FetchHandlerOptions, type WebhookReceiver } from "./fetch-handler.ts";
+export * from "./admin/index.ts";
