@@ -32,11 +32,39 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, for
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = issue === undefined ? "" : formatPath(issue.path);
-  const message = issue?.code === "invalid_type" && issue.input === undefined ? "is missing" : (issue?.message ?? "is invalid");
+  const message = issue === undefined ? "is invalid" : describeIssue(issue, valueAt(value, issue.path));
   throw new WebhookPayloadError(`quickbooks ${format} payload: ${path === "" ? "body" : path} ${message}`, result.error);
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
+/** A short reason: "is missing", "must be an array", or the schema's own message. */
+export function describeIssue(issue: z.core.$ZodIssue, actual: unknown): string {
+  if (actual === undefined) return "is missing";
+  if (issue.code === "invalid_type") return `must be ${article(issue.expected)}`;
+  if (issue.code === "invalid_union") {
+    const specific = issue.errors.flat().find((inner) => inner.code !== "invalid_type");
+    if (specific !== undefined) return specific.message;
+    const expected = issue.errors.flat().map((inner) => (inner.code === "invalid_type" ? inner.expected : "value"));
+    return `must be ${[...new Set(expected)].map(article).join(" or ")}`;
+  }
+  return issue.message;
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+/** The value at a zod path in the input (to tell "missing" from "wrong type"). */
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const key of path) {
+    if (typeof current !== "object" || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/** `eventNotifications[0].realmId` style. */
+export function formatPath(path: readonly PropertyKey[]): string {
   let text = "";
   for (const key of path) {
     if (typeof key === "number") text += `[${key}]`;

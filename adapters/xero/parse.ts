@@ -51,7 +51,7 @@ export function parseXeroDelivery(request: ProviderRequest): ParsedDelivery {
   if (!result.success) {
     const issue = result.error.issues[0];
     const path = formatPath(issue?.path ?? []);
-    const message = issue?.code === "invalid_type" && issue.input === undefined ? "is missing" : (issue?.message ?? "is invalid");
+    const message = issue === undefined ? "is invalid" : describeIssue(issue, valueAt(body, issue.path));
     throw new WebhookPayloadError(`xero payload: ${path === "" ? "body" : path} ${message}`, result.error);
   }
   const asSent = (body as { events: unknown[] }).events;
@@ -91,6 +91,23 @@ function decodeJson(rawBody: Uint8Array): unknown {
   } catch (error) {
     throw new WebhookPayloadError("xero payload: body is not valid JSON", error);
   }
+}
+
+/** A short reason: "is missing", "must be an array", or the schema's own message. */
+function describeIssue(issue: z.core.$ZodIssue, actual: unknown): string {
+  if (actual === undefined) return "is missing";
+  if (issue.code === "invalid_type") return `must be ${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`;
+  return issue.message;
+}
+
+/** The value at a zod path in the input (to tell "missing" from "wrong type"). */
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const key of path) {
+    if (typeof current !== "object" || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
