@@ -1,0 +1,50 @@
+/**
+ * QuickBooks Online webhooks in an Express app: verified on the exact bytes, stored in SQLite
+ * before the 202, then processed from the queue (batched downloads, retries, rate limits).
+ *
+ *   QBO_VERIFIER_TOKEN=... QBO_ACCESS_TOKEN=... npx tsx examples/express-quickbooks/index.ts
+ *
+ * Point the app's webhook endpoint (developer.intuit.com › Webhooks) at https://<host>/webhooks/quickbooks.
+ */
+import express from "express";
+import { createWebhookInbox } from "webhook-inbox";
+import { createExpressMiddleware } from "webhook-inbox/express";
+import { quickbooks } from "webhook-inbox/quickbooks";
+import { SqliteStore } from "webhook-inbox/sqlite";
+
+const store = new SqliteStore({ filename: process.env.WEBHOOK_DB ?? "./webhooks.sqlite" });
+const inbox = createWebhookInbox({
+  store,
+  integrations: {
+    quickbooks: {
+      provider: quickbooks({
+        // The Verifier Token from the app's Webhooks page (not the OAuth client secret).
+        verifierToken: process.env.QBO_VERIFIER_TOKEN ?? "development-verifier-token",
+        // Your OAuth token store, per company (realm). Sandbox: also pass baseUrl.
+        getAccessToken: async (_realmId) => process.env.QBO_ACCESS_TOKEN ?? "",
+      }),
+      mode: "immediate",
+    },
+  },
+  // Called once per changed entity, with its current data (`null` when it was deleted).
+  handler: async (event) => {
+    console.log(`${event.operation} ${event.entityType} ${event.entityId} (realm ${event.tenantId})`, event.resource);
+  },
+});
+
+const app = express();
+// The webhook route goes BEFORE express.json(): the signature is checked on the raw bytes.
+// app.all (not app.post) so a GET is answered 405 by the inbox and logged.
+app.all("/webhooks/quickbooks", createExpressMiddleware(inbox, { integration: "quickbooks" }));
+app.use(express.json());
+// ...the rest of your app.
+
+await inbox.start();
+const port = Number(process.env.PORT ?? 3000);
+const server = app.listen(port, () => console.log(`QuickBooks webhooks: POST http://localhost:${port}/webhooks/quickbooks`));
+
+process.once("SIGINT", () => {
+  server.close();
+  // Finish in-flight work, then release the database.
+  void inbox.stop().then(() => store.close());
+});
