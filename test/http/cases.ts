@@ -237,6 +237,11 @@ export const cases: readonly HttpCase[] = [
     expect: { status: 415, body: { error: "UNSUPPORTED_MEDIA_TYPE" }, delivery: { status: "rejected", reason: /text\/plain/ }, deliveries: 1 },
   },
   {
+    name: "no content type at all → 415",
+    request: { ...signed("/webhooks/test"), headers: { [TEST_SIGNATURE_HEADER]: signed("/webhooks/test").headers![TEST_SIGNATURE_HEADER]! } },
+    expect: { status: 415, body: { error: "UNSUPPORTED_MEDIA_TYPE" }, delivery: { status: "rejected", reason: /\(none\)/ }, deliveries: 1 },
+  },
+  {
     name: "store cannot commit → 503 with Retry-After",
     store: "failing",
     request: signed("/webhooks/test"),

@@ -1,5 +1,6 @@
 import { once } from "node:events";
-import type { AddressInfo, Server } from "node:net";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import express from "express";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebhookConfigError, type Logger, type WebhookProcessor } from "webhook-inbox";

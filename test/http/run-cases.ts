@@ -103,7 +103,8 @@ function normalise(response: HttpResponse): HttpResponse {
 export async function sendOverHttp(baseUrl: string, request: HttpRequest): Promise<HttpResponse> {
   const init: RequestInit & { duplex?: "half" } = { method: request.method, headers: request.headers ?? {} };
   if (request.body !== undefined) {
-    init.body = request.chunked ? chunkedStream(request.body) : request.body;
+    // Bytes, not a string: fetch would add "content-type: text/plain" to a string body on its own.
+    init.body = request.chunked ? chunkedStream(request.body) : Buffer.from(request.body);
     if (request.chunked) init.duplex = "half";
   }
   return fromResponse(await fetch(new URL(request.path, baseUrl), init));
@@ -113,7 +114,7 @@ export async function sendOverHttp(baseUrl: string, request: HttpRequest): Promi
 export function toRequest(baseUrl: string, request: HttpRequest): Request {
   const init: RequestInit & { duplex?: "half" } = { method: request.method, headers: request.headers ?? {} };
   if (request.body !== undefined) {
-    init.body = request.chunked ? chunkedStream(request.body) : request.body;
+    init.body = request.chunked ? chunkedStream(request.body) : Buffer.from(request.body);
     if (request.chunked) init.duplex = "half";
     // A Request built from a string declares no content-length; a client on the wire would.
     else (init.headers as Record<string, string>)["content-length"] = String(Buffer.byteLength(request.body));
