@@ -14,6 +14,8 @@ export interface FakeCall {
   readonly at: number;
   /** Answered with the provider's throttle. */
   readonly throttled: boolean;
+  /** QuickBooks batch calls: query items answered. */
+  readonly items?: number;
 }
 
 /**

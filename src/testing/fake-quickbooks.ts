@@ -24,7 +24,7 @@ export const QUICKBOOKS_THROTTLE_FAULT_XML =
   "            <Detail>The request limit was reached.  Try again later</Detail>\n" +
   "        </Error>\n" +
   "    </Fault>\n" +
-  "</IntuitResponse>";
+  "</IntuitResponse>\n";
 
 /** Limits the fake enforces per realm. Windows named `batch-…` count batch calls only. */
 export interface FakeQuickBooksLimits {
@@ -85,7 +85,7 @@ export interface FakeQuickBooks {
   readonly records: FakeRecordStore;
   /** Every call answered, per endpoint (`batch`, `query`, `read`) and realm. */
   readonly calls: FakeCallCounters;
-  /** Batch items seen (a batch call with 3 query items adds 3). */
+  /** Batch items answered since the last `calls.reset()` (a batch call with 3 query items adds 3). */
   readonly batchItems: () => number;
   /** The next query naming `id` answers a Fault (SystemFault unless given). */
   failNext(id: string, fault?: QuickBooksFault): void;
@@ -145,7 +145,6 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
   const inFlight = new Map<string, number>();
   const forcedThrottles: { status: 429 | 403; format: "xml" | "json"; retryAfterSeconds: number | undefined }[] = [];
   const forcedFailures: { status: number; body: string; contentType: string }[] = [];
-  let batchItems = 0;
 
   const records = new FakeRecordStore<Record<string, unknown>>(
     (type) => type.toLowerCase(),
@@ -175,8 +174,8 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
     const route = match[2] as string;
     const endpoint = route === "batch" || route === "query" ? route : "read";
     const at = now();
-    const record = (status: number, ids: readonly string[], throttled = false) =>
-      calls.record({ endpoint, tenantId: realmId, status, ids, at, throttled });
+    const record = (status: number, ids: readonly string[], throttled = false, items?: number) =>
+      calls.record({ endpoint, tenantId: realmId, status, ids, at, throttled, ...(items === undefined ? {} : { items }) });
 
     // Work out what the call asks for before answering, so every answer is counted with its ids.
     let queries: { bId: string; query: string }[] = [];
@@ -239,7 +238,7 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
       const stallMs = faults.stallMs(ids);
       if (stallMs > 0) await sleep(stallMs);
       const answer = answerCall(endpoint, realmId, route, queries, parseError, at);
-      record(answer.status, ids);
+      record(answer.status, ids, false, endpoint === "batch" && answer.status === 200 ? queries.length : undefined);
       send(response, answer.status, "application/json", JSON.stringify(answer.body));
     } finally {
       inFlight.set(realmId, (inFlight.get(realmId) ?? 1) - 1);
@@ -291,7 +290,6 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
         },
       };
     }
-    batchItems += queries.length;
     const items = queries.map((item) => {
       if (item.query === "") return { bId: item.bId, ...fault("ValidationFault", "Operation not supported", "The fake serves query items only", "2010") };
       return { bId: item.bId, ...runQuery(realmId, item.query) };
@@ -324,7 +322,7 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
     url: server.origin,
     records,
     calls,
-    batchItems: () => batchItems,
+    batchItems: () => calls.log.reduce((sum, call) => sum + (call.items ?? 0), 0),
     failNext: (id, detail) => faults.failNext(id, 1, detail),
     failAlways: (id, detail) => faults.failAlways(id, detail),
     stall: (id, ms) => faults.stall(id, ms),
