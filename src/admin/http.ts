@@ -53,7 +53,10 @@ export function errorResponse(error: unknown, onError: (error: unknown) => void)
 /** A 400 naming the parameter (query) or field path (body) that zod refused. */
 export function invalid(where: "query" | "body" | "path", issues: readonly z.core.$ZodIssue[]): AdminHttpError {
   const issue = issues[0];
-  let param = issue?.path.map(String).join(".") ?? "";
+  // Name the parameter, not the list position inside it ("status", not "status.0").
+  const path = (issue?.path ?? []).map(String);
+  while (path.length > 0 && /^\d+$/.test(path[path.length - 1]!)) path.pop();
+  let param = path.join(".");
   let message = issue?.message ?? "is invalid";
   if (issue?.code === "unrecognized_keys") {
     const key = issue.keys[0] ?? "";

@@ -1,0 +1,108 @@
+/**
+ * The admin surface (JSON API + dashboard) as a Fastify 5 plugin.
+ *
+ * @example
+ * ```ts
+ * import { fastifyWebhookInboxAdmin } from "webhook-inbox/fastify";
+ * await app.register(fastifyWebhookInboxAdmin, {
+ *   inbox,
+ *   prefix: "/admin",
+ *   // Receives the Fetch API `Request` (cookies and headers), plus Fastify's own request.
+ *   authorize: async (request, fastifyRequest) => (await isStaff(fastifyRequest)) ? true : false,
+ * });
+ * ```
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { z } from "zod";
+// The admin handler is not re-exported from src/index.ts yet (see the helper's report); it is public core API.
+import { type AdminAccessDecision, type AdminInbox, createAdminHandler } from "../../src/admin/index.ts";
+import { WebhookConfigError } from "../../src/index.ts";
+
+/**
+ * Decides who may use the admin: called with a Fetch API `Request` (method, full URL, headers with
+ * cookies) and Fastify's request. Answer `false`, `true` or `{ tenants }`.
+ */
+export type FastifyAdminAuthorize = (request: Request, fastifyRequest: FastifyRequest) => AdminAccessDecision | Promise<AdminAccessDecision>;
+
+export interface FastifyWebhookInboxAdminOptions {
+  /** The inbox (`createWebhookInbox({ ... })`). */
+  inbox: AdminInbox;
+  /** Required: there is no open admin. */
+  authorize: FastifyAdminAuthorize;
+  /** Where the admin lives (Fastify's register option): the page at `${prefix}/`, the API at `${prefix}/api/...`. */
+  prefix?: string;
+  /** Told about unexpected failures (answered 500 without details). @default console.error */
+  onError?: (error: unknown) => void;
+  logLevel?: string;
+}
+
+const isFunction = (value: unknown) => typeof value === "function";
+
+const optionsSchema = z.strictObject({
+  inbox: z.custom<AdminInbox>((value) => typeof value === "object" && value !== null, { error: "must be the inbox (createWebhookInbox({ ... }))" }),
+  authorize: z.custom<FastifyAdminAuthorize>(isFunction, {
+    error: "authorize is required: (request, fastifyRequest) => boolean | { tenants } decides who may use the admin",
+  }),
+  prefix: z.string().optional(),
+  onError: z.custom<(error: unknown) => void>(isFunction, { error: "must be a function" }).optional(),
+  logLevel: z.string().optional(),
+});
+
+/** Admin bodies are small JSON documents. */
+const MAX_BODY_BYTES = 64 * 1024;
+
+const plugin: FastifyPluginAsync<FastifyWebhookInboxAdminOptions> = async (app, options) => {
+  const parsed = optionsSchema.safeParse(options ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "options", message: issue.message }));
+    throw new WebhookConfigError(`Invalid fastifyWebhookInboxAdmin options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues);
+  }
+  const { inbox, authorize, onError } = parsed.data;
+  const native = new WeakMap<Request, FastifyRequest>();
+  const handler = createAdminHandler(inbox, {
+    authorize: (request) => authorize(request, native.get(request)!),
+    basePath: app.prefix,
+    ...(onError ? { onError } : {}),
+  });
+
+  // This scope only (encapsulated): bodies reach the core as bytes, which validates them itself.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: MAX_BODY_BYTES }, (_request, body, done) => done(null, body));
+
+  const serve = async (request: FastifyRequest, reply: FastifyReply) => {
+    const fetchRequest = toFetchRequest(request);
+    native.set(fetchRequest, request);
+    const response = await handler(fetchRequest);
+    reply.code(response.status);
+    response.headers.forEach((value, name) => void reply.header(name, value));
+    const bytes = Buffer.from(await response.arrayBuffer());
+    return bytes.byteLength > 0 ? reply.send(bytes) : reply.send();
+  };
+  app.all("/", serve);
+  app.all("/*", serve);
+};
+
+function toFetchRequest(request: FastifyRequest): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || name === "content-length" || name === "transfer-encoding" || name.startsWith(":")) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.set(name, value);
+  }
+  const url = new URL(request.raw.url ?? request.url, `${request.protocol}://${request.host || "localhost"}`);
+  const body = request.body instanceof Uint8Array ? request.body : null;
+  const method = request.method.toUpperCase();
+  return new Request(url, { method, headers, ...(body && method !== "GET" && method !== "HEAD" ? { body: new Uint8Array(body) } : {}) });
+}
+
+/**
+ * The webhook-inbox admin plugin: register it with a `prefix` and an `authorize` hook. Without
+ * `authorize`, registering fails with `WebhookConfigError`.
+ */
+export const fastifyWebhookInboxAdmin: FastifyPluginAsync<FastifyWebhookInboxAdminOptions> = fp(plugin, {
+  name: "webhook-inbox-admin",
+  fastify: "5.x",
+  // A child context: its body parser and routes stay under its prefix.
+  encapsulate: true,
+});
