@@ -155,3 +155,4 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "(options)", message: issue.message }));
   throw new WebhookConfigError(`Invalid ${what}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues, result.error);
 }
+export * from "./admin.ts";

@@ -119,3 +119,4 @@ export const fastifyWebhookInbox: FastifyPluginAsync<FastifyWebhookInboxOptions>
   encapsulate: true,
 });
 
+export * from "./admin.ts";
