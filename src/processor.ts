@@ -131,10 +131,15 @@ export class WebhookProcessor {
     this.#scheduler.start(() => this.runDue());
   }
 
-  /** Stops the scheduler, waits for passes and in-request work in flight, leaves no timer behind. Does not close the store. */
+  /**
+   * Stops the scheduler and aborts running handlers' signals (an attempt cut short this way is handed
+   * back unspent, due at once), waits for passes and in-request work in flight, and leaves no timer
+   * behind. Does not close the store.
+   */
   async stop(): Promise<void> {
     if (this.#started) {
       this.#started = false;
+      this.#stopController.abort(new WebhookInboxError("HANDLER_FAILED", "the inbox is stopping"));
       await this.#scheduler.stop();
       await this.#unsubscribe?.();
       this.#unsubscribe = null;

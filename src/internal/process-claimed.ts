@@ -146,25 +146,30 @@ async function handle(
     await runHandler(ctx, handler, inboxEvent, undefined);
     outcomes.push(succeeded(ctx, event, attemptStart, resource));
   } catch (error) {
-    outcomes.push(failure(ctx, event, attemptStart, describeError(error), true, resource));
+    // Stopped mid-attempt: not the event's fault. Hand it back, due now, with nothing spent.
+    if (ctx.signal.aborted) outcomes.push(release(ctx, event, ctx.clock.now()));
+    else outcomes.push(failure(ctx, event, attemptStart, describeError(error), true, resource));
   }
 }
 
 async function runHandler(ctx: ProcessingContext, handler: EventHandler, event: InboxEvent, transaction: unknown): Promise<void> {
   const controller = new AbortController();
-  const stopListener = () => controller.abort(ctx.signal.reason);
-  ctx.signal.addEventListener("abort", stopListener, { once: true });
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new WebhookInboxError("HANDLER_TIMEOUT", `handler timed out after ${ctx.handlerTimeoutMs} ms`);
+  let stopListener = () => {};
+  // Ends the attempt on a timeout or on stop(), even when the handler ignores its signal.
+  const cutShort = new Promise<never>((_, reject) => {
+    const end = (error: unknown) => {
       controller.abort(error);
       reject(error);
-    }, ctx.handlerTimeoutMs);
+    };
+    stopListener = () => end(ctx.signal.reason);
+    if (ctx.signal.aborted) stopListener();
+    else ctx.signal.addEventListener("abort", stopListener, { once: true });
+    timer = setTimeout(() => end(new WebhookInboxError("HANDLER_TIMEOUT", `handler timed out after ${ctx.handlerTimeoutMs} ms`)), ctx.handlerTimeoutMs);
   });
   try {
     const context = transaction === undefined ? { signal: controller.signal } : { signal: controller.signal, transaction };
-    await Promise.race([Promise.resolve().then(() => handler(event, context)), timeout]);
+    await Promise.race([Promise.resolve().then(() => handler(event, context)), cutShort]);
   } finally {
     clearTimeout(timer);
     ctx.signal.removeEventListener("abort", stopListener);
@@ -284,27 +289,30 @@ function stale(
   return { event, input, announce: (record) => ctx.emit("event:stale", { event: record, ...verdict }) };
 }
 
+/** Gives a claimed event back unattempted, due at `at` (our limiter said wait, or the inbox is stopping). */
+function release(ctx: ProcessingContext, event: ClaimedEvent, at: Date): Outcome {
+  return {
+    event,
+    input: {
+      ...base(event, ctx.clock.now()),
+      attempt: null,
+      status: event.attemptsMade > 0 ? "retrying" : "queued",
+      attemptsMade: event.attemptsMade,
+      nextAttemptAt: at,
+      nextTrigger: event.nextTrigger === "manual" ? "manual" : "scheduler",
+      lastError: event.lastError,
+    },
+    announce: () => {},
+  };
+}
+
 /** The entity was not downloaded: a fetch error, our limiter's "wait", or the provider's throttle. */
 function notFetched(ctx: ProcessingContext, event: ClaimedEvent, startedAt: Date, fetch: Exclude<EntityFetch, { kind: "resource" }>): Outcome {
   if (fetch.kind === "error") return failure(ctx, event, startedAt, fetch.error, fetch.retryable);
+  // Our own limiter: nothing was attempted, the event just waits for its slot.
+  if (fetch.kind === "deferred") return release(ctx, event, fetch.retryAt);
   const now = ctx.clock.now();
   const waiting = event.attemptsMade > 0 ? "retrying" : "queued";
-  // Our own limiter: nothing was attempted, the event just waits for its slot.
-  if (fetch.kind === "deferred") {
-    return {
-      event,
-      input: {
-        ...base(event, now),
-        attempt: null,
-        status: waiting,
-        attemptsMade: event.attemptsMade,
-        nextAttemptAt: fetch.retryAt,
-        nextTrigger: event.nextTrigger === "manual" ? "manual" : "scheduler",
-        lastError: event.lastError,
-      },
-      announce: () => {},
-    };
-  }
   // A throttle spends no automatic attempt, unless the event has waited past the maximum age.
   if (now.getTime() - event.receivedAt.getTime() > ctx.maxRateLimitWaitMs) {
     return failure(ctx, event, startedAt, `still rate limited after waiting ${ctx.maxRateLimitWaitMs} ms in all`, true);
