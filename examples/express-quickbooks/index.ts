@@ -6,6 +6,7 @@
  *
  * Point the app's webhook endpoint (developer.intuit.com › Webhooks) at https://<host>/webhooks/quickbooks.
  */
+import type { AddressInfo } from "node:net";
 import express from "express";
 import { createWebhookInbox } from "webhook-inbox";
 import { createExpressMiddleware } from "webhook-inbox/express";
@@ -40,8 +41,10 @@ app.use(express.json());
 // ...the rest of your app.
 
 await inbox.start();
-const port = Number(process.env.PORT ?? 3000);
-const server = app.listen(port, () => console.log(`QuickBooks webhooks: POST http://localhost:${port}/webhooks/quickbooks`));
+const server = app.listen(Number(process.env.PORT ?? 3000), () => {
+  const { port } = server.address() as AddressInfo;
+  console.log(`QuickBooks webhooks: POST http://localhost:${port}/webhooks/quickbooks`);
+});
 
 process.once("SIGINT", () => {
   server.close();
