@@ -1,0 +1,176 @@
+/**
+ * Child process of the ingest measurement: one HTTP server variant on 127.0.0.1 (port 0), alone in
+ * its process so the load generator (autocannon, in the parent) does not share its event loop.
+ * Protocol: sends `ready { port }`; answers `count` with what it stored; exits on `stop`.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import Fastify from "fastify";
+import { createWebhookInbox, type Logger, type WebhookProcessor } from "../src/index.ts";
+import { fastifyWebhookInbox } from "../adapters/fastify/index.ts";
+import { quickbooks } from "../adapters/quickbooks/index.ts";
+import { fromParent, runChild, toParent, type ChildMessage } from "./lib/child.ts";
+import { REDIS_URL } from "./lib/config.ts";
+import { INGEST_PATH, INGEST_VARIANTS, type IngestVariant } from "./lib/ingest-variants.ts";
+import { openStore, type BenchStore, type StoreKind } from "./lib/stores.ts";
+import { QBO_VERIFIER_TOKEN } from "./lib/workload.ts";
+
+const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message) => console.error(message) };
+
+interface Running {
+  readonly port: number;
+  /** Webhooks stored (events for the inbox, jobs for BullMQ, requests parsed for a bare route). */
+  count(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * webhook-inbox in `delayed` mode with an hour's delay: every webhook is verified, parsed and
+ * stored with its events, and nothing is processed during the run (processing would compete for
+ * the same CPU; it is measured on its own in the throughput section).
+ */
+async function inboxFor(kind: StoreKind): Promise<{ inbox: WebhookProcessor; bench: BenchStore }> {
+  const bench = openStore(kind);
+  const inbox = createWebhookInbox({
+    store: bench.store,
+    logger: silent,
+    integrations: {
+      qbo: {
+        provider: quickbooks({ verifierToken: QBO_VERIFIER_TOKEN, getAccessToken: () => "unused" }),
+        mode: "delayed",
+        delayMs: 3_600_000,
+      },
+    },
+    handler: async () => {},
+  });
+  await inbox.start();
+  return { inbox, bench };
+}
+
+async function countEvents(inbox: WebhookProcessor): Promise<number> {
+  return (await inbox.countEvents()).reduce((sum, row) => sum + row.count, 0);
+}
+
+async function start(variant: IngestVariant): Promise<Running> {
+  switch (variant) {
+    case "fastify-bare": {
+      // The limit of the stack: Fastify's own JSON parsing and a 202, nothing stored.
+      let parsed = 0;
+      const app = Fastify({ logger: false });
+      app.post(INGEST_PATH, async (request, reply) => {
+        if (request.body !== null && typeof request.body === "object") parsed += 1;
+        return reply.code(202).send({ status: "accepted" });
+      });
+      await app.listen({ port: 0, host: "127.0.0.1" });
+      return { port: (app.server.address() as AddressInfo).port, count: async () => parsed, close: () => app.close() };
+    }
+    case "express-bare": {
+      let parsed = 0;
+      const { default: express } = await import("express");
+      const app = express();
+      app.post(INGEST_PATH, express.json(), (request, response) => {
+        if (request.body !== null && typeof request.body === "object") parsed += 1;
+        response.status(202).json({ status: "accepted" });
+      });
+      const server = app.listen(0, "127.0.0.1") as Server;
+      return { port: await listening(server), count: async () => parsed, close: () => closeServer(server) };
+    }
+    case "fastify-inbox-memory":
+    case "fastify-inbox-sqlite":
+    case "fastify-inbox-postgres": {
+      const kind = variant.slice("fastify-inbox-".length) as StoreKind;
+      const { inbox, bench } = await inboxFor(kind);
+      const app = Fastify({ logger: false });
+      await app.register(fastifyWebhookInbox, { inbox, integration: "qbo", path: INGEST_PATH });
+      await app.listen({ port: 0, host: "127.0.0.1" });
+      return {
+        port: (app.server.address() as AddressInfo).port,
+        count: () => countEvents(inbox),
+        close: async () => {
+          await app.close();
+          await inbox.stop();
+          await bench.dispose();
+        },
+      };
+    }
+    case "express-inbox-memory": {
+      const { inbox, bench } = await inboxFor("memory");
+      const { default: express } = await import("express");
+      const { createExpressMiddleware } = await import("../adapters/express/index.ts");
+      const app = express();
+      app.all(INGEST_PATH, createExpressMiddleware(inbox, { integration: "qbo" }));
+      const server = app.listen(0, "127.0.0.1") as Server;
+      return {
+        port: await listening(server),
+        count: () => countEvents(inbox),
+        close: async () => {
+          await closeServer(server);
+          await inbox.stop();
+          await bench.dispose();
+        },
+      };
+    }
+    case "fastify-bullmq": {
+      // What a team builds by hand: check the HMAC on the raw bytes, parse, enqueue one job, 202.
+      const [{ Queue }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
+      const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+      const queue = new Queue(`bench-ingest-${process.pid}`, { connection });
+      const key = Buffer.from(QBO_VERIFIER_TOKEN, "utf8");
+      const app = Fastify({ logger: false });
+      app.removeAllContentTypeParsers();
+      app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+      app.post(INGEST_PATH, async (request, reply) => {
+        const raw = request.body as Buffer;
+        const header = request.headers["intuit-signature"];
+        const expected = createHmac("sha256", key).update(raw).digest();
+        const given = typeof header === "string" ? Buffer.from(header, "base64") : Buffer.alloc(0);
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) return reply.code(401).send();
+        const payload = JSON.parse(raw.toString("utf8")) as unknown;
+        await queue.add("webhook", payload);
+        return reply.code(202).send({ status: "accepted" });
+      });
+      await app.listen({ port: 0, host: "127.0.0.1" });
+      return {
+        port: (app.server.address() as AddressInfo).port,
+        count: () => queue.count(),
+        close: async () => {
+          await app.close();
+          await queue.obliterate({ force: true });
+          await queue.close();
+          await connection.quit();
+        },
+      };
+    }
+  }
+}
+
+async function listening(server: Server): Promise<number> {
+  if (!server.listening) await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  return (server.address() as AddressInfo).port;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
+
+runChild(async () => {
+  const variant = process.argv[2] as IngestVariant;
+  if (!INGEST_VARIANTS.includes(variant)) throw new Error(`unknown ingest variant ${variant}`);
+  const running = await start(variant);
+  process.on("message", (raw) => {
+    const message = raw as ChildMessage;
+    if (message.type !== "count") return;
+    running.count().then(
+      (stored) => toParent({ type: "count", stored }),
+      (error: unknown) => toParent({ type: "error", message: String(error) }),
+    );
+  });
+  toParent({ type: "ready", port: running.port });
+  await fromParent("stop");
+  await running.close();
+  process.disconnect?.();
+});

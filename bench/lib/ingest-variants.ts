@@ -1,0 +1,14 @@
+/** The server variants the ingest measurement compares (shared by the bench and its server child). */
+export const INGEST_VARIANTS = [
+  "fastify-bare",
+  "express-bare",
+  "fastify-inbox-memory",
+  "fastify-inbox-sqlite",
+  "fastify-inbox-postgres",
+  "express-inbox-memory",
+  "fastify-bullmq",
+] as const;
+export type IngestVariant = (typeof INGEST_VARIANTS)[number];
+
+/** Path every variant serves. */
+export const INGEST_PATH = "/webhooks/qbo";
