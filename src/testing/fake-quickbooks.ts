@@ -97,6 +97,8 @@ export interface FakeQuickBooks {
   malformed(id: string): void;
   /** Forgets injected faults, stalls and forced answers. */
   clearFaults(): void;
+  /** Back to a fresh server: no records, calls, faults or used rate budget (limits and token check stay). */
+  reset(): void;
   /** The next `count` calls answer the throttle. */
   throttleNext(options?: QuickBooksThrottleOptions): void;
   /** The next `count` calls answer this status and body. */
@@ -331,6 +333,14 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
       faults.clear();
       forcedThrottles.length = 0;
       forcedFailures.length = 0;
+    },
+    reset: () => {
+      faults.clear();
+      forcedThrottles.length = 0;
+      forcedFailures.length = 0;
+      windows.clear();
+      calls.reset();
+      records.clear();
     },
     throttleNext: (throttle = {}) => {
       for (let index = 0; index < (throttle.count ?? 1); index += 1) {

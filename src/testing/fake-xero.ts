@@ -63,6 +63,8 @@ export interface FakeXero {
   /** A request naming `id` answers 200 with a truncated JSON body. */
   malformed(id: string): void;
   clearFaults(): void;
+  /** Back to a fresh server: no records, calls, faults or used rate budget (limits and token check stay). */
+  reset(): void;
   /** The next `count` calls answer 429 with this problem. */
   throttleNext(options?: XeroThrottleOptions): void;
   /** The next `count` calls answer this status and body. */
@@ -259,6 +261,14 @@ export async function startFakeXero(options: FakeXeroOptions = {}): Promise<Fake
       faults.clear();
       forcedThrottles.length = 0;
       forcedFailures.length = 0;
+    },
+    reset: () => {
+      faults.clear();
+      forcedThrottles.length = 0;
+      forcedFailures.length = 0;
+      windows.clear();
+      calls.reset();
+      records.clear();
     },
     throttleNext: (throttle = {}) => {
       const problem = throttle.problem ?? "minute";

@@ -14,9 +14,7 @@ afterAll(async () => {
   await fake.close();
 });
 afterEach(() => {
-  fake.clearFaults();
-  fake.calls.reset();
-  fake.records.clear();
+  fake.reset();
   fake.setTokenValidator((token) => token.length > 0);
   fake.setLimits({ concurrency: 10, windows: [...QUICKBOOKS_DEFAULT_LIMITS.tenant.windows] });
 });
