@@ -217,7 +217,8 @@ export class WebhookProcessor {
     const integration = this.#integrations.get(input.integration);
     const draft: NewDelivery = {
       id: createId(receivedAt.getTime()),
-      integration: String(input.integration),
+      // Bounded: the name comes from the URL, and unknown ones are logged too.
+      integration: String(input.integration).slice(0, 200),
       provider: integration?.provider.name ?? "unknown",
       tenantIds: [],
       receivedAt,
@@ -314,7 +315,7 @@ export class WebhookProcessor {
       const result = await this.#store.insertDelivery({ delivery, events });
       if (result.status === "duplicate") {
         const answer = responses.duplicate(integration.acceptedStatus, result.deliveryId, result.duplicateOf);
-        await this.#store.updateDelivery({ id: result.deliveryId, response: answer });
+        await this.#recordResponse(result.deliveryId, answer);
         this.#emit("delivery:received", { delivery: summary({ ...delivery, status: "duplicate", response: answer }, result.duplicateOf, 0) });
         return answer;
       }
@@ -339,7 +340,7 @@ export class WebhookProcessor {
       const stored = await this.#store.insertDelivery({ delivery: { ...delivery, response: processedResponse }, events: [] });
       if (stored.status === "duplicate") {
         const answer = responses.duplicate(200, stored.deliveryId, stored.duplicateOf);
-        await this.#store.updateDelivery({ id: stored.deliveryId, response: answer });
+        await this.#recordResponse(stored.deliveryId, answer);
         return answer;
       }
     } catch (error) {
@@ -374,6 +375,11 @@ export class WebhookProcessor {
       this.#emit("delivery:rejected", { delivery: summary({ ...delivery, status: "failed", reason, response }, null, 0), code: "HANDLER_FAILED", reason });
       return response;
     }
+  }
+
+  /** Records the answer given to a stored duplicate; best effort: the duplicate is stored, so failing here must not turn the answer into a 503. */
+  async #recordResponse(id: string, response: ReceiveResult): Promise<void> {
+    await this.#store.updateDelivery({ id, response }).catch((error: unknown) => this.#reportError(error, "could not record the answer to a duplicate"));
   }
 
   /** Logs a refused request as a delivery (best effort: a store failure here must not change the answer). */

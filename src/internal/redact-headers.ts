@@ -14,7 +14,8 @@ export const REDACTED = "[redacted]";
 /** Lower-cases names, joins repeated values, and replaces secret values with a marker. */
 export function normalizeHeaders(headers: Headers | Readonly<Record<string, string | readonly string[] | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};
-  if (headers instanceof Headers) {
+  // Duck-typed: a Headers object from another realm or a polyfill is not `instanceof Headers`.
+  if (isHeadersLike(headers)) {
     headers.forEach((value, name) => {
       out[name.toLowerCase()] = value;
     });
@@ -33,4 +34,8 @@ export function redactHeaders(headers: Readonly<Record<string, string>>): Record
     out[name] = SECRET_HEADERS.has(name) || name.includes("token") || name.includes("secret") ? REDACTED : value;
   }
   return out;
+}
+
+function isHeadersLike(value: unknown): value is Headers {
+  return typeof (value as Headers).get === "function" && typeof (value as Headers).forEach === "function";
 }
