@@ -6,6 +6,7 @@ import { h, time, badge, jsonBlock, details, link, toast, errorBox, loading, nav
 const STATUSES = ["accepted", "processed", "failed", "duplicate", "unparseable", "rejected"];
 const FILTER_KEYS = ["integration", "status", "tenantId", "q"];
 const PAGE = 50;
+const STATUS_TEXT = { 200: "OK", 202: "Accepted", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large", 415: "Unsupported Media Type", 500: "Internal Server Error", 503: "Service Unavailable" };
 let lastListHash = "#/deliveries";
 
 function toHash(filter) {
@@ -60,7 +61,7 @@ export function renderDeliveries(root, params) {
       h("td.num", null, String(delivery.eventCount)),
       h("td.mono", null, delivery.tenantIds.length ? delivery.tenantIds.join(", ") : h("span.muted", null, "\u2014")),
       h("td.error", { title: delivery.reason || "" }, delivery.reason || h("span.muted", null, "\u2014")),
-      h("td", null, link(href, "Open", { class: "mono", "aria-label": "Open request " + delivery.id })),
+      h("td", null, link(href, "Open", { "aria-label": "Open request " + delivery.id })),
     );
     tr.addEventListener("click", (e) => {
       if (e.target.closest("a, button, input")) return;
@@ -168,7 +169,10 @@ export function renderDelivery(root, id) {
       h("section.section", { "aria-labelledby": "h-response" },
         h("h2", { id: "h-response" }, "Response given"),
         response
-          ? h("div", null, h("p", null, h("span.http-status", null, "HTTP " + response.status)), bodyBlock(response.body, "Response body"), headersTable(response.headers, "Response headers"))
+          ? h("div.response", null,
+            h("p", null, h("span.http-status.http-" + String(response.status).charAt(0) + "xx", null, "HTTP " + response.status + (STATUS_TEXT[response.status] ? " " + STATUS_TEXT[response.status] : ""))),
+            h("h3", null, "Body"), bodyBlock(response.body, "Response body"),
+            h("h3", null, "Headers"), headersTable(response.headers, "Response headers"))
           : h("p.muted", null, "No response recorded.")),
       h("section.section", { "aria-labelledby": "h-headers" },
         h("h2", { id: "h-headers" }, "Request headers"),

@@ -121,7 +121,7 @@ function detailsTab(event) {
     details([
       ["Status", badge(event.status)],
       ["Attempts made", String(event.attemptsMade) + " of " + String(event.maxAttempts) + " automatic"],
-      ["Attempts remaining", String(event.attemptsRemaining)],
+      ["Attempts remaining", event.status === "succeeded" || event.status === "stale" ? "none (the event is " + event.status + ")" : String(event.attemptsRemaining)],
       ["Next attempt", final ? null : h("span", null, time(event.nextAttemptAt), event.nextAttemptAt ? " (" + event.nextTrigger + ")" : "")],
       ["Last error", event.lastError ? h("span.error-text", null, event.lastError) : null],
       event.status === "stale" || event.supersededBy ? ["Superseded by", superseded] : null,

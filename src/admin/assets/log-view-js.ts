@@ -108,7 +108,7 @@ export function renderLog(root, params) {
   function renderSummary(counts) {
     summary.replaceChildren(
       h("a.count" + (!filter.status ? ".active" : ""), { href: toHash(Object.assign({}, filter, { status: "" })) }, h("span.count-label", null, "All"), h("span.count-value", null, String(counts.total))),
-      STATUSES.map((status) => h("a.count.count-" + status + (filter.status === status ? ".active" : ""), {
+      ...STATUSES.map((status) => h("a.count.count-" + status + (filter.status === status ? ".active" : ""), {
         href: toHash(Object.assign({}, filter, { status })),
         "aria-current": filter.status === status ? "true" : null,
       }, h("span.count-label", null, status), h("span.count-value", null, String(counts.byStatus[status] || 0)))),
@@ -142,7 +142,7 @@ export function renderLog(root, params) {
       h("td.entity", null, h("a", { href }, h("span.entity-type", null, event.entityType), " ", h("span.mono", null, event.entityId))),
       h("td", null, event.operation),
       h("td", null, badge(event.status)),
-      h("td.num", null, String(event.attemptsRemaining) + " / " + String(event.maxAttempts)),
+      h("td.num", { title: "Automatic attempts remaining of " + event.maxAttempts }, event.status === "succeeded" || event.status === "stale" ? h("span.muted", null, "\u2014") : String(event.attemptsRemaining) + " / " + String(event.maxAttempts)),
       h("td.nowrap", null, final ? h("span.muted", null, "\u2014") : time(event.nextAttemptAt)),
       h("td.error", { title: event.lastError || "" }, event.lastError ? event.lastError : h("span.muted", null, "\u2014")),
     );

@@ -36,6 +36,7 @@ export const STYLES_CSS = String.raw`:root {
 }
 
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; background: var(--bg); color: var(--text); font: 14px/1.5 var(--font); }
 a { color: var(--accent); text-decoration: none; }
@@ -73,7 +74,9 @@ main:focus { outline: none; }
 .page-head .subtitle { flex-basis: 100%; margin: 0; color: var(--muted); }
 .event-head { justify-content: space-between; align-items: flex-start; }
 .event-head .subtitle { margin-top: 6px; display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
-.event-head h1 { word-break: break-all; }
+.event-head h1 { overflow-wrap: anywhere; }
+.event-head h1 .mono { font-size: 0.85em; font-weight: 600; }
+h3 { font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; color: var(--muted); margin: 14px 0 6px; }
 .head-actions { display: flex; gap: 8px; }
 .crumbs { margin-bottom: 12px; font-size: 13px; }
 .entity-type { font-weight: 650; }
@@ -167,7 +170,10 @@ input[type="checkbox"], input[type="radio"] { width: 16px; height: 16px; accent-
 .code { margin: 0; padding: 12px 14px; background: var(--code-bg); border: 1px solid var(--border); border-radius: var(--radius); font: 12.5px/1.55 var(--mono); overflow: auto; max-height: 60vh; white-space: pre-wrap; overflow-wrap: anywhere; }
 .section { margin-top: 8px; }
 .section > .table-wrap { margin-top: 8px; }
-.http-status { font-family: var(--mono); font-weight: 650; }
+.http-status { font-family: var(--mono); font-weight: 650; display: inline-block; padding: 2px 8px; border-radius: var(--radius); background: var(--idle-bg); color: var(--idle-fg); }
+.http-2xx { background: var(--ok-bg); color: var(--ok-fg); }
+.http-4xx, .http-5xx { background: var(--bad-bg); color: var(--bad-fg); }
+.response > p { margin: 0; }
 
 /* ── settings ── */
 .card { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); padding: 16px; margin: 0 0 16px; }
