@@ -479,10 +479,24 @@ export class PostgresStore implements WebhookStore {
   /** Checks out a client, runs `fn` between BEGIN and COMMIT (ROLLBACK on error), releases it. */
   async #inTransaction<T>(fn: (client: PgClientLike) => Promise<T>, method?: string): Promise<T> {
     const client = await this.#wrap(method, () => this.#pool.connect());
+    // pg-pool stops listening while a client is checked out: a connection lost between queries
+    // (during a long handler) would emit an unheard "error" and crash the process. The next query
+    // on the client fails instead, and the client is destroyed on release.
+    let broken: Error | null = null;
+    const onError = (error: Error): void => {
+      broken = error;
+    };
+    client.on("error", onError);
+    const release = (error?: unknown): void => {
+      client.removeListener("error", onError);
+      const reason = error ?? broken;
+      if (reason === undefined || reason === null) client.release();
+      else client.release(reason instanceof Error ? reason : true);
+    };
     try {
       await this.#wrap(method, () => client.query("begin"));
     } catch (error) {
-      client.release(true);
+      release(error);
       throw error;
     }
     let result: T;
@@ -491,20 +505,20 @@ export class PostgresStore implements WebhookStore {
     } catch (error) {
       try {
         await client.query("rollback");
-        client.release();
+        release();
       } catch (rollbackError) {
         // The connection is unusable; destroy it. The original error is what the caller needs.
-        client.release(rollbackError instanceof Error ? rollbackError : true);
+        release(rollbackError);
       }
       throw error;
     }
     try {
       await this.#wrap(method, () => client.query("commit"));
     } catch (error) {
-      client.release(true);
+      release(error);
       throw error;
     }
-    client.release();
+    release();
     return result;
   }
 

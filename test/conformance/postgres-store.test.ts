@@ -219,6 +219,25 @@ if (!url) {
       await store.close();
     });
 
+    it("survives a connection lost inside transaction(): the call fails with StoreError, the process and the store carry on", async () => {
+      const store = new PostgresStore({ pool: siblingPool, schema: newSchema() });
+      await store.migrate();
+      const outcome = await store
+        .transaction(async (tx) => {
+          const client = tx as pg.PoolClient;
+          // "end" comes after pg has emitted the connection's "error" (which only the store hears).
+          const lost = new Promise<void>((resolve) => client.once("end", () => resolve()));
+          const { rows } = await client.query("select pg_backend_pid() as pid");
+          await pool.query("select pg_terminate_backend($1)", [rows[0].pid]);
+          await lost;
+          return "handler done";
+        })
+        .catch((error: unknown) => error);
+      expect(outcome).toMatchObject({ name: "StoreError", code: "STORE_FAILED", message: "[postgres] transaction failed" });
+      expect(await store.countEvents({})).toEqual([]);
+      await store.close();
+    });
+
     it("finishes a batch of 500 in one statement, with watermarks on shared entities moving forward only", async () => {
       const store = new PostgresStore({ pool, schema: newSchema() });
       await store.migrate();
