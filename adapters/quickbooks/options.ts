@@ -13,10 +13,10 @@ export const limitsOverrideSchema = z.strictObject({
   tenant: z
     .strictObject({
       concurrency: z.number().int().positive().optional(),
-      windows: z.array(windowSchema).optional(),
+      windows: z.array(windowSchema).readonly().optional(),
     })
     .optional(),
-  app: z.union([z.strictObject({ windows: z.array(windowSchema) }), z.null()]).optional(),
+  app: z.union([z.strictObject({ windows: z.array(windowSchema).readonly() }), z.null()]).optional(),
   defaultRetryAfterMs: z.number().int().min(0).optional(),
 });
 
