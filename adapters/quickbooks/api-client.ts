@@ -68,7 +68,9 @@ async function send(options: ApiCallOptions, token: string): Promise<ApiResponse
       ...(options.init.body === undefined ? {} : { body: options.init.body }),
       signal,
     });
-    return { status: response.status, headers: response.headers, text: await response.text() };
+    const text = await response.text();
+    // An error body may echo the Authorization header back; its text is quoted into attempt errors.
+    return { status: response.status, headers: response.headers, text: response.ok ? text : text.replaceAll(token, "[redacted]") };
   } catch (error) {
     const timedOut = timeout.aborted && !options.signal.aborted;
     const message = timedOut

@@ -70,7 +70,9 @@ async function send(options: ApiCallOptions, token: string): Promise<ApiResponse
       ...(options.init.body === undefined ? {} : { body: options.init.body }),
       signal,
     });
-    const result = { status: response.status, headers: response.headers, text: await response.text() };
+    const text = await response.text();
+    // An error body may echo the Authorization header back; its text is quoted into attempt errors.
+    const result = { status: response.status, headers: response.headers, text: response.ok ? text : text.replaceAll(token, "[redacted]") };
     options.onResponse?.(result);
     return result;
   } catch (error) {
