@@ -297,7 +297,7 @@ describe("receive(): hostile requests", () => {
         fc.pre(body.byteLength > 0);
         const good = target.sign(body);
         const tampered = new Uint8Array(body);
-        tampered[position % tampered.length] ^= flip;
+        tampered[position % tampered.length] = (tampered[position % tampered.length] ?? 0) ^ flip;
         const other = target.provider === "quickbooks" ? signXero(body, XERO_KEY) : signQuickBooks(body, VERIFIER);
         const cases: { rawBody: Uint8Array; headers: Record<string, string> }[] = [
           { rawBody: body, headers: { [target.signatureHeader]: target.provider === "quickbooks" ? signQuickBooks(body, `${VERIFIER}x`) : signXero(body, `${XERO_KEY}x`) } },
