@@ -57,21 +57,28 @@ describe("startFakeQuickBooks()", () => {
     expect(body.BatchItemResponse[1]).toMatchObject({ bId: "good", QueryResponse: { Customer: [{ Id: "1" }], startPosition: 1, maxResults: 1 } });
   });
 
+  /** Waits until the fake holds a call for this realm (no fixed sleep: robust on a busy machine). */
+  async function untilInFlight(realm: string): Promise<void> {
+    for (let tries = 0; fake.inFlight(realm) === 0; tries += 1) {
+      if (tries > 400) throw new Error("the stalled call never arrived");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   it("enforces the per-realm concurrency limit with the throttle", async () => {
     fake.reset();
     fake.setLimits({ concurrency: 1 });
     try {
-      fake.stall("9", 150);
+      fake.stall("9", 300);
       const slow = batch("1", [{ bId: "a", Query: "select * from Invoice where Id in ('9')" }]);
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await untilInFlight("1");
       const second = await batch("1", [{ bId: "a", Query: "select * from Invoice where Id in ('1')" }]);
       expect(second.status).toBe(429);
       expect(await second.text()).toContain("ThrottleExceeded");
       expect((await slow).status).toBe(200);
       // Another realm is not affected.
-      fake.stall("9", 150);
       const slowAgain = batch("1", [{ bId: "a", Query: "select * from Invoice where Id in ('9')" }]);
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await untilInFlight("1");
       expect((await batch("2", [{ bId: "a", Query: "select * from Invoice where Id in ('1')" }])).status).toBe(200);
       await slowAgain;
     } finally {
