@@ -132,7 +132,12 @@ export class PostgresStore implements WebhookStore {
         await client.query(this.#sql.createSchema);
         await client.query(this.#sql.createMigrations);
         const { rows } = await client.query(this.#sql.appliedVersion);
-        const applied = (rows[0] as Row | undefined)?.version as number | undefined ?? 0;
+        const applied = ((rows[0] as Row | undefined)?.version as number | undefined) ?? 0;
+        const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+        if (applied > latest) {
+          // An older library against a newer schema would misread it: refuse rather than guess.
+          throw new StoreError(STORE_NAME, `migrate failed: schema "${this.schema}" is at version ${applied}, newer than this library's ${latest}; upgrade webhook-inbox`);
+        }
         for (const migration of MIGRATIONS) {
           if (migration.version <= applied) continue;
           await client.query(migration.sql(this.#quotedSchema));

@@ -120,6 +120,15 @@ if (!url) {
       await Promise.all(stores.map((store) => store.close()));
     });
 
+    it("refuses a schema migrated by a newer version of the library", async () => {
+      const name = newSchema();
+      const store = new PostgresStore({ pool, schema: name });
+      await store.migrate();
+      await pool.query(`insert into "${name}".migrations (version, name) values (999, 'from the future')`);
+      await expect(store.migrate()).rejects.toMatchObject({ code: "STORE_FAILED", message: expect.stringContaining("version 999") });
+      await store.close();
+    });
+
     it("creates and ends its own pool from a connectionString, and never ends a pool it was given", async () => {
       const name = newSchema();
       const owned = new PostgresStore({ connectionString: url, max: 2, schema: name });
