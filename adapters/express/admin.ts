@@ -12,9 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-// The admin handler is not re-exported from src/index.ts yet (see the helper's report); it is public core API.
-import { type AdminAccessDecision, type AdminInbox, createAdminHandler } from "../../src/admin/index.ts";
-import { WebhookConfigError } from "../../src/index.ts";
+import { type AdminAccessDecision, type AdminInbox, WebhookConfigError, createAdminHandler } from "../../src/index.ts";
 import { readNodeBody } from "./read-node-body.ts";
 
 /**

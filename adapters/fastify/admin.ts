@@ -15,9 +15,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { z } from "zod";
-// The admin handler is not re-exported from src/index.ts yet (see the helper's report); it is public core API.
-import { type AdminAccessDecision, type AdminInbox, createAdminHandler } from "../../src/admin/index.ts";
-import { WebhookConfigError } from "../../src/index.ts";
+import { type AdminAccessDecision, type AdminInbox, WebhookConfigError, createAdminHandler } from "../../src/index.ts";
 
 /**
  * Decides who may use the admin: called with a Fetch API `Request` (method, full URL, headers with

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { WebhookConfigError } from "webhook-inbox";
 import { createExpressAdmin } from "webhook-inbox/express";
 import { fastifyWebhookInboxAdmin as fastifyAdmin } from "webhook-inbox/fastify";
-import { createAdminHandler } from "../../src/admin/index.ts";
+import { createAdminHandler } from "webhook-inbox";
 import { type Role, type Scenario, XSS, buildScenario, roleAuthorize, startExpressAdmin } from "./scenario.ts";
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -5,6 +5,7 @@ import { h, time, badge, toast, errorBox, navigate } from "./dom.js";
 
 const STATUSES = ["queued", "processing", "retrying", "succeeded", "failed", "stale"];
 const FILTER_KEYS = ["integration", "status", "tenantId", "entityType", "entityId", "deliveryId", "receivedFrom", "receivedTo", "q"];
+const MORE_KEYS = ["entityType", "entityId", "deliveryId", "receivedFrom", "receivedTo"];
 const PAGE = 50;
 const REFRESH_MS = 5000;
 
@@ -94,14 +95,17 @@ export function renderLog(root, params) {
     field("f-integration", "Integration", integrationSelect),
     field("f-status", "Status", statusSelect),
     field("f-tenantId", "Tenant", textInput("tenantId", "tenant id")),
-    field("f-entityType", "Entity type", textInput("entityType", "e.g. Invoice")),
-    field("f-entityId", "Entity id", textInput("entityId", "")),
-    field("f-deliveryId", "Delivery id", textInput("deliveryId", "")),
-    field("f-receivedFrom", "Received from", fromInput),
-    field("f-receivedTo", "Received before", toInput),
     h("div.field.actions", null,
       h("button.button.primary", { type: "submit" }, "Apply"),
       h("button.button", { type: "button", on: { click: () => navigate("#/events") } }, "Clear")),
+    h("details.more-filters", { open: MORE_KEYS.some((key) => filter[key]) },
+      h("summary", null, "More filters"),
+      h("div.filters-grid", null,
+        field("f-entityType", "Entity type", textInput("entityType", "e.g. Invoice")),
+        field("f-entityId", "Entity id", textInput("entityId", "")),
+        field("f-deliveryId", "Delivery id", textInput("deliveryId", "")),
+        field("f-receivedFrom", "Received from", fromInput),
+        field("f-receivedTo", "Received before", toInput))),
   );
 
   // ── rendering ──

@@ -94,6 +94,9 @@ h3 { font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; color: 
 
 /* ── filters ── */
 .filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 10px 12px; padding: 14px; background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); margin-bottom: 12px; }
+.filters-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 10px 12px; margin-top: 10px; }
+.more-filters { grid-column: 1 / -1; }
+.more-filters > summary { cursor: pointer; color: var(--accent); font-weight: 550; font-size: 13px; width: max-content; border-radius: 3px; }
 .field { display: flex; flex-direction: column; gap: 4px; min-width: 0; }
 .field label { font-size: 12px; font-weight: 600; color: var(--muted); }
 .field.actions { flex-direction: row; align-items: flex-end; gap: 8px; }
@@ -125,6 +128,9 @@ input[type="checkbox"], input[type="radio"] { width: 16px; height: 16px; accent-
 /* ── tables ── */
 .table-wrap { overflow-x: auto; background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); }
 .grid { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; }
+/* Wide tables scroll sideways on small screens instead of squeezing their rows. */
+table[aria-label="Incoming webhook events"] { min-width: 1080px; }
+table[aria-label="Inbound requests"] { min-width: 900px; }
 .grid th, .grid td { padding: 8px 12px; text-align: left; vertical-align: middle; border-bottom: 1px solid var(--border); }
 .grid thead th { position: sticky; top: 0; background: var(--surface-2); font-size: 12px; font-weight: 600; color: var(--muted); white-space: nowrap; }
 .grid tbody tr:last-child > * { border-bottom: 0; }
@@ -136,7 +142,7 @@ input[type="checkbox"], input[type="radio"] { width: 16px; height: 16px; accent-
 .grid td.error { max-width: 320px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--bad-fg); }
 .grid td.error .muted { color: var(--muted); }
 .grid td.wrap, .grid td.error.wrap { white-space: normal; overflow-wrap: anywhere; max-width: none; }
-.grid td.entity { max-width: 300px; overflow-wrap: anywhere; }
+.grid td.entity { min-width: 200px; max-width: 300px; overflow-wrap: anywhere; }
 .grid.kv th { width: 30%; color: var(--muted); font-weight: 500; background: transparent; position: static; font-size: 12.5px; }
 .empty { padding: 28px; text-align: center; color: var(--muted); background: var(--surface); border: 1px dashed var(--border); border-radius: var(--radius); margin: 10px 0; }
 .more { display: flex; justify-content: center; margin: 14px 0; }
@@ -167,6 +173,8 @@ input[type="checkbox"], input[type="radio"] { width: 16px; height: 16px; accent-
 .details dd { overflow-wrap: anywhere; }
 .details dt:nth-last-of-type(1), .details dd:last-of-type { border-bottom: 0; }
 .error-text { color: var(--bad-fg); }
+.detail-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 460px), 1fr)); gap: 16px; align-items: start; }
+.detail-card h2 { margin: 0 0 8px; }
 .code { margin: 0; padding: 12px 14px; background: var(--code-bg); border: 1px solid var(--border); border-radius: var(--radius); font: 12.5px/1.55 var(--mono); overflow: auto; max-height: 60vh; white-space: pre-wrap; overflow-wrap: anywhere; }
 .section { margin-top: 8px; }
 .section > .table-wrap { margin-top: 8px; }
