@@ -47,6 +47,10 @@ export function errorResponse(error: unknown, onError: (error: unknown) => void)
     return json(error.status, { error: { code: error.code, message: error.message } });
   }
   onError(error);
+  // A library failure keeps its status and code (a store outage is 503: worth retrying), never its message.
+  if (isWebhookInboxError(error) && error.status >= 500 && error.status < 600) {
+    return json(error.status, { error: { code: error.code, message: "The admin request failed; the server log has the details" } });
+  }
   return json(500, { error: { code: "INTERNAL_ERROR", message: "The admin request failed; the server log has the details" } });
 }
 

@@ -1,9 +1,8 @@
 import Fastify from "fastify";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { WebhookConfigError } from "webhook-inbox";
+import { StoreError, WebhookConfigError, createAdminHandler } from "webhook-inbox";
 import { createExpressAdmin } from "webhook-inbox/express";
 import { fastifyWebhookInboxAdmin as fastifyAdmin } from "webhook-inbox/fastify";
-import { createAdminHandler } from "webhook-inbox";
 import { type Role, type Scenario, XSS, buildScenario, roleAuthorize, startExpressAdmin } from "./scenario.ts";
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -570,6 +569,16 @@ describe("admin failures", () => {
     expect(body).not.toMatch(/\bat\b.*:\d+/);
     expect(JSON.parse(body).error.code).toBe("INTERNAL_ERROR");
     expect(errors).toHaveLength(1);
+
+    broken.countEvents = async () => {
+      throw new StoreError("postgres", "connect ECONNREFUSED 10.0.0.7:5432 as user billing");
+    };
+    const outage = await handler(new Request("http://localhost/admin/api/counts"));
+    expect(outage.status).toBe(503);
+    const outageBody = await outage.text();
+    expect(JSON.parse(outageBody).error.code).toBe("STORE_FAILED");
+    expect(outageBody).not.toContain("ECONNREFUSED");
+    expect(errors).toHaveLength(2);
 
     const throwingHook = createAdminHandler(scenario.inbox, { authorize: () => { throw new Error("session store down"); }, onError: () => {} });
     const refused = await throwingHook(new Request("http://localhost/api/events"));
