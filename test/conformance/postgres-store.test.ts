@@ -286,6 +286,16 @@ if (!url) {
         expect.objectContaining({ eventId: events[493]!.id, occurredAt: events[493]!.occurredAt, downloadedAt: new Date(t0.getTime() + 497) }),
       ]);
       expect((await store.countEvents({}))[0]).toEqual({ integration: "qbo", status: "succeeded", count: 500 });
+
+      // prune takes the attempts and resource rows with the events (there are no cascading keys).
+      expect(await store.prune({ olderThan: new Date(done.getTime() + 1) })).toBe(500);
+      const { rows: left } = await pool.query(
+        `select (select count(*) from "${store.schema}".attempts)::int as attempts,
+                (select count(*) from "${store.schema}".resources)::int as resources,
+                (select count(*) from "${store.schema}".deliveries)::int as deliveries,
+                (select count(*) from "${store.schema}".watermarks)::int as watermarks`,
+      );
+      expect(left).toEqual([{ attempts: 0, resources: 0, deliveries: 0, watermarks: 10 }]);
       await store.close();
     });
   });
