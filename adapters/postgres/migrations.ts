@@ -18,6 +18,7 @@ export interface Migration {
   readonly sql: (schema: string) => string;
 }
 
+/** Every schema version, oldest first; `migrate()` applies those above the recorded version. */
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
