@@ -3,11 +3,27 @@
  * provider fakes, a TCP proxy in front of PostgreSQL that can "pull the cable", a capturing logger
  * and an event recorder.
  */
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createTcpServer, connect as tcpConnect, type Server as TcpServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import type { InboxEventMap, Logger, WebhookProcessor } from "webhook-inbox";
-import { listenOnLoopback } from "webhook-inbox/testing";
+
+/** A node:http server on 127.0.0.1, port 0. */
+async function listenOnLoopback(handler: (request: IncomingMessage, response: ServerResponse) => Promise<void>) {
+  const server = createHttpServer((request, response) => {
+    void handler(request, response).catch(() => response.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 /** What the proxy does to the next requests. */
 export type ProxyFault = "reset" | "stall";
