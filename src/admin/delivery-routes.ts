@@ -1,5 +1,5 @@
 import { MAX_PAGE_SIZE } from "../filters.ts";
-import type { DeliveryFilter, DeliveryRecord, EventSummary } from "../types.ts";
+import type { DeliveryFilter, DeliveryRecord, DeliverySummary, EventSummary } from "../types.ts";
 import { canSeeDelivery, scopeDeliveryFilter, scopeEventFilter, type AdminAccess } from "./access.ts";
 import type { AdminInbox, Route, RouteContext } from "./context.ts";
 import { AdminHttpError, json, parseWith, queryObject, readJson } from "./http.ts";
@@ -16,13 +16,32 @@ function idParam(context: RouteContext): string {
   return parseWith(pathId, context.params.id, "path", "id");
 }
 
-/** A delivery for the API: the raw bytes become text (or base64), its events come along, scoped to the caller. */
+/**
+ * What a caller may see of a delivery's summary: a tenant-scoped caller sees only its own tenants
+ * among those the delivery names (one QuickBooks or Xero delivery can carry several companies).
+ */
+function scopedSummary<D extends DeliverySummary>(delivery: D, access: AdminAccess): D & { tenantsWithheld: boolean } {
+  const allowed = access.tenants;
+  if (allowed === null) return { ...delivery, tenantsWithheld: false };
+  const tenantIds = delivery.tenantIds.filter((tenant) => allowed.includes(tenant));
+  return { ...delivery, tenantIds, tenantsWithheld: tenantIds.length < delivery.tenantIds.length };
+}
+
+/**
+ * A delivery for the API: the raw bytes become text (or base64), its events come along, scoped to
+ * the caller. When the delivery also names tenants the caller may not see, its raw body (which holds
+ * their changes) is withheld and the event count is the caller's own.
+ */
 async function deliveryView(inbox: AdminInbox, delivery: DeliveryRecord, access: AdminAccess) {
-  const { rawBody, ...rest } = delivery;
+  const { rawBody, ...rest } = scopedSummary(delivery, access);
   const filter = scopeEventFilter({ deliveryId: delivery.id }, access);
   const page = filter ? await inbox.listEvents({ ...filter, limit: MAX_PAGE_SIZE }) : { items: [], nextCursor: null };
   const events = page.items.map(({ payload: _payload, ...event }: EventSummary) => event);
-  return { ...rest, ...rawBodyView(rawBody), events, moreEvents: page.nextCursor !== null };
+  const body = rest.tenantsWithheld
+    ? { rawBody: "", rawBodyEncoding: "utf-8" as const, rawBodyBytes: rawBody.byteLength, rawBodyWithheld: true }
+    : { ...rawBodyView(rawBody), rawBodyWithheld: false };
+  const eventCount = rest.tenantsWithheld ? events.length : rest.eventCount;
+  return { ...rest, eventCount, ...body, events, moreEvents: page.nextCursor !== null };
 }
 
 async function listDeliveries({ inbox, url, access }: RouteContext): Promise<Response> {
@@ -33,7 +52,7 @@ async function listDeliveries({ inbox, url, access }: RouteContext): Promise<Res
   const scoped = scopeDeliveryFilter(filter as DeliveryFilter, access);
   if (!scoped) return json(200, { items: [], nextCursor: null });
   const page = await inbox.listDeliveries({ ...scoped, ...(cursor ? { cursor } : {}), ...(limit ? { limit } : {}) });
-  return json(200, page);
+  return json(200, { items: page.items.map((delivery) => scopedSummary(delivery, access)), nextCursor: page.nextCursor });
 }
 
 async function getDelivery(context: RouteContext): Promise<Response> {

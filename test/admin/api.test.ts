@@ -498,6 +498,13 @@ describe("admin authorization", () => {
     const shared = await call(`/api/deliveries/${inv1.deliveryId}`, { role: "acme" });
     expect(shared.status).toBe(200);
     expect(shared.json.events.map((e: Json) => e.entityId).sort()).toEqual(["inv-1", "inv-2"]);
+    // It also carries globex's change: the other tenant's id and the raw body (its changes) are withheld.
+    expect(shared.json).toMatchObject({ tenantIds: ["acme"], tenantsWithheld: true, rawBodyWithheld: true, rawBody: "", eventCount: 2 });
+    expect(shared.text).not.toContain("globex");
+    expect(shared.text).not.toContain("inv-9");
+    expect(deliveries.text).not.toContain("globex");
+    const full = await call(`/api/deliveries/${inv1.deliveryId}`);
+    expect(full.json).toMatchObject({ tenantIds: ["acme", "globex"], tenantsWithheld: false, rawBodyWithheld: false, rawBody: scenario.firstBody });
     const settings = await call("/api/settings", { role: "acme" });
     expect(settings.json.access).toEqual({ tenants: ["acme"], canChangeSettings: false });
   });

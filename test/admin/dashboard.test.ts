@@ -255,6 +255,14 @@ suite(`dashboard in Chromium (${CHROMIUM})`, () => {
     await page.getByRole("switch").waitFor();
     expect(await page.getByRole("switch").isDisabled()).toBe(true);
     expect(await page.locator("main").textContent()).toContain("your access is limited to some tenants");
+
+    // A request that also carries another tenant's change: its raw body is withheld.
+    const inv1 = await scenario.eventOf("inv-1");
+    await page.goto(`${server.base}/#/deliveries/${inv1.deliveryId}`);
+    await page.waitForSelector("#h-body");
+    const text = await page.locator("main").textContent();
+    expect(text).toContain("Withheld: this request also carries changes of tenants outside your access.");
+    expect(text).not.toContain("globex");
   });
 
   it("shows nothing to a refused caller", async () => {

@@ -161,7 +161,7 @@ export function renderDelivery(root, id) {
       details([
         ["Status", badge(delivery.status)],
         ["Reason", delivery.reason ? h("span.error-text", null, delivery.reason) : null],
-        ["Tenants", delivery.tenantIds.length ? h("span.mono", null, delivery.tenantIds.join(", ")) : null],
+        ["Tenants", delivery.tenantIds.length ? h("span.mono", null, delivery.tenantIds.join(", ") + (delivery.tenantsWithheld ? " (and tenants outside your access)" : "")) : null],
         ["Events", String(delivery.eventCount)],
         ["Duplicate of", delivery.duplicateOf ? link("#/deliveries/" + encodeId(delivery.duplicateOf), delivery.duplicateOf, { class: "mono" }) : null],
         ["De-duplication key", delivery.dedupeKey ? h("span.mono", null, delivery.dedupeKey) : null],
@@ -180,7 +180,9 @@ export function renderDelivery(root, id) {
         headersTable(delivery.headers, "Request headers")),
       h("section.section", { "aria-labelledby": "h-body" },
         h("h2", { id: "h-body" }, "Raw body ", h("span.muted.small", null, "(" + delivery.rawBodyBytes + " bytes" + (delivery.rawBodyEncoding === "base64" ? ", not UTF-8: shown as base64" : "") + ")")),
-        delivery.rawBodyEncoding === "base64" ? h("pre.code", { tabindex: "0", "aria-label": "Raw body (base64)" }, delivery.rawBody) : h("pre.code", { tabindex: "0", "aria-label": "Raw body" }, delivery.rawBody)),
+        delivery.rawBodyWithheld
+          ? h("p.note", null, "Withheld: this request also carries changes of tenants outside your access.")
+          : delivery.rawBodyEncoding === "base64" ? h("pre.code", { tabindex: "0", "aria-label": "Raw body (base64)" }, delivery.rawBody) : h("pre.code", { tabindex: "0", "aria-label": "Raw body" }, delivery.rawBody)),
       h("section.section", { "aria-labelledby": "h-events" },
         h("h2", { id: "h-events" }, "Events"),
         delivery.events.length === 0 ? h("p.muted", null, "No event came from this request.") :
