@@ -171,6 +171,30 @@ suite(`dashboard in Chromium (${CHROMIUM})`, () => {
     expect((await scenario.events()).filter((event) => event.status === "queued").map((event) => event.entityId).sort()).toEqual(["bill-2", "cus-5", "inv-2", "inv-3"]);
   });
 
+  it("pages the log with Load more, and opens an event from the keyboard", async () => {
+    const { testWebhook } = await import("webhook-inbox/testing");
+    for (let index = 0; index < 55; index++) {
+      const { body, headers } = testWebhook("ledger-secret", [
+        { tenantId: "initech", entityType: "Bill", entityId: `bulk-${index}`, occurredAt: "2030-01-01T00:00:00Z" },
+      ]);
+      await scenario.inbox.receive({ integration: "ledger", rawBody: Buffer.from(body), headers });
+    }
+    await openAs("admin");
+    await expect.poll(() => rows().count()).toBe(50);
+    const more = page.getByRole("button", { name: "Load more" });
+    await more.click();
+    await expect.poll(() => rows().count()).toBe(64);
+    expect(await more.isHidden()).toBe(true);
+    const shown = await rows().evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-id")));
+    expect(new Set(shown).size).toBe(64);
+
+    // Keyboard only: focus the first event's link and press Enter.
+    await rows().first().getByRole("link").focus();
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("h1 >> text=bulk-54");
+    expect(await page.getByRole("tab", { name: /Details/ }).getAttribute("aria-selected")).toBe("true");
+  });
+
   it("refreshes by itself when auto-refresh is on", async () => {
     const inv3 = await scenario.eventOf("inv-3");
     context = await browser.newContext({ viewport: { width: 1400, height: 900 }, extraHTTPHeaders: { "x-role": "admin" } });
