@@ -1,3 +1,6 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import express from "express";
 import Fastify from "fastify";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { StoreError, WebhookConfigError, createAdminHandler } from "webhook-inbox";
@@ -601,6 +604,42 @@ describe("admin failures", () => {
     expect((await handler(new Request("http://localhost/api/events"))).status).toBe(404);
     expect(calls).toBe(0);
     expect((await handler(new Request("http://localhost/ops/api/events"))).status).toBe(200);
+  });
+});
+
+describe("admin over Express behind the host's body parser", () => {
+  it("reads bodies that express.json() already parsed, under a nested mount path", async () => {
+    const scenario = await buildScenario();
+    const app = express();
+    app.use(express.json());
+    const ops = express.Router();
+    ops.use("/webhooks", createExpressAdmin(scenario.inbox, { authorize: roleAuthorize }));
+    app.use("/ops", ops);
+    const server = app.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ops/webhooks`;
+    try {
+      const put = await fetch(`${base}/api/settings/integrations/books`, {
+        method: "PUT",
+        headers: { "x-role": "admin", "content-type": "application/json" },
+        body: JSON.stringify({ mode: "delayed" }),
+      });
+      expect(put.status).toBe(200);
+      expect(scenario.inbox.getMode("books")).toBe("delayed");
+      const bad = await fetch(`${base}/api/settings/service`, {
+        method: "PUT",
+        headers: { "x-role": "admin", "content-type": "application/json" },
+        body: JSON.stringify({ enabled: "no" }),
+      });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as Json).error.param).toBe("enabled");
+      const redirect = await fetch(base, { headers: { "x-role": "admin" }, redirect: "manual" });
+      expect(redirect.headers.get("location")).toBe("/ops/webhooks/");
+      expect((await fetch(`${base}/api/counts`, { headers: { "x-role": "admin" } })).status).toBe(200);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
