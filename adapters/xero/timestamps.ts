@@ -24,7 +24,10 @@ export function parseXeroTime(text: string): Date | undefined {
   ) {
     return undefined;
   }
-  return new Date(local - offsetMs(zone));
+  const date = new Date(local - offsetMs(zone));
+  // An offset can push 9999-12-31 into year 10000: ISO text (and so every store) writes that as "+010000-…",
+  // which PostgreSQL refuses, turning one odd webhook into a 503 forever. No provider sends such a date.
+  return date.getUTCFullYear() <= 9999 ? date : undefined;
 }
 
 function offsetMs(zone: string): number {
