@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import EventEmitter from "eventemitter3";
 import { type Clock, systemClock } from "./clock.ts";
@@ -93,7 +94,7 @@ export class WebhookProcessor {
   #serviceEnabled: boolean;
   #ready: Promise<void> | null = null;
   #started = false;
-  #stopController = new AbortController();
+  #stopController = unlimitedController();
   #unsubscribe: (() => Promise<void>) | null = null;
   #inFlight = new Set<Promise<unknown>>();
   #lastPruneAt = Number.NEGATIVE_INFINITY;
@@ -126,7 +127,8 @@ export class WebhookProcessor {
     if (this.#started) return;
     await this.#ensureReady();
     this.#started = true;
-    this.#stopController = new AbortController();
+    // Every running handler listens for stop(): more than 10 at once is expected, not a leak.
+    this.#stopController = unlimitedController();
     if (this.#store.subscribe) this.#unsubscribe = await this.#store.subscribe(() => this.#scheduler.wake(0));
     this.#scheduler.start(() => this.runDue());
   }
@@ -596,4 +598,10 @@ function summary(delivery: NewDelivery, duplicateOf: string | null, eventCount: 
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex").slice(0, 32);
+}
+
+function unlimitedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

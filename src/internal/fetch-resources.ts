@@ -55,9 +55,11 @@ export async function fetchGroup(input: FetchGroupInput): Promise<Map<string, En
             signal,
             observe: (observation) => limiter.observe(provider.name, provider.limits, tenantId, observation),
           });
+          reservation.end();
           const downloadedAt = clock.now();
           for (const id of chunk) results.set(id, fromResult(fetched.get(id), downloadedAt));
         } catch (error) {
+          reservation.end();
           if (error instanceof RateLimitedError || (isWebhookInboxError(error) && error.code === "RATE_LIMITED")) {
             const rate = error as RateLimitedError;
             const retryAfterMs = Math.max(0, rate.retryAfterMs ?? provider.limits.defaultRetryAfterMs);

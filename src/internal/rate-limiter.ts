@@ -2,38 +2,58 @@ import pLimit, { type LimitFunction } from "p-limit";
 import type { Clock } from "../clock.ts";
 import type { ProviderLimits, RateLimitObservation, RateWindow } from "../contracts/provider-adapter.ts";
 
-/** Calls made inside one sliding window: a queue of call times. */
+/**
+ * Calls counted by one sliding window. A call counts from when it starts; once it ends it is dated
+ * by its *end*, which is never earlier than when the provider saw it. Our window therefore frees a
+ * slot no sooner than the provider's does, so clock skew and latency cannot provoke a 429.
+ */
 class WindowLog {
-  #times: number[] = [];
+  #ended: number[] = [];
   #head = 0;
+  #inFlight = 0;
   constructor(readonly window: RateWindow) {}
 
   #prune(now: number): void {
     const from = now - this.window.intervalMs;
-    while (this.#head < this.#times.length && this.#times[this.#head]! <= from) this.#head += 1;
-    if (this.#head > 1024 && this.#head * 2 > this.#times.length) {
-      this.#times = this.#times.slice(this.#head);
+    while (this.#head < this.#ended.length && this.#ended[this.#head]! <= from) this.#head += 1;
+    if (this.#head > 1024 && this.#head * 2 > this.#ended.length) {
+      this.#ended = this.#ended.slice(this.#head);
       this.#head = 0;
     }
   }
 
   used(now: number): number {
     this.#prune(now);
-    return this.#times.length - this.#head;
+    return this.#ended.length - this.#head + this.#inFlight;
   }
 
   /** When the next call fits, or `now` if it fits already. */
   availableAt(now: number): number {
-    if (this.used(now) < this.window.limit) return now;
-    // The call that must leave the window for one more to fit.
-    const index = this.#head + (this.#times.length - this.#head - this.window.limit);
-    return this.#times[index]! + this.window.intervalMs;
+    const excess = this.used(now) - this.window.limit;
+    if (excess < 0) return now;
+    const ended = this.#ended.length - this.#head;
+    // The call that must leave the window for one more to fit; calls still in flight leave later.
+    if (excess < ended) return this.#ended[this.#head + excess]! + this.window.intervalMs;
+    return now + Math.min(this.window.intervalMs, IN_FLIGHT_RECHECK_MS);
   }
 
-  record(now: number, count = 1): void {
-    for (let i = 0; i < count; i += 1) this.#times.push(now);
+  start(): void {
+    this.#inFlight += 1;
+  }
+
+  end(now: number): void {
+    this.#inFlight = Math.max(0, this.#inFlight - 1);
+    this.#ended.push(now);
+  }
+
+  /** Budget spent elsewhere, counted as calls that ended now. */
+  record(now: number, count: number): void {
+    for (let i = 0; i < count; i += 1) this.#ended.push(now);
   }
 }
+
+/** How soon to look again when a window is full of calls still in flight. */
+const IN_FLIGHT_RECHECK_MS = 250;
 
 class Bucket {
   readonly logs: WindowLog[];
@@ -46,8 +66,11 @@ class Bucket {
     for (const log of this.logs) at = Math.max(at, log.availableAt(now));
     return at;
   }
-  record(now: number): void {
-    for (const log of this.logs) log.record(now);
+  start(): void {
+    for (const log of this.logs) log.start();
+  }
+  end(now: number): void {
+    for (const log of this.logs) log.end(now);
   }
   observe(now: number, window: string, remaining: number): void {
     const log = this.logs.find((candidate) => candidate.window.name === window);
@@ -58,7 +81,8 @@ class Bucket {
   }
 }
 
-export type Reservation = { readonly ok: true } | { readonly ok: false; readonly retryAt: Date };
+/** A granted call must report its end with `end()`; a refused one says when to come back. */
+export type Reservation = { readonly ok: true; readonly end: () => void } | { readonly ok: false; readonly retryAt: Date };
 
 /**
  * One budget per provider and tenant (plus one per provider for app-wide limits), shared by every
@@ -100,9 +124,17 @@ export class RateLimiter {
     const app = this.#appBucket(provider, limits);
     const at = Math.max(tenant.availableAt(now), app.availableAt(now));
     if (at > now) return { ok: false, retryAt: new Date(at) };
-    tenant.record(now);
-    app.record(now);
-    return { ok: true };
+    tenant.start();
+    app.start();
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      const at = this.clock.now().getTime();
+      tenant.end(at);
+      app.end(at);
+    };
+    return { ok: true, end };
   }
 
   /** When a call for this tenant would fit (now or later). */
