@@ -29,6 +29,7 @@ import type {
   ResourceData,
   Watermark,
 } from "./types.ts";
+import { attemptsRemaining } from "./types.ts";
 
 interface Lease {
   token: string;
@@ -219,7 +220,7 @@ export class MemoryStore implements WebhookStore {
     if (!event) return null;
     return {
       ...event,
-      attemptsRemaining: Math.max(0, event.maxAttempts - event.attemptsMade),
+      attemptsRemaining: attemptsRemaining(event),
       attempts: [...(this.#attempts.get(id) ?? [])],
       resourceData: this.#resources.get(id) ?? null,
     };

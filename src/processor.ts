@@ -40,6 +40,7 @@ import type {
   PageRequest,
   ReceiveResult,
 } from "./types.ts";
+import { attemptsRemaining } from "./types.ts";
 
 /** What an HTTP adapter hands to `receive()`. */
 export interface ReceiveInput {
@@ -456,7 +457,7 @@ export class WebhookProcessor {
     }
     const { events } = await this.#store.claimDue({ now, limit: 1, leaseMs: this.#options.leaseMs, workerId: this.#workerId, ids: [id] });
     await processClaimed(this.#processingContext(), events);
-    return (await this.#store.getEvent(id))!;
+    return (await this.getEvent(id))!;
   }
 
   /**
@@ -514,13 +515,14 @@ export class WebhookProcessor {
 
   async getEvent(id: string): Promise<EventDetails | null> {
     await this.#ensureReady();
-    return this.#store.getEvent(id);
+    const event = await this.#store.getEvent(id);
+    return event && { ...event, attemptsRemaining: attemptsRemaining(event) };
   }
 
   async listEvents(filter: EventFilter & PageRequest = {}): Promise<Page<EventSummary>> {
     await this.#ensureReady();
     const page = await this.#store.listEvents(filter);
-    return { ...page, items: page.items.map((event) => ({ ...event, attemptsRemaining: Math.max(0, event.maxAttempts - event.attemptsMade) })) };
+    return { ...page, items: page.items.map((event) => ({ ...event, attemptsRemaining: attemptsRemaining(event) })) };
   }
 
   async countEvents(filter: EventFilter = {}): Promise<EventCount[]> {

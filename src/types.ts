@@ -145,9 +145,15 @@ export interface AttemptRecord {
   readonly error: string | null;
 }
 
+/** Automatic attempts left: 0 once the event is final (succeeded, stale or failed). */
+export function attemptsRemaining(event: Pick<EventRecord, "status" | "maxAttempts" | "attemptsMade">): number {
+  if (event.status === "succeeded" || event.status === "stale" || event.status === "failed") return 0;
+  return Math.max(0, event.maxAttempts - event.attemptsMade);
+}
+
 /** What `getEvent(id)` returns. */
 export interface EventDetails extends EventRecord {
-  /** `max(0, maxAttempts - attemptsMade)`; 0 once the event is final. */
+  /** `max(0, maxAttempts - attemptsMade)`; 0 once the event is final (see `attemptsRemaining()`). */
   readonly attemptsRemaining: number;
   readonly attempts: readonly AttemptRecord[];
   readonly resourceData: ResourceData | null;

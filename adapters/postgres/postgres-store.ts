@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import {
+  attemptsRemaining,
   StoreError,
   WebhookConfigError,
   entityKeyString,
@@ -287,7 +288,7 @@ export class PostgresStore implements WebhookStore {
       const event = rowToEvent(row);
       return {
         ...event,
-        attemptsRemaining: Math.max(0, event.maxAttempts - event.attemptsMade),
+        attemptsRemaining: attemptsRemaining(event),
         attempts: (row.attempt_list as Row[]).map((attempt) => jsonToAttempt(event.id, attempt)),
         resourceData: row.has_resource
           ? { data: row.resource_data ?? null, downloadedAt: toDate(row.resource_downloaded_at) }

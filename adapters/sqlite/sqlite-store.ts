@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Database, Statement } from "better-sqlite3";
 import { z } from "zod";
 import {
+  attemptsRemaining,
   StoreError,
   WebhookConfigError,
   isWebhookInboxError,
@@ -457,7 +458,7 @@ export class SqliteStore implements WebhookStore {
         | undefined;
       return {
         ...event,
-        attemptsRemaining: Math.max(0, event.maxAttempts - event.attemptsMade),
+        attemptsRemaining: attemptsRemaining(event),
         attempts: attempts.map(toAttemptRecord),
         resourceData: resource ? { data: JSON.parse(resource.data) as unknown, downloadedAt: new Date(resource.downloaded_at) } : null,
       };

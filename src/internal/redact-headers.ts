@@ -31,7 +31,7 @@ export function normalizeHeaders(headers: Headers | Readonly<Record<string, stri
 export function redactHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    out[name] = SECRET_HEADERS.has(name) || name.includes("token") || name.includes("secret") ? REDACTED : value;
+    out[name] = SECRET_HEADERS.has(name) || /token|secret|signature|api-key|password/.test(name) ? REDACTED : value;
   }
   return out;
 }
