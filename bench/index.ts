@@ -5,11 +5,13 @@
  * `--only=ingest,throughput` runs a subset.
  */
 import { runIngest } from "./ingest.ts";
+import { runProviderCalls } from "./provider-calls.ts";
 import { parseArgs } from "./lib/config.ts";
 import { formatTable, machine, writeResults, type SectionResult } from "./lib/report.ts";
 
 const SECTIONS: Record<string, (config: ReturnType<typeof parseArgs>["config"]) => Promise<SectionResult>> = {
   ingest: runIngest,
+  "provider-calls": runProviderCalls,
 };
 
 async function main(): Promise<void> {
@@ -49,7 +51,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+// Exit explicitly: a driver's socket left open by a crashed scenario must not hang CI.
+main().then(
+  () => process.exit(),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
