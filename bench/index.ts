@@ -6,12 +6,16 @@
  */
 import { runIngest } from "./ingest.ts";
 import { runProviderCalls } from "./provider-calls.ts";
+import { runRateLimits } from "./rate-limits.ts";
+import { runThroughput } from "./throughput.ts";
 import { parseArgs } from "./lib/config.ts";
 import { formatTable, machine, writeResults, type SectionResult } from "./lib/report.ts";
 
 const SECTIONS: Record<string, (config: ReturnType<typeof parseArgs>["config"]) => Promise<SectionResult>> = {
   ingest: runIngest,
   "provider-calls": runProviderCalls,
+  "rate-limits": runRateLimits,
+  throughput: runThroughput,
 };
 
 async function main(): Promise<void> {

@@ -15,8 +15,8 @@ const FULL: BenchConfig = {
   quick: false,
   ingest: { connections: 50, warmupSeconds: 1, seconds: 10, express: true },
   providerCalls: { webhooks: 10_000, entities: 2_000, diyConcurrency: 20 },
-  // Xero's minute becomes 1 s (60 calls/s per tenant); 3 tenants each need ~190 calls: 3 windows and a bit.
-  rateLimits: { timeScale: 1 / 60, tenants: 3, invoices: 2_000, contacts: 1_000, creditNotes: 130 },
+  // Xero's minute becomes 1 s; 3 tenants each need 10 + 5 + 175 = 190 calls: 4 windows, 3 s at the least.
+  rateLimits: { timeScale: 1 / 60, tenants: 3, invoices: 500, contacts: 250, creditNotes: 175 },
   throughput: { events: 20_000, bullmqConcurrency: 50 },
   memory: { queued: 100_000, small: 10_000 },
 };
@@ -25,7 +25,8 @@ const QUICK: BenchConfig = {
   quick: true,
   ingest: { connections: 50, warmupSeconds: 0.3, seconds: 1.5, express: false },
   providerCalls: { webhooks: 1_000, entities: 200, diyConcurrency: 20 },
-  rateLimits: { timeScale: 1 / 200, tenants: 2, invoices: 400, contacts: 200, creditNotes: 60 },
+  // A minute of 300 ms; 2 + 1 + 60 = 63 calls per tenant: 2 windows.
+  rateLimits: { timeScale: 1 / 200, tenants: 2, invoices: 100, contacts: 50, creditNotes: 60 },
   throughput: { events: 2_000, bullmqConcurrency: 50 },
   memory: { queued: 10_000, small: 2_000 },
 };
