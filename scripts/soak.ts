@@ -2,7 +2,7 @@
  * The soak, long form: `npx tsx scripts/soak.ts --minutes 5 [--rate 40] [--fault-rate 0.1] [--store sqlite|postgres]`.
  * Sends a steady stream of signed webhooks over loopback with a fault mix, waits for every
  * acknowledged one to be final, prints the figures and writes them into RELIABILITY.md (between the
- * soak markers). Exits 1 when anything acknowledged was lost or completed twice.
+ * soak markers of its store). Exits 1 when anything acknowledged was lost or completed twice.
  * `--store postgres` reads DATABASE_URL.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -46,8 +46,9 @@ console.log(JSON.stringify(figures, null, 2));
 if (!values["no-write"]) {
   const path = fileURLToPath(new URL("../RELIABILITY.md", import.meta.url));
   const text = readFileSync(path, "utf8");
-  const start = "<!-- soak:start -->";
-  const end = "<!-- soak:end -->";
+  // One block per store, so a PostgreSQL run does not overwrite the SQLite figures.
+  const start = store === "sqlite" ? "<!-- soak:start -->" : `<!-- soak:${store}:start -->`;
+  const end = store === "sqlite" ? "<!-- soak:end -->" : `<!-- soak:${store}:end -->`;
   const from = text.indexOf(start);
   const to = text.indexOf(end);
   const block = `${start}\n${table(figures)}\n${end}`;

@@ -58,6 +58,8 @@ export interface SoakFigures {
   /** Acknowledged deliveries missing from the store, or with an event that never reached a final status. */
   readonly lost: number;
   readonly lostIds: string[];
+  /** Last errors of events that ended `failed`, by text (at most 10 kinds). */
+  readonly failedReasons: Record<string, number>;
   /** Events whose handler completed successfully more than once. */
   readonly completedTwice: number;
   readonly handlerCompletions: number;
@@ -206,6 +208,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   const started = Date.now();
   const gc = (globalThis as { gc?: () => void }).gc;
   const sampler = setInterval(() => {
+    // The fake keeps a log of every call it answered: the harness's memory, not the inbox's.
+    fake.calls.reset();
     // With --expose-gc the samples measure what is live, not what the collector has not reached yet.
     gc?.();
     const usage = sample();
@@ -297,7 +301,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   while (Date.now() - started < options.durationMs) {
     const work = sendOne().catch((error: unknown) => {
       refused.error = (refused.error ?? 0) + 1;
-      progress(`send failed: ${error instanceof Error ? error.message : String(error)}`);
+      const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : "";
+      progress(`send failed: ${error instanceof Error ? error.message : String(error)}${cause}`);
     });
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
@@ -334,12 +339,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   const lostIds: string[] = [];
   let eventsAcknowledged = 0;
   const eventsFinal: Record<string, number> = {};
+  const failedReasons: Record<string, number> = {};
   for (const [deliveryId, expected] of acknowledged) {
     eventsAcknowledged += expected;
     const delivery = await inbox.getDelivery(deliveryId);
     const events = await inbox.listEvents({ deliveryId, limit: 100 });
     const final = events.items.filter((event) => FINAL.has(event.status));
-    for (const event of events.items) eventsFinal[event.status] = (eventsFinal[event.status] ?? 0) + 1;
+    for (const event of events.items) {
+      eventsFinal[event.status] = (eventsFinal[event.status] ?? 0) + 1;
+      if (event.status === "failed") {
+        const reason = (event.lastError ?? "(none)").slice(0, 120);
+        if (reason in failedReasons || Object.keys(failedReasons).length < 10) failedReasons[reason] = (failedReasons[reason] ?? 0) + 1;
+      }
+    }
     if (!delivery || events.items.length !== expected || final.length !== expected) lostIds.push(deliveryId);
   }
   let completedTwice = 0;
@@ -367,6 +379,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     eventsFinal,
     lost: lostIds.length,
     lostIds: lostIds.slice(0, 20),
+    failedReasons,
     completedTwice,
     handlerCompletions,
     faults,
