@@ -22,3 +22,4 @@ export { TimerScheduler } from "./timer-scheduler.ts";
 export type { TimerSchedulerOptions } from "./timer-scheduler.ts";
 export { createFetchHandler, type FetchHandlerOptions, type WebhookReceiver } from "./fetch-handler.ts";
 export * from "./admin/index.ts";
+export { computeHmacSha256, verifyHmacSignature, type HmacSignatureOptions } from "./provider-kit/hmac-signature.ts";

@@ -1,33 +1,12 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { WebhookVerificationError, type ProviderRequest } from "../../src/index.ts";
+import { verifyHmacSignature, type ProviderRequest } from "../../src/index.ts";
 
 /** Header Intuit puts the signature in (PROVIDERS.md §1.4). */
 export const QUICKBOOKS_SIGNATURE_HEADER = "intuit-signature";
 
-/** base64(HMAC-SHA256(key = verifier token as UTF-8, message = the exact body bytes)). */
-export function computeQuickBooksSignature(rawBody: Uint8Array, verifierToken: string): Buffer {
-  return createHmac("sha256", Buffer.from(verifierToken, "utf8")).update(rawBody).digest();
-}
-
 /**
- * Checks `intuit-signature` against the raw bytes in constant time.
- * The header is decoded from base64 and compared as 32 raw bytes, so padding or
- * transport whitespace around the value cannot change the outcome.
+ * Checks `intuit-signature`: base64(HMAC-SHA256(key = verifier token as UTF-8, message = the exact
+ * body bytes)), compared in constant time. Throws `WebhookVerificationError`.
  */
 export function verifyQuickBooksSignature(request: ProviderRequest, verifierToken: string): void {
-  const header = request.headers[QUICKBOOKS_SIGNATURE_HEADER];
-  if (typeof header !== "string" || header.trim() === "") throw new WebhookVerificationError();
-  const expected = computeQuickBooksSignature(request.rawBody, verifierToken);
-  const received = decodeBase64Strict(header.trim());
-  // Equal lengths are required by timingSafeEqual; a wrong length is a wrong signature.
-  if (received === undefined || received.length !== expected.length || !timingSafeEqual(received, expected)) {
-    throw new WebhookVerificationError();
-  }
-}
-
-/** Base64 decode that refuses anything that is not canonical base64 (Buffer.from silently skips junk). */
-function decodeBase64Strict(value: string): Buffer | undefined {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) return undefined;
-  const decoded = Buffer.from(value, "base64");
-  return decoded.toString("base64") === value ? decoded : undefined;
+  verifyHmacSignature(request, { header: QUICKBOOKS_SIGNATURE_HEADER, secret: verifierToken });
 }
