@@ -180,4 +180,25 @@ describe("handler faults", () => {
     const [event] = (await store.listEvents({})).items;
     expect(event!.status).not.toBe("succeeded");
   });
+
+  it.each(["constructor", "toString", "__proto__", "hasOwnProperty"])(
+    "an entity type named %s never resolves to an inherited Object member instead of a handler",
+    async (entityType) => {
+      const invoices: string[] = [];
+      const inbox = createWebhookInbox({
+        store: new MemoryStore(),
+        integrations: { acme: { provider: testProvider({ secret: SECRET }) } },
+        handlers: { acme: { invoice: (event) => void invoices.push(event.entityId) } },
+        maxAttempts: 1,
+        logger: silentLogger,
+      });
+      const { body, headers } = testWebhook(SECRET, [{ tenantId: "t1", entityType, entityId: "x", occurredAt: new Date().toISOString() }]);
+      expect((await inbox.receive({ integration: "acme", rawBody: Buffer.from(body), headers })).status).toBe(202);
+      await inbox.drain();
+      const [event] = (await inbox.listEvents({})).items;
+      // No handler is registered for this type: the event must fail visibly, not "succeed" through Object.prototype.
+      expect(event!.status).toBe("failed");
+      expect(event!.lastError).toMatch(/no handler/);
+    },
+  );
 });
