@@ -23,3 +23,4 @@ export type { TimerSchedulerOptions } from "./timer-scheduler.ts";
 export { createFetchHandler, type FetchHandlerOptions, type WebhookReceiver } from "./fetch-handler.ts";
 export * from "./admin/index.ts";
 export { computeHmacSha256, verifyHmacSignature, type HmacSignatureOptions } from "./provider-kit/hmac-signature.ts";
+export { parseIsoDateTime } from "./provider-kit/timestamps.ts";

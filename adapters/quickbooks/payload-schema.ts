@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { WebhookPayloadError } from "../../src/index.ts";
-import { parseQuickBooksTime } from "./timestamps.ts";
+import { WebhookPayloadError, parseIsoDateTime } from "../../src/index.ts";
 
 /**
  * Ids and realm ids are strings in Intuit's samples. A JSON number is accepted only while it is
@@ -18,7 +17,7 @@ export const idText = z.union([
 
 /** A date-time in one of the formats QuickBooks sends, as a Date. */
 export const quickBooksTime = z.string().transform((text, context) => {
-  const date = parseQuickBooksTime(text);
+  const date = parseIsoDateTime(text);
   if (date === undefined) {
     context.addIssue({ code: "custom", message: `is not an ISO-8601 date-time (${JSON.stringify(text.slice(0, 40))})` });
     return z.NEVER;

@@ -1,14 +1,13 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { WebhookPayloadError, type ParsedDelivery, type ParsedEvent, type ProviderRequest } from "../../src/index.ts";
-import { parseXeroTime } from "./timestamps.ts";
+import { WebhookPayloadError, parseIsoDateTime, type ParsedDelivery, type ParsedEvent, type ProviderRequest } from "../../src/index.ts";
 
 const text = z.string().trim().min(1, { error: "must be a non-empty string" });
 
 const eventSchema = z.looseObject({
   resourceId: text,
   eventDateUtc: z.string().transform((value, context) => {
-    const date = parseXeroTime(value);
+    const date = parseIsoDateTime(value);
     if (date === undefined) {
       context.addIssue({ code: "custom", message: `is not an ISO-8601 date-time (${JSON.stringify(value.slice(0, 40))})` });
       return z.NEVER;

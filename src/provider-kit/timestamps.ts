@@ -1,14 +1,19 @@
 /**
- * ISO-8601 date-times as QuickBooks sends them. Seen in the wild (PROVIDERS.md §1.1, §1.3):
- * `2025-09-08T20:52:31.657Z`, `2015-10-05T14:42:19-0700` (offset without a colon),
- * `2025-09-10T21:31:25.179851517Z` (nanoseconds), `2025-12-04T15:25:05Z`.
- * A value without a zone is read as UTC. Fractions beyond milliseconds are truncated.
+ * ISO-8601 date-times as accounting providers send them, which is looser than `Date.parse` wants and
+ * stricter than it allows. Seen in the wild (PROVIDERS.md §1.1, §1.3, §2.1):
+ * QuickBooks `2025-09-08T20:52:31.657Z`, `2015-10-05T14:42:19-0700` (offset without a colon),
+ * `2025-09-10T21:31:25.179851517Z` (nanoseconds), `2025-12-04T15:25:05Z`;
+ * Xero `eventDateUtc` without a zone (`2024-06-21T01:15:39.902`) or with a `Z` (`2018-02-09T09:19:05.06Z`).
  */
 const ISO_DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
-/** Parses one of the formats above; `undefined` when the text is not a valid date-time. */
-export function parseQuickBooksTime(text: string): Date | undefined {
+/**
+ * Parses one of the formats above; `undefined` when the text is not a valid date-time.
+ * A value without a zone is read as UTC. Fractions beyond milliseconds are truncated. Calendar
+ * overflow (`2025-02-30`) and results past year 9999 are refused rather than moved.
+ */
+export function parseIsoDateTime(text: string): Date | undefined {
   const match = ISO_DATE_TIME.exec(text.trim());
   if (match === null) return undefined;
   const [, year, month, day, hour, minute, second = "0", fraction = "", zone = "Z"] = match;
