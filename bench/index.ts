@@ -7,6 +7,7 @@
 import { runIngest } from "./ingest.ts";
 import { runProviderCalls } from "./provider-calls.ts";
 import { runRateLimits } from "./rate-limits.ts";
+import { runMemory } from "./memory.ts";
 import { runThroughput } from "./throughput.ts";
 import { parseArgs } from "./lib/config.ts";
 import { formatTable, machine, writeResults, type SectionResult } from "./lib/report.ts";
@@ -16,6 +17,7 @@ const SECTIONS: Record<string, (config: ReturnType<typeof parseArgs>["config"]) 
   "provider-calls": runProviderCalls,
   "rate-limits": runRateLimits,
   throughput: runThroughput,
+  memory: runMemory,
 };
 
 async function main(): Promise<void> {

@@ -1,0 +1,11 @@
+import { Session } from "node:inspector/promises";
+import { writeFileSync } from "node:fs";
+import { createWebhookInbox, MemoryStore } from "../src/index.ts";
+import { instantProvider } from "./lib/instant-provider.ts";
+import { loadEvents, LOADED_INTEGRATION } from "./lib/load-events.ts";
+const store = new MemoryStore();
+const inbox = createWebhookInbox({ store, logger: { debug() {}, info() {}, warn() {}, error: console.error }, integrations: { [LOADED_INTEGRATION]: { provider: instantProvider(), mode: "delayed" } }, handler: async () => {} });
+await loadEvents(store, Number(process.argv[2] ?? 20000));
+const s = new Session(); s.connect(); await s.post("Profiler.enable"); await s.post("Profiler.start");
+const t = performance.now(); await inbox.drain(); console.log("drain", (performance.now() - t).toFixed(0), "ms");
+const { profile } = await s.post("Profiler.stop"); writeFileSync("/tmp/mem.cpuprofile", JSON.stringify(profile));
