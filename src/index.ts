@@ -24,3 +24,4 @@ export { createFetchHandler, type FetchHandlerOptions, type WebhookReceiver } fr
 export * from "./admin/index.ts";
 export { computeHmacSha256, verifyHmacSignature, type HmacSignatureOptions } from "./provider-kit/hmac-signature.ts";
 export { parseIsoDateTime } from "./provider-kit/timestamps.ts";
+export { mergeProviderLimits, providerLimitsOverrideSchema, type ProviderLimitsOverride } from "./provider-kit/limits.ts";

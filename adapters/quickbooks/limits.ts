@@ -1,4 +1,4 @@
-import type { ProviderLimits, RateWindow } from "../../src/index.ts";
+import type { ProviderLimits } from "../../src/index.ts";
 
 /**
  * QuickBooks Online limits as Intuit publishes them (PROVIDERS.md §1.8, "API call limits and
@@ -24,22 +24,4 @@ export const QUICKBOOKS_DEFAULT_LIMITS: ProviderLimits = {
 };
 
 /** A partial override of the declared limits; `windows` lists replace the defaults whole. */
-export interface ProviderLimitsOverride {
-  tenant?: { concurrency?: number; windows?: readonly RateWindow[] };
-  app?: { windows: readonly RateWindow[] } | null;
-  defaultRetryAfterMs?: number;
-}
-
-/** Applies an override to defaults (`app: null` removes the app limits). */
-export function mergeLimits(defaults: ProviderLimits, override: ProviderLimitsOverride | undefined): ProviderLimits {
-  if (override === undefined) return defaults;
-  const app = override.app === null ? undefined : (override.app ?? defaults.app);
-  return {
-    tenant: {
-      concurrency: override.tenant?.concurrency ?? defaults.tenant.concurrency,
-      windows: override.tenant?.windows ?? defaults.tenant.windows,
-    },
-    ...(app === undefined ? {} : { app }),
-    defaultRetryAfterMs: override.defaultRetryAfterMs ?? defaults.defaultRetryAfterMs,
-  };
-}
+export type { ProviderLimitsOverride } from "../../src/index.ts";

@@ -1,24 +1,6 @@
 import { z } from "zod";
-import { WebhookConfigError, type ProviderLimits } from "../../src/index.ts";
-import { mergeLimits, QUICKBOOKS_DEFAULT_LIMITS, type ProviderLimitsOverride } from "./limits.ts";
-
-const windowSchema = z.strictObject({
-  name: z.string().min(1),
-  limit: z.number().int().positive(),
-  intervalMs: z.number().int().positive(),
-});
-
-/** Partial override of the declared limits (validated like the rest). */
-export const limitsOverrideSchema = z.strictObject({
-  tenant: z
-    .strictObject({
-      concurrency: z.number().int().positive().optional(),
-      windows: z.array(windowSchema).readonly().optional(),
-    })
-    .optional(),
-  app: z.union([z.strictObject({ windows: z.array(windowSchema).readonly() }), z.null()]).optional(),
-  defaultRetryAfterMs: z.number().int().min(0).optional(),
-});
+import { WebhookConfigError, mergeProviderLimits, providerLimitsOverrideSchema, type ProviderLimits } from "../../src/index.ts";
+import { QUICKBOOKS_DEFAULT_LIMITS } from "./limits.ts";
 
 const fetchSchema = z.custom<typeof globalThis.fetch>((value) => typeof value === "function", {
   error: "must be a fetch-compatible function",
@@ -49,7 +31,7 @@ export const quickBooksOptionsSchema = z
      */
     idsPerQuery: z.number().int().min(1).max(1000).default(100),
     /** Partial override of the published limits. */
-    limits: limitsOverrideSchema.optional(),
+    limits: providerLimitsOverrideSchema.optional(),
     /** Timeout of one HTTP call (Intuit cuts requests at 120 s). @default 30_000 */
     requestTimeoutMs: z.number().int().positive().default(30_000),
   })
@@ -83,6 +65,6 @@ export function resolveQuickBooksOptions(input: unknown): ResolvedQuickBooksOpti
     ...rest,
     baseUrl: rest.baseUrl.replace(/\/+$/, ""),
     fetch: fetch ?? ((...args: Parameters<typeof globalThis.fetch>) => globalThis.fetch(...args)),
-    limits: mergeLimits(QUICKBOOKS_DEFAULT_LIMITS, limits as ProviderLimitsOverride | undefined),
+    limits: mergeProviderLimits(QUICKBOOKS_DEFAULT_LIMITS, limits),
   };
 }

@@ -1,4 +1,4 @@
-import type { ProviderLimits, RateWindow } from "../../src/index.ts";
+import type { ProviderLimits, ProviderLimitsOverride } from "../../src/index.ts";
 
 /** The published daily call budget per tenant (Core tier and above; Starter is 1,000). */
 export const XERO_DEFAULT_DAILY_LIMIT = 5_000;
@@ -26,22 +26,4 @@ export function xeroDefaultLimits(dailyLimit: number): ProviderLimits {
 }
 
 /** A partial override of the declared limits; `windows` lists replace the defaults whole. */
-export interface XeroLimitsOverride {
-  tenant?: { concurrency?: number; windows?: readonly RateWindow[] };
-  app?: { windows: readonly RateWindow[] } | null;
-  defaultRetryAfterMs?: number;
-}
-
-/** Applies an override to defaults (`app: null` removes the app limits). */
-export function mergeXeroLimits(defaults: ProviderLimits, override: XeroLimitsOverride | undefined): ProviderLimits {
-  if (override === undefined) return defaults;
-  const app = override.app === null ? undefined : (override.app ?? defaults.app);
-  return {
-    tenant: {
-      concurrency: override.tenant?.concurrency ?? defaults.tenant.concurrency,
-      windows: override.tenant?.windows ?? defaults.tenant.windows,
-    },
-    ...(app === undefined ? {} : { app }),
-    defaultRetryAfterMs: override.defaultRetryAfterMs ?? defaults.defaultRetryAfterMs,
-  };
-}
+export type XeroLimitsOverride = ProviderLimitsOverride;

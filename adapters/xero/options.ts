@@ -1,23 +1,6 @@
 import { z } from "zod";
-import { WebhookConfigError, type ProviderLimits } from "../../src/index.ts";
-import { mergeXeroLimits, XERO_DEFAULT_DAILY_LIMIT, xeroDefaultLimits, type XeroLimitsOverride } from "./limits.ts";
-
-const windowSchema = z.strictObject({
-  name: z.string().min(1),
-  limit: z.number().int().positive(),
-  intervalMs: z.number().int().positive(),
-});
-
-const limitsOverrideSchema = z.strictObject({
-  tenant: z
-    .strictObject({
-      concurrency: z.number().int().positive().optional(),
-      windows: z.array(windowSchema).readonly().optional(),
-    })
-    .optional(),
-  app: z.union([z.strictObject({ windows: z.array(windowSchema).readonly() }), z.null()]).optional(),
-  defaultRetryAfterMs: z.number().int().min(0).optional(),
-});
+import { WebhookConfigError, mergeProviderLimits, providerLimitsOverrideSchema, type ProviderLimits } from "../../src/index.ts";
+import { XERO_DEFAULT_DAILY_LIMIT, xeroDefaultLimits } from "./limits.ts";
 
 export const xeroOptionsSchema = z.strictObject({
   /** Webhook key from the app's Webhooks page, used as plain text (never base64-decoded). */
@@ -40,7 +23,7 @@ export const xeroOptionsSchema = z.strictObject({
   /** Calls per tenant per day: 5,000 (Core and above) or 1,000 (Starter tier). @default 5000 */
   dailyLimit: z.number().int().positive().default(XERO_DEFAULT_DAILY_LIMIT),
   /** Partial override of the published limits. */
-  limits: limitsOverrideSchema.optional(),
+  limits: providerLimitsOverrideSchema.optional(),
   /** Timeout of one HTTP call. @default 30_000 */
   requestTimeoutMs: z.number().int().positive().default(30_000),
 });
@@ -70,6 +53,6 @@ export function resolveXeroOptions(input: unknown): ResolvedXeroOptions {
     ...rest,
     baseUrl: rest.baseUrl.replace(/\/+$/, ""),
     fetch: fetch ?? ((...args: Parameters<typeof globalThis.fetch>) => globalThis.fetch(...args)),
-    limits: mergeXeroLimits(xeroDefaultLimits(rest.dailyLimit), limits as XeroLimitsOverride | undefined),
+    limits: mergeProviderLimits(xeroDefaultLimits(rest.dailyLimit), limits),
   };
 }
