@@ -25,3 +25,4 @@ export * from "./admin/index.ts";
 export { computeHmacSha256, verifyHmacSignature, type HmacSignatureOptions } from "./provider-kit/hmac-signature.ts";
 export { parseIsoDateTime } from "./provider-kit/timestamps.ts";
 export { mergeProviderLimits, providerLimitsOverrideSchema, type ProviderLimitsOverride } from "./provider-kit/limits.ts";
+export { callWithAccessToken, type ProviderHttpCallOptions, type ProviderHttpResponse } from "./provider-kit/provider-http.ts";

@@ -1,10 +1,10 @@
 import {
   ProviderRequestError,
+  callWithAccessToken,
   type FetchResourcesRequest,
   type FetchResourcesResult,
   type ResourceResult,
 } from "../../src/index.ts";
-import { callWithToken } from "./api-client.ts";
 import { isSafeEntityName } from "./entity-names.ts";
 import type { ResolvedQuickBooksOptions } from "./options.ts";
 import { faultErrors, isThrottleBody, isThrottleFaultError, pick, quickBooksThrottled } from "./throttle.ts";
@@ -55,7 +55,7 @@ export async function fetchQuickBooksResources(
     Query: `select * from ${entityType} where Id in (${itemIds.map((id) => `'${id}'`).join(",")}) maxresults ${itemIds.length}`,
   }));
   const url = `${options.baseUrl}/v3/company/${encodeURIComponent(request.tenantId)}/batch?minorversion=${options.minorVersion}`;
-  const response = await callWithToken({
+  const response = await callWithAccessToken({
     provider: "QuickBooks",
     fetch: options.fetch,
     url,

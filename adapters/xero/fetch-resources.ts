@@ -1,10 +1,11 @@
 import {
   ProviderRequestError,
+  callWithAccessToken,
   type FetchResourcesRequest,
   type FetchResourcesResult,
+  type ProviderHttpResponse,
   type ResourceResult,
 } from "../../src/index.ts";
-import { callWithToken, type ApiResponse } from "./api-client.ts";
 import { xeroEndpoint, type XeroEndpoint } from "./categories.ts";
 import type { ResolvedXeroOptions } from "./options.ts";
 import { observeRemaining, xeroThrottled } from "./rate-limit-headers.ts";
@@ -49,7 +50,7 @@ export async function fetchXeroResources(options: ResolvedXeroOptions, request: 
   const url = single
     ? `${options.baseUrl}/${endpoint.path}/${encodeURIComponent(valid[0] as string)}`
     : `${options.baseUrl}/${endpoint.path}?IDs=${valid.map(encodeURIComponent).join(",")}&page=1&includeArchived=true`;
-  const response = await callWithToken({
+  const response = await callWithAccessToken({
     provider: "Xero",
     fetch: options.fetch,
     url,
@@ -90,7 +91,7 @@ export async function fetchXeroResources(options: ResolvedXeroOptions, request: 
   return results;
 }
 
-function readRecords(response: ApiResponse, endpoint: XeroEndpoint): unknown[] {
+function readRecords(response: ProviderHttpResponse, endpoint: XeroEndpoint): unknown[] {
   let body: unknown;
   try {
     body = JSON.parse(response.text);
@@ -112,11 +113,11 @@ function readRecords(response: ApiResponse, endpoint: XeroEndpoint): unknown[] {
 }
 
 /** OAuth1-era limits answered 503 with `oauth_problem=rate limit exceeded` (legacy proxies only). */
-function isLegacyThrottle(response: ApiResponse): boolean {
+function isLegacyThrottle(response: ProviderHttpResponse): boolean {
   return response.status === 503 && /oauth_problem=rate(%20|\s|\+)limit(%20|\s|\+)exceeded/i.test(response.text);
 }
 
-function httpError(response: ApiResponse): ProviderRequestError {
+function httpError(response: ProviderHttpResponse): ProviderRequestError {
   const detail = describeBody(response.text);
   if (response.status === 403) {
     // AuthorizationUnsuccessful: the organisation disconnected the app or the scope is missing.

@@ -1,32 +1,41 @@
-import { isWebhookInboxError, ProviderRequestError } from "../../src/index.ts";
+import { isWebhookInboxError, ProviderRequestError } from "../errors.ts";
 
-/** A response read whole: status, headers and body text. */
-export interface ApiResponse {
+/** A provider API response read whole: status, headers and body text. */
+export interface ProviderHttpResponse {
   readonly status: number;
   readonly headers: Headers;
+  /** The body; on a non-2xx answer every copy of the access token in it is replaced by `[redacted]`. */
   readonly text: string;
 }
 
-export interface ApiCallOptions {
+/** One call of `callWithAccessToken`. */
+export interface ProviderHttpCallOptions {
   readonly fetch: typeof globalThis.fetch;
   readonly url: string;
+  /** Method, headers (without `authorization`, which is added) and an optional text body. */
   readonly init: { method: string; headers: Record<string, string>; body?: string };
+  /** Passed to `getAccessToken`: the realm / organisation the call is for. */
   readonly tenantId: string;
+  /** The host's token source; asked before each try, so a refreshed token is picked up after a 401. */
   readonly getAccessToken: (tenantId: string) => Promise<string> | string;
+  /** Timeout of one HTTP try. */
   readonly timeoutMs: number;
+  /** The core's abort signal (`FetchResourcesRequest.signal`). */
   readonly signal: AbortSignal;
-  /** Provider name for messages. */
+  /** Provider name for messages ("QuickBooks", "Xero"). */
   readonly provider: string;
-  /** Sees every response, 401s included (Xero's remaining-budget headers are on all of them). */
-  readonly onResponse?: (response: ApiResponse) => void;
+  /** Sees every response, 401s included (e.g. to read remaining-budget headers, which are on all of them). */
+  readonly onResponse?: (response: ProviderHttpResponse) => void;
 }
 
 /**
- * One API call with a Bearer token. A 401 asks `getAccessToken` again (the host may refresh) and
- * retries once; a second 401 is `PROVIDER_AUTH_FAILED`, not retryable. Network errors and timeouts
- * are retryable `ProviderRequestError`s. Every other status is returned for the caller to read.
+ * One provider API call with a Bearer token, for adapters whose API uses OAuth access tokens.
+ * A 401 asks `getAccessToken` again (the host may refresh) and retries once; a second 401 is
+ * `PROVIDER_AUTH_FAILED`, not retryable. A failing token source is a retryable `PROVIDER_AUTH_FAILED`,
+ * an empty token a final one. Network errors and timeouts are retryable `ProviderRequestError`s.
+ * Every other status is returned for the caller to read; mapping it is provider-specific.
  */
-export async function callWithToken(options: ApiCallOptions): Promise<ApiResponse> {
+export async function callWithAccessToken(options: ProviderHttpCallOptions): Promise<ProviderHttpResponse> {
   let response = await send(options, await accessToken(options));
   if (response.status !== 401) return response;
   response = await send(options, await accessToken(options));
@@ -38,7 +47,7 @@ export async function callWithToken(options: ApiCallOptions): Promise<ApiRespons
   });
 }
 
-async function accessToken(options: ApiCallOptions): Promise<string> {
+async function accessToken(options: ProviderHttpCallOptions): Promise<string> {
   let token: string;
   try {
     token = await options.getAccessToken(options.tenantId);
@@ -60,7 +69,7 @@ async function accessToken(options: ApiCallOptions): Promise<string> {
   return token;
 }
 
-async function send(options: ApiCallOptions, token: string): Promise<ApiResponse> {
+async function send(options: ProviderHttpCallOptions, token: string): Promise<ProviderHttpResponse> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = AbortSignal.any([options.signal, timeout]);
   try {
