@@ -3,9 +3,12 @@
  * authorization, tenant scoping on every query and every retry, parameters validated (fuzzed: never
  * a 500), and stored strings that look like markup never able to run in the dashboard.
  */
+import { randomBytes } from "node:crypto";
 import fc from "fast-check";
-import { beforeEach, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { ADMIN_ROUTES, type AdminAccessDecision, MemoryStore, type WebhookProcessor, createAdminHandler, createWebhookInbox } from "webhook-inbox";
+import { PostgresStore } from "webhook-inbox/postgres";
 import { ManualClock, TestApi, testProvider, testWebhook } from "webhook-inbox/testing";
 import { silentLogger } from "../reliability/support.ts";
 
@@ -146,6 +149,7 @@ describe("admin: tenant scoping", () => {
       const { body } = await get(path);
       for (const delivery of body.items!) expect((delivery.tenantIds as string[]).includes("t1"), path).toBe(true);
       expect(body.items!.some((delivery) => delivery.id === env.deliveries.t2), path).toBe(false);
+      expect(JSON.stringify(body), path).not.toContain("t2-secret-company");
     }
   });
 
@@ -264,3 +268,43 @@ describe("admin: stored markup never runs in the dashboard", () => {
     }
   });
 });
+
+const databaseUrl = process.env.DATABASE_URL;
+if (!databaseUrl) {
+  describe.skip("admin over PostgreSQL (skipped: set DATABASE_URL to run)", () => {
+    it("needs PostgreSQL", () => {});
+  });
+} else {
+  describe("admin over PostgreSQL: parameters PostgreSQL cannot hold", () => {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+    const schema = `wi_admin_sec_${randomBytes(5).toString("hex")}`;
+    afterAll(async () => {
+      await pool.query(`drop schema if exists "${schema}" cascade`);
+      await pool.end();
+    });
+
+    it("a NUL in a filter, search, cursor or retry id is a 400, not a store failure (503)", async () => {
+      const inbox = createWebhookInbox({
+        store: new PostgresStore({ pool, schema }),
+        integrations: { acme: { provider: testProvider({ secret: SECRET }) } },
+        handler: () => {},
+        logger: silentLogger,
+      });
+      const errors: unknown[] = [];
+      const admin = createAdminHandler(inbox, { basePath: "/admin", authorize: () => true, onError: (error) => errors.push(error) });
+      const requests: [string, RequestInit?][] = [
+        [`${BASE}/api/events?q=%00`],
+        [`${BASE}/api/events?entityId=a%00b`],
+        [`${BASE}/api/events?tenantId=%00`],
+        [`${BASE}/api/events?cursor=%00`],
+        [`${BASE}/api/deliveries?q=%00`],
+        [`${BASE}/api/counts?entityType=%00`],
+        [`${BASE}/api/events/retry`, json({ ids: ["a\u0000"] })],
+      ];
+      const statuses: string[] = [];
+      for (const [url, init] of requests) statuses.push(`${url.slice(BASE.length)} ${(await admin(new Request(url, init))).status}`);
+      expect(statuses.filter((line) => !line.endsWith(" 400"))).toEqual([]);
+      expect(errors).toEqual([]);
+    });
+  });
+}
