@@ -269,11 +269,13 @@ export class WebhookProcessor {
       // Signed but unreadable: keep it whole and acknowledge (a 4xx makes QuickBooks resend the batch and hold back later ones).
       const reason = error instanceof WebhookPayloadError || isWebhookInboxError(error) ? error.message : `parse failed: ${describeError(error)}`;
       const response = responses.storedUnparseable(integration.acceptedStatus, draft.id);
-      const delivery: NewDelivery = { ...draft, status: "unparseable", reason, dedupeKey: `${provider.name}:raw:${sha256(draft.rawBody)}`, response };
+      const delivery: NewDelivery = { ...draft, status: "unparseable", reason, dedupeKey: `${id}:${provider.name}:raw:${sha256(draft.rawBody)}`, response };
       return this.#storeDelivery(delivery, [], response, integration);
     }
     const tenantIds = [...new Set(parsed.events.map((event) => event.tenantId))];
-    const base: NewDelivery = { ...draft, tenantIds, dedupeKey: `${provider.name}:${parsed.dedupeKey}` };
+    // Scoped by integration: two integrations of one provider (two apps on one company, each with its
+    // own handler) each receive the change; only a resend to the same integration is a duplicate.
+    const base: NewDelivery = { ...draft, tenantIds, dedupeKey: `${id}:${provider.name}:${parsed.dedupeKey}` };
     if (parsed.handshake) {
       const response = responses.emptyOk();
       return this.#storeDelivery({ ...base, dedupeKey: null, status: "accepted", reason: "handshake", response }, [], response, integration);
