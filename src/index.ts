@@ -26,3 +26,4 @@ export { computeHmacSha256, verifyHmacSignature, type HmacSignatureOptions } fro
 export { parseIsoDateTime } from "./provider-kit/timestamps.ts";
 export { mergeProviderLimits, providerLimitsOverrideSchema, type ProviderLimitsOverride } from "./provider-kit/limits.ts";
 export { callWithAccessToken, type ProviderHttpCallOptions, type ProviderHttpResponse } from "./provider-kit/provider-http.ts";
+export { parseRetryAfterMs } from "./provider-kit/retry-after.ts";

@@ -1,4 +1,4 @@
-import { RateLimitedError } from "../../src/index.ts";
+import { RateLimitedError, parseRetryAfterMs } from "../../src/index.ts";
 
 /**
  * Intuit's throttle: HTTP 429, or fault code 3001 / `ThrottleExceeded`. The body has come back as
@@ -38,22 +38,11 @@ export function pick(value: unknown, name: string): unknown {
   return undefined;
 }
 
-/**
- * `Retry-After` as milliseconds: delta-seconds or an HTTP date. Intuit documents none and says
- * "wait 60 seconds", so without a usable header the caller's default applies.
- */
-export function retryAfterMs(headers: Headers, fallbackMs: number, now: number = Date.now()): number {
-  const value = headers.get("retry-after")?.trim();
-  if (value === undefined || value === "") return fallbackMs;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? fallbackMs : Math.max(0, date - now);
-}
-
 /** The error the core turns into a `rate_limited` attempt for this realm. */
 export function quickBooksThrottled(status: number, headers: Headers, fallbackMs: number): RateLimitedError {
   return new RateLimitedError(`QuickBooks throttled the request (HTTP ${status}, fault 3001)`, {
-    retryAfterMs: retryAfterMs(headers, fallbackMs),
+    // Intuit documents no Retry-After and says "wait 60 seconds": without a usable header the default applies.
+    retryAfterMs: parseRetryAfterMs(headers, fallbackMs),
     // Intuit's throttle does not say which window was hit.
     scope: "tenant",
   });

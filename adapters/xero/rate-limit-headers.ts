@@ -1,4 +1,4 @@
-import { RateLimitedError, type RateLimitObservation } from "../../src/index.ts";
+import { RateLimitedError, parseRetryAfterMs, type RateLimitObservation } from "../../src/index.ts";
 
 /** Remaining-budget headers on every Xero response, and the window each one reports. */
 const REMAINING_HEADERS: readonly [header: string, scope: "tenant" | "app", window: string][] = [
@@ -30,15 +30,6 @@ export function rateLimitProblem(headers: Headers): { scope: "tenant" | "app"; l
   return { scope: "tenant", limit: problem === "" ? undefined : problem };
 }
 
-/** `Retry-After` as milliseconds (delta-seconds or an HTTP date), else the fallback. */
-export function retryAfterMs(headers: Headers, fallbackMs: number, now: number = Date.now()): number {
-  const value = headers.get("retry-after")?.trim();
-  if (value === undefined || value === "") return fallbackMs;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? fallbackMs : Math.max(0, date - now);
-}
-
 /**
  * A Xero 429 as the error the core turns into a `rate_limited` attempt. A day-limit Retry-After can
  * be many hours: the core parks the tenant (or, for the app-minute limit, every tenant) that long.
@@ -46,7 +37,7 @@ export function retryAfterMs(headers: Headers, fallbackMs: number, now: number =
 export function xeroThrottled(status: number, headers: Headers, fallbackMs: number): RateLimitedError {
   const { scope, limit } = rateLimitProblem(headers);
   return new RateLimitedError(`Xero rate limit reached (HTTP ${status}${limit === undefined ? "" : `, ${limit}`})`, {
-    retryAfterMs: retryAfterMs(headers, fallbackMs),
+    retryAfterMs: parseRetryAfterMs(headers, fallbackMs),
     scope,
     limit,
   });
