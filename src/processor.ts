@@ -555,9 +555,12 @@ export class WebhookProcessor {
   }
 
   #handlerFor(integration: string, entityType: string): EventHandler | undefined {
-    const own = this.#options.handlers?.[integration];
+    // Own keys only: an entity type named "constructor" or "toString" must not find Object's members.
+    const handlers = this.#options.handlers;
+    const own = handlers && Object.hasOwn(handlers, integration) ? handlers[integration] : undefined;
     if (typeof own === "function") return own;
-    return own?.[entityType] ?? own?.["*"] ?? this.#options.handler;
+    const byType = own && Object.hasOwn(own, entityType) ? own[entityType] : own && Object.hasOwn(own, "*") ? own["*"] : undefined;
+    return byType ?? this.#options.handler;
   }
 
   #ensureReady(): Promise<void> {
