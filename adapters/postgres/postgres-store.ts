@@ -45,6 +45,7 @@ import {
   rowToDeliverySummary,
   rowToEvent,
   rowToWatermark,
+  jsonbText,
   toDate,
   type Row,
 } from "./rows.ts";
@@ -157,11 +158,11 @@ export class PostgresStore implements WebhookStore {
     await this.#run("updateDelivery", async () => {
       const params = new SqlParams([input.id]);
       const events = input.events ?? [];
-      params.add(JSON.stringify(events.map((event) => eventToJson(input.id, event))));
+      params.add(jsonbText(events.map((event) => eventToJson(input.id, event))));
       const sets: string[] = [];
       if (input.status !== undefined) sets.push(`status = ${params.add(input.status)}`);
       if (input.reason !== undefined) sets.push(`reason = ${params.add(input.reason)}`);
-      if (input.response !== undefined) sets.push(`response = ${params.add(JSON.stringify(input.response))}::jsonb`);
+      if (input.response !== undefined) sets.push(`response = ${params.add(jsonbText(input.response))}::jsonb`);
       if (input.tenantIds !== undefined) sets.push(`tenant_ids = ${params.add([...input.tenantIds])}::text[]`);
       if (input.releaseDedupeKey) sets.push("dedupe_key = null");
       sets.push(`event_count = event_count + ${params.add(events.length)}::int`);
@@ -236,7 +237,7 @@ export class PostgresStore implements WebhookStore {
       const apply = async (db: PgQueryable) => {
         for (const round of rounds) {
           const rows = round.map(({ input }) => finishToJson(input));
-          const { rows: done } = await db.query(this.#sql.finishAttempts, [JSON.stringify(rows)]);
+          const { rows: done } = await db.query(this.#sql.finishAttempts, [jsonbText(rows)]);
           const applied = new Set((done as Row[]).map((row) => row.id as string));
           for (const { input, index } of round) results[index] = applied.has(input.eventId);
         }
@@ -274,7 +275,7 @@ export class PostgresStore implements WebhookStore {
         entity_type: key.entityType,
         entity_id: key.entityId,
       }));
-      const { rows } = await this.#pool.query(this.#sql.getWatermarks, [JSON.stringify(json)]);
+      const { rows } = await this.#pool.query(this.#sql.getWatermarks, [jsonbText(json)]);
       const byKey = new Map((rows as Row[]).map(rowToWatermark).map((mark) => [entityKeyString(mark), mark]));
       return keys.map((key) => byKey.get(entityKeyString(key))).filter((mark) => mark !== undefined);
     });
@@ -426,7 +427,7 @@ export class PostgresStore implements WebhookStore {
       const events = leaders.flatMap(({ input }) => input.events.map((event) => eventToJson(input.delivery.id, event)));
       let inserted: Set<string>;
       try {
-        const { rows } = await this.#pool.query(this.#sql.insertGroup, [JSON.stringify(deliveries), JSON.stringify(events)]);
+        const { rows } = await this.#pool.query(this.#sql.insertGroup, [jsonbText(deliveries), jsonbText(events)]);
         inserted = new Set(((rows[0] as Row | undefined)?.ids as string[] | undefined) ?? []);
       } catch (error) {
         if (round === 0) throw error;
@@ -466,7 +467,7 @@ export class PostgresStore implements WebhookStore {
           deliveryToJson(item.input.delivery, { dedupeKey: null, status: "duplicate", duplicateOf: original, eventCount: 0 }),
         );
         try {
-          await this.#pool.query(this.#sql.insertDuplicates, [JSON.stringify(rows)]);
+          await this.#pool.query(this.#sql.insertDuplicates, [jsonbText(rows)]);
           for (const { item, original } of duplicates) {
             results[item.index] = {
               ok: true,

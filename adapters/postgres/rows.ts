@@ -148,3 +148,25 @@ export function eventToJson(owner: string, event: NewEvent): Row {
     payload: event.payload === undefined ? null : event.payload,
   };
 }
+
+/** Lone UTF-16 surrogates: legal in a JS string, refused by jsonb. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * JSON text for a jsonb parameter. jsonb refuses U+0000 and lone surrogates, both legal in the JSON a
+ * provider sends (and its API returns): one such string failed its whole statement, a webhook was
+ * answered 503 forever and a pass's finishes never landed. They become U+FFFD; the raw body (bytea)
+ * keeps the exact bytes.
+ */
+export function jsonbText(value: unknown): string {
+  return JSON.stringify(jsonbSafe(value));
+}
+
+function jsonbSafe(value: unknown): unknown {
+  if (typeof value === "string") return value.replaceAll("\u0000", "\ufffd").replace(LONE_SURROGATE, "\ufffd");
+  if (value === null || typeof value !== "object" || value instanceof Date) return value;
+  if (Array.isArray(value)) return value.map(jsonbSafe);
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) out[jsonbSafe(key) as string] = jsonbSafe(inner);
+  return out;
+}
