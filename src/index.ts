@@ -27,3 +27,4 @@ export { parseIsoDateTime } from "./provider-kit/timestamps.ts";
 export { mergeProviderLimits, providerLimitsOverrideSchema, type ProviderLimitsOverride } from "./provider-kit/limits.ts";
 export { callWithAccessToken, type ProviderHttpCallOptions, type ProviderHttpResponse } from "./provider-kit/provider-http.ts";
 export { parseRetryAfterMs } from "./provider-kit/retry-after.ts";
+export { validateOptions, type ValidateOptionsFormat } from "./validate-options.ts";

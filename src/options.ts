@@ -3,9 +3,9 @@ import type { Clock } from "./clock.ts";
 import type { ProviderAdapter } from "./contracts/provider-adapter.ts";
 import type { Scheduler } from "./contracts/scheduler.ts";
 import type { WebhookStore } from "./contracts/webhook-store.ts";
-import { WebhookConfigError } from "./errors.ts";
 import type { Logger } from "./events.ts";
 import { MODES, type EventHandler } from "./types.ts";
+import { validateOptions } from "./validate-options.ts";
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
 
@@ -138,10 +138,7 @@ export type RetryDelayOptions = z.input<typeof backoffSchema>;
 
 /** Validates options once; a bad option throws `WebhookConfigError` naming each bad path. */
 export function parseOptions(input: unknown): ResolvedOptions {
-  const result = webhookInboxOptionsSchema.safeParse(input);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "(options)", message: issue.message }));
-  throw new WebhookConfigError(`Invalid webhook-inbox options:\n${z.prettifyError(result.error)}`, issues, result.error);
+  return validateOptions(webhookInboxOptionsSchema, input, "webhook-inbox options", { format: "pretty" });
 }
 
 /** The default backoff: 10 s, 40 s, 160 s, ... capped at 1 h, half jitter. */

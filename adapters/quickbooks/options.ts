@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { WebhookConfigError, mergeProviderLimits, providerLimitsOverrideSchema, type ProviderLimits } from "../../src/index.ts";
+import { mergeProviderLimits, providerLimitsOverrideSchema, validateOptions, type ProviderLimits } from "../../src/index.ts";
 import { QUICKBOOKS_DEFAULT_LIMITS } from "./limits.ts";
 
 const fetchSchema = z.custom<typeof globalThis.fetch>((value) => typeof value === "function", {
@@ -51,16 +51,7 @@ export type ResolvedQuickBooksOptions = Omit<z.output<typeof quickBooksOptionsSc
 
 /** Validates once, at construction, and names every bad option. */
 export function resolveQuickBooksOptions(input: unknown): ResolvedQuickBooksOptions {
-  const result = quickBooksOptionsSchema.safeParse(input);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({ path: issue.path.join(".") || "(options)", message: issue.message }));
-    throw new WebhookConfigError(
-      `Invalid quickbooks() options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`,
-      issues,
-      result.error,
-    );
-  }
-  const { limits, fetch, ...rest } = result.data;
+  const { limits, fetch, ...rest } = validateOptions(quickBooksOptionsSchema, input, "quickbooks() options");
   return {
     ...rest,
     baseUrl: rest.baseUrl.replace(/\/+$/, ""),

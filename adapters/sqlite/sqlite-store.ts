@@ -5,10 +5,10 @@ import { z } from "zod";
 import {
   attemptsRemaining,
   StoreError,
-  WebhookConfigError,
   isWebhookInboxError,
   pageSize,
   poisonMessage,
+  validateOptions,
   type ClaimDueInput,
   type ClaimResult,
   type ClaimedEvent,
@@ -124,12 +124,7 @@ export class SqliteStore implements WebhookStore {
   readonly #inserts: GroupCommit<InsertInput, InsertDeliveryResult>;
 
   constructor(options: SqliteStoreOptions) {
-    const parsed = sqliteStoreOptionsSchema.safeParse(options);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "(options)", message: issue.message }));
-      throw new WebhookConfigError(`Invalid SqliteStore options:\n${z.prettifyError(parsed.error)}`, issues, parsed.error);
-    }
-    this.#options = parsed.data;
+    this.#options = validateOptions(sqliteStoreOptionsSchema, options, "SqliteStore options", { format: "pretty" });
     this.#inserts = new GroupCommit(this.#options.groupCommit, (inputs) => this.#commitInserts(inputs));
   }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { WebhookConfigError, mergeProviderLimits, providerLimitsOverrideSchema, type ProviderLimits } from "../../src/index.ts";
+import { mergeProviderLimits, providerLimitsOverrideSchema, validateOptions, type ProviderLimits } from "../../src/index.ts";
 import { XERO_DEFAULT_DAILY_LIMIT, xeroDefaultLimits } from "./limits.ts";
 
 export const xeroOptionsSchema = z.strictObject({
@@ -39,16 +39,7 @@ export type ResolvedXeroOptions = Omit<z.output<typeof xeroOptionsSchema>, "limi
 
 /** Validates once, at construction, and names every bad option. */
 export function resolveXeroOptions(input: unknown): ResolvedXeroOptions {
-  const result = xeroOptionsSchema.safeParse(input);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({ path: issue.path.join(".") || "(options)", message: issue.message }));
-    throw new WebhookConfigError(
-      `Invalid xero() options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`,
-      issues,
-      result.error,
-    );
-  }
-  const { limits, fetch, ...rest } = result.data;
+  const { limits, fetch, ...rest } = validateOptions(xeroOptionsSchema, input, "xero() options");
   return {
     ...rest,
     baseUrl: rest.baseUrl.replace(/\/+$/, ""),
