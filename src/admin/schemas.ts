@@ -7,7 +7,14 @@ const MAX_LIST = 100;
 /** Most ids one retry-by-ids request may name. */
 export const MAX_RETRY_IDS = 1_000;
 
-const text = (max: number) => z.string().trim().min(1, { error: "must not be empty" }).max(max, { error: `must be at most ${max} characters` });
+// No NUL: PostgreSQL cannot hold it in text, so it would come back as a store failure (503), not a 400.
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, { error: "must not be empty" })
+    .max(max, { error: `must be at most ${max} characters` })
+    .refine((value) => !value.includes("\u0000"), { error: "must not contain a NUL character" });
 
 /** A comma-separated list (query string) or a JSON array (body) of `item`. */
 function list<T extends string>(item: z.ZodType<T, string>) {
