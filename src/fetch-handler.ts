@@ -1,15 +1,9 @@
 import { z } from "zod";
-import { WebhookConfigError } from "./errors.ts";
 import { type Logger, consoleLogger } from "./events.ts";
-import type { ReceiveInput } from "./processor.ts";
-import type { ReceiveResult } from "./types.ts";
+import { validateOptions } from "./validate-options.ts";
+import { isWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.ts";
 
-/** The part of the inbox an HTTP adapter uses (a `WebhookProcessor` fits). */
-export interface WebhookReceiver {
-  receive(input: ReceiveInput): Promise<ReceiveResult>;
-  /** Largest body accepted; the adapter stops reading past it. */
-  readonly maxBodyBytes: number;
-}
+export type { WebhookReceiver } from "./webhook-receiver.ts";
 
 /** Options of `createFetchHandler()`: give exactly one of `integration` and `integrationFromPath`. */
 export interface FetchHandlerOptions {
@@ -21,14 +15,9 @@ export interface FetchHandlerOptions {
   logger?: Logger;
 }
 
-const receiverSchema = z.custom<WebhookReceiver>(
-  (value) =>
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as WebhookReceiver).receive === "function" &&
-    typeof (value as WebhookReceiver).maxBodyBytes === "number",
-  { error: "inbox must be a WebhookProcessor (createWebhookInbox({ ... }))" },
-);
+const receiverSchema = z.custom<WebhookReceiver>(isWebhookReceiver, {
+  error: "inbox must be a WebhookProcessor (createWebhookInbox({ ... }))",
+});
 
 const fetchHandlerOptionsSchema = z
   .strictObject({
@@ -63,8 +52,8 @@ interface ReadBodyResult {
  * ```
  */
 export function createFetchHandler(inbox: WebhookReceiver, options: FetchHandlerOptions): (request: Request) => Promise<Response> {
-  const receiver = parseWith(receiverSchema, inbox, "createFetchHandler(inbox)");
-  const resolved = parseWith(fetchHandlerOptionsSchema, options, "createFetchHandler() options");
+  const receiver = validateOptions(receiverSchema, inbox, "createFetchHandler(inbox)");
+  const resolved = validateOptions(fetchHandlerOptionsSchema, options, "createFetchHandler() options");
   const logger = resolved.logger ?? consoleLogger;
   let warned = false;
   return async (request) => {
@@ -144,11 +133,4 @@ function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
     offset += chunk.byteLength;
   }
   return out;
-}
-
-function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "(options)", message: issue.message }));
-  throw new WebhookConfigError(`Invalid ${what}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues, result.error);
 }

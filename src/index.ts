@@ -28,3 +28,4 @@ export { mergeProviderLimits, providerLimitsOverrideSchema, type ProviderLimitsO
 export { callWithAccessToken, type ProviderHttpCallOptions, type ProviderHttpResponse } from "./provider-kit/provider-http.ts";
 export { parseRetryAfterMs } from "./provider-kit/retry-after.ts";
 export { validateOptions, type ValidateOptionsFormat } from "./validate-options.ts";
+export { isWebhookReceiver } from "./webhook-receiver.ts";

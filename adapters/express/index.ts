@@ -18,7 +18,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { WebhookConfigError, consoleLogger, type Logger, type ReceiveResult, type WebhookReceiver } from "../../src/index.ts";
+import { consoleLogger, isWebhookReceiver, validateOptions, type Logger, type ReceiveResult, type WebhookReceiver } from "../../src/index.ts";
 import { readNodeBody } from "./read-node-body.ts";
 
 /** Options of `createExpressMiddleware()`: give exactly one of `integration` and `param`. */
@@ -43,14 +43,9 @@ export type ExpressLikeRequest = IncomingMessage & {
 /** An Express request handler; it always ends the response and never calls `next`. */
 export type ExpressWebhookMiddleware = (request: ExpressLikeRequest, response: ServerResponse) => void;
 
-const receiverSchema = z.custom<WebhookReceiver>(
-  (value) =>
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as WebhookReceiver).receive === "function" &&
-    typeof (value as WebhookReceiver).maxBodyBytes === "number",
-  { error: "inbox must be a WebhookProcessor (createWebhookInbox({ ... }))" },
-);
+const receiverSchema = z.custom<WebhookReceiver>(isWebhookReceiver, {
+  error: "inbox must be a WebhookProcessor (createWebhookInbox({ ... }))",
+});
 
 const optionsSchema = z
   .strictObject({
@@ -81,8 +76,8 @@ export const EXPRESS_BODY_CONSUMED_MESSAGE =
  * than a 401 on every webhook. It never calls `next(error)`: nothing reaches the host's error handler.
  */
 export function createExpressMiddleware(inbox: WebhookReceiver, options: ExpressMiddlewareOptions): ExpressWebhookMiddleware {
-  const receiver = parse(receiverSchema, inbox, "createExpressMiddleware(inbox)");
-  const resolved = parse(optionsSchema, options, "createExpressMiddleware() options");
+  const receiver = validateOptions(receiverSchema, inbox, "createExpressMiddleware(inbox)");
+  const resolved = validateOptions(optionsSchema, options, "createExpressMiddleware() options");
   const logger = resolved.logger ?? consoleLogger;
   const reported = new Set<string>();
   // Loud, but once per cause: a misconfigured mount would otherwise flood the log on every delivery.
@@ -147,12 +142,5 @@ function bytesOf(value: unknown): Uint8Array | undefined {
  */
 function bodyConsumed(request: ExpressLikeRequest): boolean {
   return (request as { _body?: unknown })._body === true || request.readableDidRead || request.readableEnded;
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "(options)", message: issue.message }));
-  throw new WebhookConfigError(`Invalid ${what}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues, result.error);
 }
 export * from "./admin.ts";

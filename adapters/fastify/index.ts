@@ -18,7 +18,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { z } from "zod";
-import { WebhookConfigError, type ReceiveResult, type WebhookReceiver } from "../../src/index.ts";
+import { isWebhookReceiver, validateOptions, type ReceiveResult, type WebhookReceiver } from "../../src/index.ts";
 
 /** Options of the `fastifyWebhookInbox` plugin. */
 export interface FastifyWebhookInboxOptions {
@@ -36,14 +36,9 @@ export interface FastifyWebhookInboxOptions {
   logLevel?: string;
 }
 
-const receiverSchema = z.custom<WebhookReceiver>(
-  (value) =>
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as WebhookReceiver).receive === "function" &&
-    typeof (value as WebhookReceiver).maxBodyBytes === "number",
-  { error: "must be a WebhookProcessor (createWebhookInbox({ ... }))" },
-);
+const receiverSchema = z.custom<WebhookReceiver>(isWebhookReceiver, {
+  error: "must be a WebhookProcessor (createWebhookInbox({ ... }))",
+});
 
 const optionsSchema = z
   .strictObject({
@@ -98,13 +93,9 @@ function send(reply: FastifyReply, result: ReceiveResult): FastifyReply {
 }
 
 function parseOptions(input: unknown): { inbox: WebhookReceiver; integration: string | undefined; path: string } {
-  const result = optionsSchema.safeParse(input);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "(options)", message: issue.message }));
-    throw new WebhookConfigError(`Invalid fastifyWebhookInbox options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues, result.error);
-  }
-  const { inbox, integration } = result.data;
-  const path = result.data.path ?? (integration === undefined ? "/webhooks/:integration" : `/webhooks/${encodeURIComponent(integration)}`);
+  const options = validateOptions(optionsSchema, input, "fastifyWebhookInbox options");
+  const { inbox, integration } = options;
+  const path = options.path ?? (integration === undefined ? "/webhooks/:integration" : `/webhooks/${encodeURIComponent(integration)}`);
   return { inbox, integration, path };
 }
 
