@@ -29,3 +29,4 @@ export { callWithAccessToken, type ProviderHttpCallOptions, type ProviderHttpRes
 export { parseRetryAfterMs } from "./provider-kit/retry-after.ts";
 export { validateOptions, type ValidateOptionsFormat } from "./validate-options.ts";
 export { isWebhookReceiver } from "./webhook-receiver.ts";
+export { decodeJsonBody } from "./provider-kit/json-body.ts";

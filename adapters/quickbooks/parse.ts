@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { WebhookPayloadError, type ParsedDelivery, type ProviderRequest } from "../../src/index.ts";
+import { WebhookPayloadError, decodeJsonBody, type ParsedDelivery, type ProviderRequest } from "../../src/index.ts";
 import { parseClassic } from "./parse-classic.ts";
 import { parseCloudEvents } from "./parse-cloudevents.ts";
 
@@ -14,7 +14,7 @@ import { parseCloudEvents } from "./parse-cloudevents.ts";
  * whatever its whitespace or order.
  */
 export function parseQuickBooksDelivery(request: ProviderRequest): ParsedDelivery {
-  const body = decodeJson(request.rawBody);
+  const body = decodeJsonBody(request.rawBody, "quickbooks payload");
   let change;
   if (Array.isArray(body) || (isObject(body) && "specversion" in body)) change = parseCloudEvents(body);
   else if (isObject(body) && "eventNotifications" in body) change = parseClassic(body);
@@ -25,21 +25,6 @@ export function parseQuickBooksDelivery(request: ProviderRequest): ParsedDeliver
   }
   const digest = createHash("sha256").update([...change.dedupeParts].sort().join("\n")).digest("hex");
   return { dedupeKey: `quickbooks:${digest}`, events: change.events };
-}
-
-function decodeJson(rawBody: Uint8Array): unknown {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(rawBody);
-  } catch (error) {
-    throw new WebhookPayloadError("quickbooks payload: body is not valid UTF-8", error);
-  }
-  if (text.trim() === "") throw new WebhookPayloadError("quickbooks payload: body is empty");
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new WebhookPayloadError("quickbooks payload: body is not valid JSON", error);
-  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { WebhookPayloadError, parseIsoDateTime, type ParsedDelivery, type ParsedEvent, type ProviderRequest } from "../../src/index.ts";
+import { WebhookPayloadError, decodeJsonBody, parseIsoDateTime, type ParsedDelivery, type ParsedEvent, type ProviderRequest } from "../../src/index.ts";
 
 const text = z.string().trim().min(1, { error: "must be a non-empty string" });
 
@@ -42,7 +42,7 @@ const payloadSchema = z.looseObject({
  *   A handshake's key hashes its raw bytes: each probe is its own request.
  */
 export function parseXeroDelivery(request: ProviderRequest): ParsedDelivery {
-  const body = decodeJson(request.rawBody);
+  const body = decodeJsonBody(request.rawBody, "xero payload");
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new WebhookPayloadError("xero payload: body must be a JSON object with events[]");
   }
@@ -75,21 +75,6 @@ export function parseXeroDelivery(request: ProviderRequest): ParsedDelivery {
   });
   const digest = createHash("sha256").update(parts.sort().join("\n")).digest("hex");
   return { dedupeKey: `xero:${digest}`, events };
-}
-
-function decodeJson(rawBody: Uint8Array): unknown {
-  let decoded: string;
-  try {
-    decoded = new TextDecoder("utf-8", { fatal: true }).decode(rawBody);
-  } catch (error) {
-    throw new WebhookPayloadError("xero payload: body is not valid UTF-8", error);
-  }
-  if (decoded.trim() === "") throw new WebhookPayloadError("xero payload: body is empty");
-  try {
-    return JSON.parse(decoded);
-  } catch (error) {
-    throw new WebhookPayloadError("xero payload: body is not valid JSON", error);
-  }
 }
 
 /** A short reason: "is missing", "must be an array", or the schema's own message. */
