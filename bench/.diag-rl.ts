@@ -27,5 +27,8 @@ inbox.runDue = async () => { const s = performance.now(); const c0 = fake.calls.
 await inbox.start();
 while (finished < entities.length) await sleep(5);
 console.log(`drain ${(performance.now()-t0).toFixed(0)} ms, calls ${fake.calls.total}, 429 ${fake.calls.throttled}`);
-console.log(passes.join("\n"));
+const log = fake.calls.log; const first = log[0]!.at;
+const byT = new Map<string, number[]>(); for (const c of log) { if (!byT.has(c.tenantId)) byT.set(c.tenantId, []); byT.get(c.tenantId)!.push(c.at - first); }
+for (const [t, ts] of byT) console.log(t.slice(0, 8), ts.length, [0, 59, 60, 119, 120, 179, 180, ts.length - 1].map(i => `#${i + 1}@${ts[i]}`).join(" "));
+if (process.argv[3]) console.log(passes.join("\n"));
 process.exit(0);

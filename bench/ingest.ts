@@ -106,14 +106,15 @@ async function measure(variant: IngestVariant, child: BenchChild, ready: Promise
 /** Runs the ingest variants one after the other and compares each with its bare framework. */
 export async function runIngest(config: BenchConfig): Promise<SectionResult> {
   const started = performance.now();
-  const variants: IngestVariant[] = [
+  const chosen = config.ingest.variants;
+  const variants = ([
     "fastify-bare",
     "fastify-inbox-memory",
     "fastify-inbox-sqlite",
     "fastify-inbox-postgres",
     "fastify-bullmq",
-    ...(config.ingest.express ? (["express-bare", "express-inbox-memory"] as const) : []),
-  ];
+    ...(config.ingest.express || chosen ? (["express-bare", "express-inbox-memory"] as const) : []),
+  ] as IngestVariant[]).filter((variant) => !chosen || variant === "fastify-bare" || chosen.includes(variant));
   const figures: IngestFigures[] = [];
   const failures: string[] = [];
   // Every server starts at once (startup is not measured; loading tsx and the drivers takes seconds),
@@ -123,6 +124,11 @@ export async function runIngest(config: BenchConfig): Promise<SectionResult> {
     const ready = child.next<{ type: "ready"; port: number }>("ready", 60_000).then((message) => message.port);
     ready.catch(() => {});
     return { variant, child, ready };
+  });
+  // Measuring starts only when every server is up: a server still loading would steal CPU from the first variants.
+  await Promise.all(children.map(({ ready }) => ready)).catch(async (error: unknown) => {
+    await Promise.all(children.map(({ child }) => child.stop()));
+    throw error;
   });
   for (const { variant, child, ready } of children) {
     const figure = await measure(variant, child, ready, config).catch(async (error: unknown) => {
@@ -143,7 +149,7 @@ export async function runIngest(config: BenchConfig): Promise<SectionResult> {
   const byVariant = new Map(figures.map((figure) => [figure.variant, figure]));
   const fastify = byVariant.get("fastify-bare")!.requestsPerSecond;
   const express = byVariant.get("express-bare")?.requestsPerSecond;
-  const bullmq = byVariant.get("fastify-bullmq")!.requestsPerSecond;
+  const bullmq = byVariant.get("fastify-bullmq")?.requestsPerSecond ?? 0;
   const rows: ResultRow[] = figures.map((figure) => {
     const base = figure.variant.startsWith("express") ? express : fastify;
     const share = base === undefined ? null : ratio(figure.requestsPerSecond, base);
