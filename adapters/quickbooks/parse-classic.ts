@@ -1,13 +1,13 @@
 import { z } from "zod";
-import type { ParsedEvent } from "../../src/index.ts";
+import { isoDateTimeSchema, type ParsedEvent } from "../../src/index.ts";
 import { canonicalEntityName, canonicalOperation, isDeleteOperation } from "./entity-names.ts";
-import { idText, parseOrThrow, quickBooksTime } from "./payload-schema.ts";
+import { idText, parseOrThrow } from "./payload-schema.ts";
 
 const entitySchema = z.looseObject({
   name: z.string().trim().min(1, { error: "must be a non-empty string" }),
   id: idText,
   operation: z.string().trim().min(1, { error: "must be a non-empty string" }),
-  lastUpdated: quickBooksTime,
+  lastUpdated: isoDateTimeSchema,
   // Merge events name the merged-away entity (Intuit SDK PRs; PROVIDERS.md §1.1).
   deletedId: idText.optional(),
 });

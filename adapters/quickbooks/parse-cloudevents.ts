@@ -1,8 +1,8 @@
 import { z } from "zod";
-import type { ParsedEvent } from "../../src/index.ts";
+import { isoDateTimeSchema, type ParsedEvent } from "../../src/index.ts";
 import { canonicalEntityName, canonicalOperation } from "./entity-names.ts";
 import { changeEvents, type ParsedChange } from "./parse-classic.ts";
-import { idText, parseOrThrow, quickBooksTime } from "./payload-schema.ts";
+import { idText, parseOrThrow } from "./payload-schema.ts";
 
 /** `qbo.<entity>.<operation>.v<n>`, e.g. `qbo.invoice.updated.v1` (PROVIDERS.md §1.3). */
 const TYPE_PATTERN = /^qbo\.([A-Za-z][A-Za-z0-9]*)\.([A-Za-z]+)\.v\d+$/;
@@ -11,7 +11,7 @@ const cloudEventSchema = z.looseObject({
   specversion: z.string().min(1, { error: "must be a non-empty string" }),
   id: z.string().min(1, { error: "must be a non-empty string" }),
   type: z.string().regex(TYPE_PATTERN, { error: "must look like qbo.<entity>.<operation>.v<n>" }),
-  time: quickBooksTime,
+  time: isoDateTimeSchema,
   intuitentityid: idText,
   intuitaccountid: idText,
   data: z.record(z.string(), z.unknown()).nullish(),

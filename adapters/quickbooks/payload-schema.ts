@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { WebhookPayloadError, parseIsoDateTime } from "../../src/index.ts";
+import { WebhookPayloadError } from "../../src/index.ts";
 
 /**
  * Ids and realm ids are strings in Intuit's samples. A JSON number is accepted only while it is
@@ -14,16 +14,6 @@ export const idText = z.union([
     })
     .transform(String),
 ]);
-
-/** A date-time in one of the formats QuickBooks sends, as a Date. */
-export const quickBooksTime = z.string().transform((text, context) => {
-  const date = parseIsoDateTime(text);
-  if (date === undefined) {
-    context.addIssue({ code: "custom", message: `is not an ISO-8601 date-time (${JSON.stringify(text.slice(0, 40))})` });
-    return z.NEVER;
-  }
-  return date;
-});
 
 /** Turns the first zod issue into a WebhookPayloadError naming the path, e.g. `eventNotifications[0].realmId`. */
 export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, format: string): z.output<T> {

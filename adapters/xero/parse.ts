@@ -1,19 +1,12 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { WebhookPayloadError, decodeJsonBody, parseIsoDateTime, type ParsedDelivery, type ParsedEvent, type ProviderRequest } from "../../src/index.ts";
+import { WebhookPayloadError, decodeJsonBody, isoDateTimeSchema, type ParsedDelivery, type ParsedEvent, type ProviderRequest } from "../../src/index.ts";
 
 const text = z.string().trim().min(1, { error: "must be a non-empty string" });
 
 const eventSchema = z.looseObject({
   resourceId: text,
-  eventDateUtc: z.string().transform((value, context) => {
-    const date = parseIsoDateTime(value);
-    if (date === undefined) {
-      context.addIssue({ code: "custom", message: `is not an ISO-8601 date-time (${JSON.stringify(value.slice(0, 40))})` });
-      return z.NEVER;
-    }
-    return date;
-  }),
+  eventDateUtc: isoDateTimeSchema,
   eventType: text,
   eventCategory: text,
   tenantId: text,

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * ISO-8601 date-times as accounting providers send them, which is looser than `Date.parse` wants and
  * stricter than it allows. Seen in the wild (PROVIDERS.md §1.1, §1.3, §2.1):
@@ -35,6 +37,19 @@ export function parseIsoDateTime(text: string): Date | undefined {
   // which PostgreSQL refuses, turning one odd webhook into a 503 forever. No provider sends such a date.
   return date.getUTCFullYear() <= 9999 ? date : undefined;
 }
+
+/**
+ * `parseIsoDateTime` as a zod schema for a payload field: a string in, a `Date` out, or the issue
+ * `is not an ISO-8601 date-time ("<the text, cut at 40 characters>")`.
+ */
+export const isoDateTimeSchema = z.string().transform((text, context) => {
+  const date = parseIsoDateTime(text);
+  if (date === undefined) {
+    context.addIssue({ code: "custom", message: `is not an ISO-8601 date-time (${JSON.stringify(text.slice(0, 40))})` });
+    return z.NEVER;
+  }
+  return date;
+});
 
 function offsetMs(zone: string): number {
   if (zone === "Z" || zone === "z") return 0;
