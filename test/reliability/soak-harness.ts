@@ -216,9 +216,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     heap.push({ at: Date.now() - started, heap: usage.heapUsed });
   }, 250);
 
+  let injected = 0;
+  let sends = 0;
   const injectFault = () => {
     const kinds: FaultKind[] = ["provider-reset", "provider-stall", "provider-500", "provider-malformed", "provider-throttle", "handler-throw", "handler-hang", "replay", "unsigned"];
-    const kind = kinds[Math.floor(Math.random() * kinds.length)]!;
+    // Round-robin: every kind is injected, in equal shares, whatever the run's length.
+    const kind = kinds[injected % kinds.length]!;
+    injected += 1;
     faults[kind] += 1;
     switch (kind) {
       case "provider-reset":
@@ -257,7 +261,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   };
 
   const sendOne = async () => {
-    const fault = Math.random() < faultRate ? injectFault() : undefined;
+    // Evenly spaced faults (one every 1/faultRate sends): the mix is the same on every run.
+    sends += 1;
+    const every = faultRate > 0 ? Math.max(1, Math.round(1 / faultRate)) : Number.POSITIVE_INFINITY;
+    const fault = sends % every === 0 ? injectFault() : undefined;
     if (fault === "unsigned") {
       const { body } = quickBooksClassicPayload(VERIFIER, [{ realmId: REALMS[0]!, name: "Invoice", id: "1" }]);
       const answer = await post(body, { "content-type": "application/json", "intuit-signature": "bm90IGEgc2lnbmF0dXJl" });
