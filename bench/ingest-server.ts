@@ -12,6 +12,7 @@ import { fastifyWebhookInbox } from "../adapters/fastify/index.ts";
 import { quickbooks } from "../adapters/quickbooks/index.ts";
 import { fromParent, runChild, toParent, type ChildMessage } from "./lib/child.ts";
 import { REDIS_URL } from "./lib/config.ts";
+import { startProfile, stopProfile } from "./lib/profile.ts";
 import { INGEST_PATH, INGEST_VARIANTS, type IngestVariant } from "./lib/ingest-variants.ts";
 import { openStore, type BenchStore, type StoreKind } from "./lib/stores.ts";
 import { QBO_VERIFIER_TOKEN } from "./lib/workload.ts";
@@ -30,8 +31,8 @@ interface Running {
  * stored with its events, and nothing is processed during the run (processing would compete for
  * the same CPU; it is measured on its own in the throughput section).
  */
-async function inboxFor(kind: StoreKind): Promise<{ inbox: WebhookProcessor; bench: BenchStore }> {
-  const bench = openStore(kind);
+async function inboxFor(kind: StoreKind, synchronous: "full" | "normal" = "full"): Promise<{ inbox: WebhookProcessor; bench: BenchStore }> {
+  const bench = openStore(kind, { synchronous });
   const inbox = createWebhookInbox({
     store: bench.store,
     logger: silent,
@@ -78,9 +79,10 @@ async function start(variant: IngestVariant): Promise<Running> {
     }
     case "fastify-inbox-memory":
     case "fastify-inbox-sqlite":
-    case "fastify-inbox-postgres": {
-      const kind = variant.slice("fastify-inbox-".length) as StoreKind;
-      const { inbox, bench } = await inboxFor(kind);
+    case "fastify-inbox-postgres":
+    case "fastify-inbox-sqlite-normal": {
+      const kind = variant.split("-")[2] as StoreKind;
+      const { inbox, bench } = await inboxFor(kind, variant.endsWith("-normal") ? "normal" : "full");
       const app = Fastify({ logger: false });
       await app.register(fastifyWebhookInbox, { inbox, integration: "qbo", path: INGEST_PATH });
       await app.listen({ port: 0, host: "127.0.0.1" });
@@ -163,6 +165,8 @@ runChild(async () => {
   const running = await start(variant);
   process.on("message", (raw) => {
     const message = raw as ChildMessage;
+    if (message.type === "profile-start") void startProfile();
+    if (message.type === "profile-stop") void stopProfile(`ingest-${variant}`).then(() => toParent({ type: "profiled" }));
     if (message.type !== "count") return;
     running.count().then(
       (stored) => toParent({ type: "count", stored }),

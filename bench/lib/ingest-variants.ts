@@ -4,6 +4,7 @@ export const INGEST_VARIANTS = [
   "express-bare",
   "fastify-inbox-memory",
   "fastify-inbox-sqlite",
+  "fastify-inbox-sqlite-normal",
   "fastify-inbox-postgres",
   "express-inbox-memory",
   "fastify-bullmq",

@@ -28,11 +28,11 @@ export function uniqueName(prefix: string): string {
  * Opens a store: SQLite in a new file under the OS temp folder with `synchronous: "full"` (every
  * acknowledged webhook fsynced), PostgreSQL in a new schema (or `schema`, shared by worker processes).
  */
-export function openStore(kind: StoreKind, options: { schema?: string; filename?: string; poolSize?: number } = {}): BenchStore {
+export function openStore(kind: StoreKind, options: { schema?: string; filename?: string; poolSize?: number; synchronous?: "full" | "normal" } = {}): BenchStore {
   if (kind === "memory") return { kind, store: new MemoryStore(), dispose: async () => {} };
   if (kind === "sqlite") {
     const filename = options.filename ?? join(tmpdir(), `${uniqueName("webhook-inbox-bench")}.sqlite`);
-    const store = new SqliteStore({ filename, synchronous: "full" });
+    const store = new SqliteStore({ filename, synchronous: options.synchronous ?? "full" });
     return {
       kind,
       store,
