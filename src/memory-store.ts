@@ -264,22 +264,20 @@ export class MemoryStore implements WebhookStore {
 
   async prune({ olderThan }: { olderThan: Date }): Promise<number> {
     let removed = 0;
-    const touched = new Set<string>();
     for (const event of [...this.#events.values()]) {
       if ((event.status === "succeeded" || event.status === "stale") && event.updatedAt < olderThan) {
         this.#events.delete(event.id);
         this.#attempts.delete(event.id);
         this.#resources.delete(event.id);
-        touched.add(event.deliveryId);
         removed += 1;
       }
     }
-    const remaining = new Set([...this.#events.values()].map((event) => event.deliveryId));
-    for (const deliveryId of touched) {
-      if (remaining.has(deliveryId)) continue;
-      const delivery = this.#deliveries.get(deliveryId);
-      if (delivery?.dedupeKey) this.#dedupe.delete(delivery.dedupeKey);
-      this.#deliveries.delete(deliveryId);
+    // Deliveries left without events (emptied, refused, duplicates, direct); unparseable ones wait for an operator.
+    const withEvents = new Set([...this.#events.values()].map((event) => event.deliveryId));
+    for (const delivery of [...this.#deliveries.values()]) {
+      if (delivery.receivedAt >= olderThan || delivery.status === "unparseable" || withEvents.has(delivery.id)) continue;
+      if (delivery.dedupeKey) this.#dedupe.delete(delivery.dedupeKey);
+      this.#deliveries.delete(delivery.id);
     }
     return removed;
   }

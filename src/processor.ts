@@ -67,6 +67,9 @@ export interface IntegrationInfo {
 
 type Integration = ResolvedOptions["integrations"][string];
 
+/** How much of a refused request's body the delivery log keeps. */
+const REFUSED_BODY_BYTES = 16 * 1024;
+
 /**
  * The framework-agnostic core: stores every webhook before answering it, splits it into per-entity
  * events and processes them by mode, with bounded retries, batched downloads, a per-tenant rate
@@ -389,7 +392,11 @@ export class WebhookProcessor {
 
   /** Logs a refused request as a delivery (best effort: a store failure here must not change the answer). */
   async #reject(draft: NewDelivery, code: WebhookInboxErrorCode, reason: string, response: ReceiveResult): Promise<ReceiveResult> {
-    const delivery: NewDelivery = { ...draft, status: "rejected", reason, response };
+    // Anyone who knows the URL can send these: keep a prefix for diagnosis, not megabytes per request.
+    const size = draft.rawBody.byteLength;
+    const kept = size > REFUSED_BODY_BYTES ? draft.rawBody.subarray(0, REFUSED_BODY_BYTES) : draft.rawBody;
+    const note = kept.byteLength < size ? ` (first ${REFUSED_BODY_BYTES} of ${size} body bytes kept)` : "";
+    const delivery: NewDelivery = { ...draft, rawBody: kept, status: "rejected", reason: reason + note, response };
     this.#logger.warn(`rejected a webhook request: ${reason}`, { integration: draft.integration, deliveryId: draft.id, status: response.status });
     try {
       await this.#ensureReady();

@@ -332,8 +332,7 @@ export class PostgresStore implements WebhookStore {
     return this.#run("prune", () =>
       this.#inTransaction(async (client) => {
         const { rows } = await client.query(this.#sql.pruneEvents, [input.olderThan]);
-        const deliveryIds = [...new Set((rows as Row[]).map((row) => row.delivery_id as string))];
-        if (deliveryIds.length > 0) await client.query(this.#sql.pruneDeliveries, [deliveryIds]);
+        await client.query(this.#sql.pruneDeliveries, [input.olderThan]);
         return rows.length;
       }),
     );

@@ -243,9 +243,11 @@ with gone as (
   delete from ${s}.resources where event_id in (select id from gone)
 )
 select delivery_id from gone`,
+    /** Deliveries received before $1 that hold no events (left empty, refused, duplicates, direct): unparseable ones wait for an operator. */
     pruneDeliveries: `
 delete from ${s}.deliveries d
-where d.id = any($1::text[]) and not exists (select 1 from ${s}.events e where e.delivery_id = d.id)`,
+where d.received_at < $1 and d.status <> 'unparseable'
+  and not exists (select 1 from ${s}.events e where e.delivery_id = d.id)`,
   };
 }
 

@@ -501,18 +501,15 @@ export class SqliteStore implements WebhookStore {
       db.transaction(() => {
         const cutoff = olderThan.getTime();
         const old = "SELECT id FROM events WHERE status IN ('succeeded', 'stale') AND updated_at < @cutoff";
-        const touched = this.#prepare(
-          db,
-          "SELECT DISTINCT delivery_id FROM events WHERE status IN ('succeeded', 'stale') AND updated_at < @cutoff",
-        ).all({ cutoff }) as { delivery_id: string }[];
         this.#prepare(db, `DELETE FROM attempts WHERE event_id IN (${old})`).run({ cutoff });
         this.#prepare(db, `DELETE FROM resources WHERE event_id IN (${old})`).run({ cutoff });
         const { changes } = this.#prepare(db, `DELETE FROM events WHERE id IN (${old})`).run({ cutoff });
+        // Deliveries left without events (emptied, refused, duplicates, direct); unparseable ones wait for an operator.
         this.#prepare(
           db,
-          `DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?))
+          `DELETE FROM deliveries WHERE received_at < @cutoff AND status <> 'unparseable'
              AND NOT EXISTS (SELECT 1 FROM events WHERE events.delivery_id = deliveries.id)`,
-        ).run(JSON.stringify(touched.map((row) => row.delivery_id)));
+        ).run({ cutoff });
         return changes;
       }).immediate(),
     );

@@ -84,7 +84,12 @@ export interface WebhookStore {
   /** Earliest `nextAttemptAt` of a claimable event (leases included), or `null`: lets the scheduler sleep exactly. */
   nextDueAt(): Promise<Date | null>;
 
-  /** Removes `succeeded` and `stale` events last updated before `olderThan`, their attempts, and deliveries left with no events. */
+  /**
+   * Removes `succeeded` and `stale` events last updated before `olderThan` with their attempts and
+   * resource data, then every delivery received before `olderThan` that holds no events (emptied by
+   * this prune, refused, duplicates, `direct`), except `unparseable` ones, which wait for an operator.
+   * Returns the number of events removed.
+   */
   prune(input: { olderThan: Date }): Promise<number>;
 
   /**

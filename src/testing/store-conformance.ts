@@ -1033,7 +1033,7 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
     });
 
     describe("9. prune", () => {
-      it("removes succeeded and stale events older than the cutoff, keeps failed and unfinished ones", async () => {
+      it("removes succeeded and stale events older than the cutoff, keeps failed and unfinished ones; removes old deliveries left without events but unparseable ones", async () => {
         const old = at(1_000);
         const cutoff = at(100_000);
         const gone = await insert({}, [{}, {}]);
@@ -1044,7 +1044,9 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
         const recent = await eventWithStatus("succeeded", {}, at(200_000));
         const oldQueued = await insertEvent({ nextAttemptAt: at(0) });
         const rejected = makeDelivery({ dedupeKey: null, status: "rejected", reason: "bad signature" });
-        await store.insertDelivery({ delivery: rejected, events: [] });
+        const recentRejected = makeDelivery({ dedupeKey: null, status: "rejected", reason: "bad signature", receivedAt: at(200_000) });
+        const unparseable = makeDelivery({ status: "unparseable", reason: "not JSON" });
+        for (const delivery of [rejected, recentRejected, unparseable]) await store.insertDelivery({ delivery, events: [] });
 
         const claimed = await claim({ now: at(0), ids: [succeeded!.id, stale!.id, mixedSucceeded!.id] });
         const byId = new Map(claimed.events.map((c) => [c.id, c]));
@@ -1061,7 +1063,9 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
         assert.equal(await store.getDelivery(gone.delivery.id), null);
         assert.ok(await store.getDelivery(mixed.delivery.id));
         assert.ok(await store.getDelivery(failed.deliveryId));
-        assert.ok(await store.getDelivery(rejected.id));
+        assert.equal(await store.getDelivery(rejected.id), null);
+        assert.ok(await store.getDelivery(recentRejected.id));
+        assert.ok(await store.getDelivery(unparseable.id));
         assert.deepEqual(await listAllEventIds(), newestFirst([mixedQueued!.id, failed.id, recent.id, oldQueued.id]));
         // Watermarks outlive the events: they still guard against old data.
         assert.deepEqual(await store.getWatermarks([keyOf(succeeded!)]), [watermark]);
