@@ -8,6 +8,7 @@
 import { createWebhookInbox, type Logger } from "../src/index.ts";
 import { fromParent, runChild, toParent } from "./lib/child.ts";
 import { instantProvider } from "./lib/instant-provider.ts";
+import { startProfile, stopProfile } from "./lib/profile.ts";
 import { LOADED_INTEGRATION, loadEvents } from "./lib/load-events.ts";
 import { openStore, type StoreKind } from "./lib/stores.ts";
 
@@ -52,9 +53,11 @@ runChild(async () => {
     peakHeap = Math.max(peakHeap, usage.heapUsed);
   };
   const sampler = measureMemory ? setInterval(sample, 100) : null;
+  await startProfile();
   const started = performance.now();
   await inbox.drain();
   const ms = performance.now() - started;
+  await stopProfile(`drain-${kind}-${load > 0 ? load : "shared"}-${process.pid}`);
   if (sampler) {
     clearInterval(sampler);
     sample();
