@@ -11,6 +11,12 @@ describe("README", () => {
     expect(syncReadme(text, read)).toBe(text);
   });
 
+  it("has no TypeScript sample that is not a type-checked file under examples/", () => {
+    const blocks = [...text.matchAll(/```ts\n/g)].length;
+    const included = [...text.matchAll(/<!-- include: examples\/\S+ -->\n```ts\n/g)].length;
+    expect(included).toBe(blocks);
+  });
+
   it("links only to files that exist", () => {
     for (const [, path] of text.matchAll(/\]\(((?:examples|src|docs)\/[^)#]+)\)/g)) {
       expect(existsSync(new URL(`../../${path}`, import.meta.url)), path).toBe(true);
