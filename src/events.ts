@@ -38,3 +38,17 @@ export const consoleLogger: Logger = {
   warn: (message, context) => console.warn(`[webhook-inbox] ${message}`, context ?? ""),
   error: (message, context) => console.error(`[webhook-inbox] ${message}`, context ?? ""),
 };
+
+/** Wraps a host's logger so that a throwing logger can never break receiving or processing. */
+export function guardLogger(logger: Logger): Logger {
+  const guard =
+    (method: keyof Logger) =>
+    (message: string, context?: Record<string, unknown>): void => {
+      try {
+        logger[method](message, context);
+      } catch {
+        // Nowhere left to report it: a logger's own failure is dropped on purpose.
+      }
+    };
+  return { debug: guard("debug"), info: guard("info"), warn: guard("warn"), error: guard("error") };
+}

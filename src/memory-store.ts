@@ -11,6 +11,7 @@ import type {
   WebhookStore,
 } from "./contracts/webhook-store.ts";
 import { StoreError } from "./errors.ts";
+import { entityKeyString, isNewerWatermark } from "./entity-key.ts";
 import { deliveryMatches, eventMatches, pageSize } from "./filters.ts";
 import type {
   AttemptRecord,
@@ -38,16 +39,6 @@ interface Lease {
 
 type MutableEvent = { -readonly [K in keyof EventRecord]: EventRecord[K] };
 type MutableDelivery = { -readonly [K in keyof DeliveryRecord]: DeliveryRecord[K] };
-
-export function entityKeyString(key: EntityKey): string {
-  return JSON.stringify([key.integration, key.tenantId, key.entityType, key.entityId]);
-}
-
-/** True when watermark `a` is newer than `b` by (occurredAt, eventId): the deterministic tie-break. */
-export function isNewerWatermark(a: Pick<Watermark, "occurredAt" | "eventId">, b: Pick<Watermark, "occurredAt" | "eventId">): boolean {
-  const diff = a.occurredAt.getTime() - b.occurredAt.getTime();
-  return diff > 0 || (diff === 0 && a.eventId > b.eventId);
-}
 
 /**
  * The reference `WebhookStore`: everything in process memory, gone when the process exits.
@@ -205,6 +196,8 @@ export class MemoryStore implements WebhookStore {
       event.nextAttemptAt = now;
       event.nextTrigger = "manual";
       event.supersededBy = null;
+      // An operator's retry forgives interrupted attempts: a poisoned event gets its manual attempt.
+      event.attemptsFinished = event.attemptsStarted;
       event.updatedAt = now;
       requeued.push(event.id);
     }

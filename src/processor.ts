@@ -14,7 +14,7 @@ import {
   isWebhookInboxError,
   type WebhookInboxErrorCode,
 } from "./errors.ts";
-import { type InboxEventMap, type Logger, consoleLogger } from "./events.ts";
+import { type InboxEventMap, type Logger, consoleLogger, guardLogger } from "./events.ts";
 import { createId } from "./ids.ts";
 import { backoffDelay } from "./internal/backoff.ts";
 import { type Emit, processClaimed } from "./internal/process-claimed.ts";
@@ -107,7 +107,7 @@ export class WebhookProcessor {
     this.#options = parseOptions(options);
     this.#store = this.#options.store;
     this.#clock = this.#options.clock ?? systemClock;
-    this.#logger = this.#options.logger ?? consoleLogger;
+    this.#logger = guardLogger(this.#options.logger ?? consoleLogger);
     this.#limiter = new RateLimiter(this.#clock);
     this.#integrations = new Map(Object.entries(this.#options.integrations));
     for (const [id, integration] of this.#integrations) this.#modes.set(id, integration.mode);
@@ -133,7 +133,7 @@ export class WebhookProcessor {
     this.#started = true;
     // Every running handler listens for stop(): more than 10 at once is expected, not a leak.
     this.#stopController = unlimitedController();
-    if (this.#store.subscribe) this.#unsubscribe = await this.#store.subscribe(() => this.#scheduler.wake(0));
+    if (this.#store.subscribe) this.#unsubscribe = await this.#store.subscribe(() => this.#scheduler.wake(this.#options.coalesceMs));
     this.#scheduler.start(() => this.runDue());
   }
 
@@ -211,7 +211,11 @@ export class WebhookProcessor {
    * every request is logged as a delivery (rejected ones with their reason).
    */
   async receive(input: ReceiveInput): Promise<ReceiveResult> {
-    const work = this.#receive(input);
+    const work = this.#receive(input).catch((error: unknown) => {
+      // Every known outcome is mapped inside #receive; this is the last line, for the unforeseen.
+      this.#reportError(error, "receive() failed unexpectedly; answered 500");
+      return responses.errorResponse(500, "INTERNAL", "The webhook could not be received");
+    });
     this.#track(work);
     return work;
   }
@@ -272,13 +276,13 @@ export class WebhookProcessor {
       // Signed but unreadable: keep it whole and acknowledge (a 4xx makes QuickBooks resend the batch and hold back later ones).
       const reason = error instanceof WebhookPayloadError || isWebhookInboxError(error) ? error.message : `parse failed: ${describeError(error)}`;
       const response = responses.storedUnparseable(integration.acceptedStatus, draft.id);
-      const delivery: NewDelivery = { ...draft, status: "unparseable", reason, dedupeKey: `${id}:${provider.name}:raw:${sha256(draft.rawBody)}`, response };
+      const delivery: NewDelivery = { ...draft, status: "unparseable", reason, dedupeKey: `${id}:raw:${sha256(draft.rawBody)}`, response };
       return this.#storeDelivery(delivery, [], response, integration);
     }
     const tenantIds = [...new Set(parsed.events.map((event) => event.tenantId))];
     // Scoped by integration: two integrations of one provider (two apps on one company, each with its
     // own handler) each receive the change; only a resend to the same integration is a duplicate.
-    const base: NewDelivery = { ...draft, tenantIds, dedupeKey: `${id}:${provider.name}:${parsed.dedupeKey}` };
+    const base: NewDelivery = { ...draft, tenantIds, dedupeKey: `${id}:${parsed.dedupeKey}` };
     if (parsed.handshake) {
       const response = responses.emptyOk();
       return this.#storeDelivery({ ...base, dedupeKey: null, status: "accepted", reason: "handshake", response }, [], response, integration);
@@ -418,7 +422,8 @@ export class WebhookProcessor {
     for (const event of poisoned) this.#emit("event:exhausted", { event, error: event.lastError ?? "attempts interrupted" });
     await processClaimed(this.#processingContext(), events);
     await this.#pruneWhenDue();
-    return { more: events.length + poisoned.length >= limit, nextDueAt: await this.#store.nextDueAt() };
+    const more = events.length + poisoned.length >= limit;
+    return { more, nextDueAt: more ? null : await this.#store.nextDueAt() };
   }
 
   /** Runs passes until nothing is due at the clock's current time (tests, scripts, shutdown). */
@@ -456,11 +461,11 @@ export class WebhookProcessor {
   /** Retries one event now, as a `manual` attempt (spends no automatic attempt). Resolves with the event after the attempt. */
   async retry(id: string): Promise<EventDetails> {
     await this.#ensureReady();
-    const existing = await this.#store.getEvent(id);
-    if (!existing) throw new WebhookInboxError("EVENT_NOT_FOUND", `no event ${id}`, { status: 404 });
     const now = this.#clock.now();
     const requeued = await this.#store.requeue({ now, ids: [id] });
     if (requeued.length === 0) {
+      const existing = await this.#store.getEvent(id);
+      if (!existing) throw new WebhookInboxError("EVENT_NOT_FOUND", `no event ${id}`, { status: 404 });
       const why = existing.status === "succeeded" ? "it already succeeded" : "another worker is processing it right now";
       throw new WebhookInboxError("EVENT_NOT_RETRYABLE", `event ${id} cannot be retried: ${why}`, { status: 409 });
     }
@@ -582,7 +587,8 @@ export class WebhookProcessor {
 
   #track(work: Promise<unknown>): void {
     this.#inFlight.add(work);
-    void work.finally(() => this.#inFlight.delete(work));
+    const done = () => void this.#inFlight.delete(work);
+    work.then(done, done);
   }
 
   #emit<K extends keyof InboxEventMap>(name: K, payload: Parameters<InboxEventMap[K]>[0]): void {

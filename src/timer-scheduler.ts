@@ -76,7 +76,12 @@ export class TimerScheduler implements Scheduler {
   }
 
   #tick(): void {
-    if (this.#stopped || this.#running || !this.#run) return;
+    if (this.#stopped || !this.#run) return;
+    if (this.#running) {
+      // A timer fired during a pass: look again right after it rather than at the next poll.
+      this.#rerun = true;
+      return;
+    }
     this.#running = this.#pass(this.#run).finally(() => {
       this.#running = null;
     });
@@ -88,7 +93,11 @@ export class TimerScheduler implements Scheduler {
       this.#rerun = false;
       report = await run();
     } catch (error) {
-      this.#onError(error);
+      try {
+        this.#onError(error);
+      } catch {
+        // The error reporter failed too; the scheduler keeps running regardless.
+      }
     }
     if (this.#stopped) return;
     if (report?.more || this.#rerun) {

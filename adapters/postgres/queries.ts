@@ -192,7 +192,7 @@ select id from done`,
 with r as (
   update ${s}.events set
     status = 'queued', next_attempt_at = $1, next_trigger = 'manual', superseded_by = null, updated_at = $1,
-    lease_token = null, lease_expires_at = null, locked_by = null
+    lease_token = null, lease_expires_at = null, locked_by = null, attempts_finished = attempts_started
   where status <> 'succeeded'
     and not (status = 'processing' and lease_token is not null and lease_expires_at > $1)
     ${where}

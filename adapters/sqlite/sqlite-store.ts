@@ -419,7 +419,7 @@ export class SqliteStore implements WebhookStore {
       const rows = this.#prepare(
         db,
         `UPDATE events SET status = 'queued', next_attempt_at = ?, next_trigger = 'manual', superseded_by = NULL, updated_at = ?,
-           lease_token = NULL, lease_expires_at = NULL, leased_by = NULL
+           lease_token = NULL, lease_expires_at = NULL, leased_by = NULL, attempts_finished = attempts_started
          WHERE status <> 'succeeded' AND NOT (lease_token IS NOT NULL AND lease_expires_at > ?) ${idFilter} AND ${where.sql}
          RETURNING id`,
       ).all(at, at, at, ...(ids ? [JSON.stringify(ids)] : []), ...where.params) as { id: string }[];

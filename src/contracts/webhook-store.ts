@@ -68,8 +68,9 @@ export interface WebhookStore {
   finishAttempts(inputs: readonly FinishAttemptInput[], transaction?: unknown): Promise<boolean[]>;
 
   /**
-   * Makes events due now for a manual retry (`nextTrigger: "manual"`, status `queued`). Skips
-   * `succeeded` events and events under a live lease. Returns the ids made due.
+   * Makes events due now for a manual retry (`nextTrigger: "manual"`, status `queued`), forgiving
+   * interrupted attempts (`attemptsFinished = attemptsStarted`, so a poisoned event gets its attempt).
+   * Skips `succeeded` events and events under a live lease. Returns the ids made due.
    */
   requeue(input: RequeueInput): Promise<string[]>;
 

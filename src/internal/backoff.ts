@@ -1,9 +1,9 @@
-/** Exponential backoff with full jitter; `attempt` is the number of automatic attempts already spent (1 = first retry). */
+/** Exponential backoff with jitter; `attempt` is the number of automatic attempts already spent (1 = first retry). */
 export interface BackoffPolicy {
   baseMs: number;
   factor: number;
   maxMs: number;
-  /** 0 = no jitter, 1 = full jitter (delay drawn from [d/2, d] at 1 — never zero, so retries do not stampede). */
+  /** Share of the delay that is random: the delay is drawn from [d × (1 − jitter/2), d]; at 1 from [d/2, d], never near zero. */
   jitter: number;
 }
 

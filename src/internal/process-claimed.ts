@@ -5,7 +5,7 @@ import type { ClaimedEvent, FinishAttemptInput, WebhookStore } from "../contract
 import { WebhookInboxError, describeError } from "../errors.ts";
 import type { InboxEventMap, Logger } from "../events.ts";
 import type { AttemptOutcome, AttemptRecord, EventHandler, EventRecord, InboxEvent, Watermark } from "../types.ts";
-import { entityKeyString } from "../memory-store.ts";
+import { entityKeyString } from "../entity-key.ts";
 import { type EntityFetch, fetchGroup } from "./fetch-resources.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import { compareEvents, judgeAgainstWatermark, supersededInBatch } from "./staleness.ts";
@@ -41,7 +41,7 @@ interface Outcome {
 /** One entity's events of this pass, with its download. */
 interface EntityWork {
   readonly events: ClaimedEvent[];
-  readonly fetch: EntityFetch;
+  readonly fetch: Extract<EntityFetch, { kind: "resource" }>;
 }
 
 /**
@@ -89,10 +89,25 @@ export async function processClaimed(ctx: ProcessingContext, claimed: readonly C
   );
 
   const toHandle = await judgeStaleness(ctx, ready, startedAt, outcomes);
+  // What is known before any handler runs is written now; handler outcomes follow in chunks, so a
+  // long pass completes events as it goes instead of holding every finish until its end.
+  await record(ctx, outcomes.splice(0));
   const limit = pLimit(ctx.handlerConcurrency);
-  await Promise.all(toHandle.map((work) => limit(() => handle(ctx, work, startedAt, outcomes))));
-  await record(ctx, outcomes);
+  const flushes: Promise<void>[] = [];
+  await Promise.all(
+    toHandle.map((work) =>
+      limit(async () => {
+        await handle(ctx, work, outcomes);
+        if (outcomes.length >= RECORD_CHUNK) flushes.push(record(ctx, outcomes.splice(0)));
+      }),
+    ),
+  );
+  flushes.push(record(ctx, outcomes.splice(0)));
+  await Promise.all(flushes);
 }
+
+/** Handler outcomes written per store call during a pass. */
+const RECORD_CHUNK = 50;
 
 /** Splits each entity's events into the one to handle and the stale rest. */
 async function judgeStaleness(ctx: ProcessingContext, ready: EntityWork[], startedAt: Date, outcomes: Outcome[]) {
@@ -103,7 +118,6 @@ async function judgeStaleness(ctx: ProcessingContext, ready: EntityWork[], start
   }
   const toHandle: { event: ClaimedEvent; data: unknown; downloadedAt: Date }[] = [];
   for (const { events, fetch } of ready) {
-    if (fetch.kind !== "resource") continue;
     const sorted = [...events].sort(compareEvents);
     const newest = sorted[sorted.length - 1]!;
     const resource = { data: fetch.data, downloadedAt: fetch.downloadedAt };
@@ -115,48 +129,54 @@ async function judgeStaleness(ctx: ProcessingContext, ready: EntityWork[], start
   return toHandle;
 }
 
-async function handle(
-  ctx: ProcessingContext,
-  work: { event: ClaimedEvent; data: unknown; downloadedAt: Date },
-  startedAt: Date,
-  outcomes: Outcome[],
-): Promise<void> {
+async function handle(ctx: ProcessingContext, work: { event: ClaimedEvent; data: unknown; downloadedAt: Date }, outcomes: Outcome[]): Promise<void> {
   const { event } = work;
   const handler = ctx.handlerFor(event.integration, event.entityType);
   const resource = { data: work.data, downloadedAt: work.downloadedAt };
+  const attemptStart = ctx.clock.now();
   if (!handler) {
-    outcomes.push(failure(ctx, event, startedAt, `no handler for ${event.integration}/${event.entityType}`, false, resource));
+    outcomes.push(failure(ctx, event, attemptStart, `no handler for ${event.integration}/${event.entityType}`, false, resource));
     return;
   }
-  const attemptStart = ctx.clock.now();
   const inboxEvent = toInboxEvent(event, work.data, work.downloadedAt);
   try {
     if (ctx.transactionalHandler && ctx.store.transaction) {
-      const success = succeeded(ctx, event, attemptStart, resource);
-      const ok = await ctx.store.transaction(async (transaction) => {
+      const success = await ctx.store.transaction(async (transaction) => {
         await runHandler(ctx, handler, inboxEvent, transaction);
-        const [finished] = await ctx.store.finishAttempts([{ ...success.input, now: ctx.clock.now() }], transaction);
-        return finished === true;
+        const outcome = succeeded(ctx, event, attemptStart, resource);
+        const [finished] = await ctx.store.finishAttempts([outcome.input], transaction);
+        // Another worker owns the event now: roll the host's writes back with ours.
+        if (!finished) throw new LeaseLostError();
+        return outcome;
       });
       // Already written with the host's transaction: announce only.
-      if (ok) success.announce(applyFinish(event, success.input), attemptOf(event, success.input));
-      else lostLease(ctx, event);
+      success.announce(applyFinish(event, success.input), attemptOf(event, success.input));
       return;
     }
     await runHandler(ctx, handler, inboxEvent, undefined);
     outcomes.push(succeeded(ctx, event, attemptStart, resource));
   } catch (error) {
+    if (error instanceof LeaseLostError) lostLease(ctx, event);
     // Stopped mid-attempt: not the event's fault. Hand it back, due now, with nothing spent.
-    if (ctx.signal.aborted) outcomes.push(release(ctx, event, ctx.clock.now()));
+    else if (ctx.signal.aborted) outcomes.push(release(ctx, event, ctx.clock.now()));
     else outcomes.push(failure(ctx, event, attemptStart, describeError(error), true, resource));
   }
 }
 
+/** The lease was lost before a transactional finish: the transaction must roll back. */
+class LeaseLostError extends Error {
+  override name = "LeaseLostError";
+}
+
+/**
+ * Runs one handler, ended by its timeout or by stop() even when it ignores its signal. With a
+ * transaction, a cut-short handler is still waited for (up to one more timeout) before the
+ * transaction ends, so its late writes cannot land after the rollback or in another transaction.
+ */
 async function runHandler(ctx: ProcessingContext, handler: EventHandler, event: InboxEvent, transaction: unknown): Promise<void> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let stopListener = () => {};
-  // Ends the attempt on a timeout or on stop(), even when the handler ignores its signal.
   const cutShort = new Promise<never>((_, reject) => {
     const end = (error: unknown) => {
       controller.abort(error);
@@ -167,19 +187,35 @@ async function runHandler(ctx: ProcessingContext, handler: EventHandler, event: 
     else ctx.signal.addEventListener("abort", stopListener, { once: true });
     timer = setTimeout(() => end(new WebhookInboxError("HANDLER_TIMEOUT", `handler timed out after ${ctx.handlerTimeoutMs} ms`)), ctx.handlerTimeoutMs);
   });
+  const context = transaction === undefined ? { signal: controller.signal } : { signal: controller.signal, transaction };
+  const running = Promise.resolve().then(() => handler(event, context));
   try {
-    const context = transaction === undefined ? { signal: controller.signal } : { signal: controller.signal, transaction };
-    await Promise.race([Promise.resolve().then(() => handler(event, context)), cutShort]);
+    await Promise.race([running, cutShort]);
+  } catch (error) {
+    if (transaction !== undefined) await settleWithin(running, ctx.handlerTimeoutMs);
+    throw error;
   } finally {
     clearTimeout(timer);
     ctx.signal.removeEventListener("abort", stopListener);
   }
 }
 
+/** Waits for `work` to settle, at most `ms`; its outcome is ignored (the attempt already failed). */
+async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([work.then(noop, noop), limit]);
+  clearTimeout(timer);
+}
+
+const noop = () => {};
+
 /** Writes every outcome in one store call, then announces what was written. */
 async function record(ctx: ProcessingContext, outcomes: Outcome[]): Promise<void> {
   if (outcomes.length === 0) return;
-  const results = await ctx.store.finishAttempts(outcomes.map((outcome) => outcome.input));
+  const inputs = outcomes.map((outcome) => outcome.input);
+  // One retry for a passing store fault: the alternative is redoing the work after the leases expire.
+  const results = await ctx.store.finishAttempts(inputs).catch(() => ctx.store.finishAttempts(inputs));
   outcomes.forEach((outcome, index) => {
     if (results[index]) outcome.announce(applyFinish(outcome.event, outcome.input), attemptOf(outcome.event, outcome.input));
     else lostLease(ctx, outcome.event);
@@ -308,13 +344,16 @@ function release(ctx: ProcessingContext, event: ClaimedEvent, at: Date): Outcome
 
 /** The entity was not downloaded: a fetch error, our limiter's "wait", or the provider's throttle. */
 function notFetched(ctx: ProcessingContext, event: ClaimedEvent, startedAt: Date, fetch: Exclude<EntityFetch, { kind: "resource" }>): Outcome {
+  // Stopped mid-download: hand the event back unspent, as for a handler cut short by stop().
+  if (ctx.signal.aborted) return release(ctx, event, ctx.clock.now());
   if (fetch.kind === "error") return failure(ctx, event, startedAt, fetch.error, fetch.retryable);
   // Our own limiter: nothing was attempted, the event just waits for its slot.
   if (fetch.kind === "deferred") return release(ctx, event, fetch.retryAt);
   const now = ctx.clock.now();
   const waiting = event.attemptsMade > 0 ? "retrying" : "queued";
   // A throttle spends no automatic attempt, unless the event has waited past the maximum age.
-  if (now.getTime() - event.receivedAt.getTime() > ctx.maxRateLimitWaitMs) {
+  // Measured from arrival; a manual retry is the operator's call, so it is never cut short this way.
+  if (event.nextTrigger !== "manual" && now.getTime() - event.receivedAt.getTime() > ctx.maxRateLimitWaitMs) {
     return failure(ctx, event, startedAt, `still rate limited after waiting ${ctx.maxRateLimitWaitMs} ms in all`, true);
   }
   const error = `rate limited by the provider${fetch.limit ? ` (${fetch.limit} limit)` : ""}; retrying after ${fetch.retryAfterMs} ms`;

@@ -137,12 +137,6 @@ export class RateLimiter {
     return { ok: true, end };
   }
 
-  /** When a call for this tenant would fit (now or later). */
-  availableAt(provider: string, limits: ProviderLimits, tenantId: string): Date {
-    const now = this.clock.now().getTime();
-    return new Date(Math.max(this.#tenantBucket(provider, limits, tenantId).availableAt(now), this.#appBucket(provider, limits).availableAt(now)));
-  }
-
   /** The provider said "too many requests": nothing goes to this tenant (or app) until `until`. */
   pause(provider: string, limits: ProviderLimits, tenantId: string, scope: "tenant" | "app", until: Date): void {
     const bucket = scope === "app" ? this.#appBucket(provider, limits) : this.#tenantBucket(provider, limits, tenantId);

@@ -587,6 +587,18 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
         assert.deepEqual((await claim({ now: at(10 * LEASE_MS) })).poisoned, []);
       });
 
+      it("lets an operator's requeue give a poisoned event its attempt (interrupted attempts forgiven)", async () => {
+        const event = await insertEvent({ maxAttempts: 1 });
+        await claimOne(event.id, at(0));
+        const poisoned = await claim({ now: at(LEASE_MS + 1) });
+        assert.deepEqual(poisoned.poisoned.map((e) => e.id), [event.id]);
+        assert.deepEqual(await store.requeue({ now: at(LEASE_MS + 2), ids: [event.id] }), [event.id]);
+        const again = await claim({ now: at(LEASE_MS + 3), ids: [event.id] });
+        assert.deepEqual(again.events.map((e) => e.id), [event.id]);
+        assert.deepEqual(again.poisoned, []);
+        assert.equal(again.events[0]!.nextTrigger, "manual");
+      });
+
       it("counts only unfinished attempts: finished ones do not make an event poison", async () => {
         const event = await insertEvent({ maxAttempts: 2 });
         const first = await claimOne(event.id, at(0));

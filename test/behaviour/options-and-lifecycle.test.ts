@@ -132,3 +132,13 @@ describe("retention", () => {
     expect(left.map((event) => [event.entityId, event.status])).toEqual([["2", "failed"]]);
   });
 });
+
+describe("a host logger that throws", () => {
+  it("never breaks receive(): a refusal is still answered and logged as a delivery", async () => {
+    const throwing = { debug() {}, info() {}, warn: () => { throw new Error("log sink down"); }, error: () => { throw new Error("log sink down"); } };
+    const { inbox } = setupInbox({ inbox: { logger: throwing } });
+    const response = await inbox.receive({ integration: "acme", rawBody: Buffer.from("{}"), headers: { "content-type": "application/json" } });
+    expect(response.status).toBe(401);
+    expect((await inbox.listDeliveries({ status: "rejected" })).items).toHaveLength(1);
+  });
+});
