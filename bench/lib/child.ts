@@ -80,13 +80,15 @@ export function startChild(file: string, args: readonly string[] = [], nodeArgs:
   };
 }
 
-/** In a child: sends a message to the bench. */
+/** In a child: sends a message to the bench (dropped when the bench is gone). */
 export function toParent(message: ChildMessage): void {
-  process.send?.(message);
+  if (process.connected) process.send?.(message);
 }
 
 /** In a child: runs `main`, reports a crash to the bench as an `error` message, exits non-zero. */
 export function runChild(main: () => Promise<void>): void {
+  // The bench went away (crashed, or was interrupted): leave no server or worker behind.
+  process.once("disconnect", () => setTimeout(() => process.exit(0), 2_000).unref());
   main().catch((error: unknown) => {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     toParent({ type: "error", message });
