@@ -119,8 +119,13 @@ export class MemoryStore implements WebhookStore {
     const at = now.getTime();
     const candidates: MutableEvent[] = [];
     const pool = ids ? ids.map((id) => this.#events.get(id)).filter((e) => e !== undefined) : this.#events.values();
+    // One claimer per entity at a time: an entity with an event under a live lease is skipped.
+    const busy = new Set<string>();
+    for (const event of this.#events.values()) {
+      if (event.status === "processing" && (this.#leases.get(event.id)?.expiresAt ?? 0) > at) busy.add(entityKeyString(event));
+    }
     for (const event of pool) {
-      if (this.#isClaimable(event, at)) candidates.push(event);
+      if (this.#isClaimable(event, at) && !busy.has(entityKeyString(event))) candidates.push(event);
     }
     candidates.sort((a, b) => dueTime(a) - dueTime(b) || (a.id < b.id ? -1 : 1));
     const events: ClaimedEvent[] = [];

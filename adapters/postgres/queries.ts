@@ -98,15 +98,22 @@ select (select count(*) from upd)::int as updated${notifyIfEvents}`,
      */
     claimDue: (withIds: boolean) => `
 with due as (
-  select id
-  from ${s}.events
+  select c.id
+  from ${s}.events c
   -- due_at is next_attempt_at for queued, retrying and processing events. A leased event's
   -- next_attempt_at is at or before its claim, hence before its lease expiry, so "due_at <= now"
   -- holds for everything claimable: the claim walks events_due in order, no sort of all due rows.
-  where due_at <= $1
-    and (status <> 'processing' or lease_expires_at <= $1)
-    ${withIds ? "and id = any($7::text[])" : ""}
-  order by due_at, id
+  where c.due_at <= $1
+    and (c.status <> 'processing' or c.lease_expires_at <= $1)
+    ${withIds ? "and c.id = any($7::text[])" : ""}
+    -- One worker per entity at a time: another worker holding a live lease on an event of the same
+    -- entity would judge staleness against the same watermark and could apply older data last.
+    and not exists (
+      select 1 from ${s}.events busy
+      where busy.integration = c.integration and busy.tenant_id = c.tenant_id
+        and busy.entity_type = c.entity_type and busy.entity_id = c.entity_id
+        and busy.status = 'processing' and busy.lease_expires_at > $1 and busy.id <> c.id)
+  order by c.due_at, c.id
   limit $2
   for update skip locked
 )

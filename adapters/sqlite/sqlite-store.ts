@@ -87,7 +87,12 @@ const SUMMARY_COLUMNS = `id, integration, provider, tenant_ids, received_at, hea
   duplicate_of, event_count`;
 /** Due work: queued/retrying whose time has come, and processing events whose lease expired. */
 const DUE = `((status IN ('queued', 'retrying') AND next_attempt_at <= @now)
-  OR (status = 'processing' AND (lease_expires_at IS NULL OR lease_expires_at <= @now)))`;
+  OR (status = 'processing' AND (lease_expires_at IS NULL OR lease_expires_at <= @now)))
+  AND NOT EXISTS (
+    SELECT 1 FROM events busy
+    WHERE busy.integration = events.integration AND busy.tenant_id = events.tenant_id
+      AND busy.entity_type = events.entity_type AND busy.entity_id = events.entity_id
+      AND busy.status = 'processing' AND busy.lease_expires_at > @now AND busy.id <> events.id)`;
 
 /**
  * A durable `WebhookStore` in one SQLite file (better-sqlite3, WAL mode): the embedded default for

@@ -60,6 +60,8 @@ export interface WebhookStore {
   /**
    * Leases due events (`queued`/`retrying` with `nextAttemptAt <= now`, and `processing` whose lease
    * expired), earliest `nextAttemptAt` first, at most `limit`. Each claim increments `attemptsStarted`.
+   * Skips events of an entity that has another event under a live lease (one claimer per entity, so
+   * two workers never judge staleness against the same watermark at once).
    * With `ids`, only those events are considered (a manual retry).
    */
   claimDue(input: ClaimDueInput): Promise<ClaimResult>;

@@ -563,6 +563,19 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
       });
     });
 
+    describe("3b. one claimer per entity", () => {
+      it("skips events of an entity while another of its events is under a live lease", async () => {
+        const first = await insertEvent({ entityId: "shared-entity" });
+        await claimOne(first.id, at(0));
+        const second = await insertEvent({ entityId: "shared-entity" });
+        const unrelated = await insertEvent({ entityId: "other-entity" });
+        const during = await claim({ now: at(1_000) });
+        assert.deepEqual(during.events.map((e) => e.id), [unrelated.id]);
+        const after = await claim({ now: at(LEASE_MS + 1) }); // the first lease expired
+        assert.deepEqual(after.events.map((e) => e.id).sort(), [first.id, second.id].sort());
+      });
+    });
+
     describe("4. poison events", () => {
       it("marks an event failed once its started-but-unfinished attempts reach maxAttempts", async () => {
         const event = await insertEvent({ maxAttempts: 2 });
