@@ -52,6 +52,8 @@ export class MemoryStore implements WebhookStore {
   #deliveries = new Map<string, MutableDelivery>();
   #dedupe = new Map<string, string>();
   #events = new Map<string, MutableEvent>();
+  /** Ids of events not yet final (queued, retrying, processing): what passes look at, so they never scan finished ones. */
+  #open = new Set<string>();
   #leases = new Map<string, Lease>();
   #attempts = new Map<string, AttemptRecord[]>();
   #resources = new Map<string, ResourceData>();
@@ -76,7 +78,7 @@ export class MemoryStore implements WebhookStore {
     }
     this.#deliveries.set(delivery.id, { ...delivery, duplicateOf: null, eventCount: events.length });
     if (delivery.dedupeKey !== null) this.#dedupe.set(delivery.dedupeKey, delivery.id);
-    for (const event of events) this.#events.set(event.id, newEventRecord(event));
+    for (const event of events) this.#add(event);
     return { status: "inserted", deliveryId: delivery.id };
   }
 
@@ -92,7 +94,7 @@ export class MemoryStore implements WebhookStore {
       this.#dedupe.delete(delivery.dedupeKey);
       delivery.dedupeKey = null;
     }
-    for (const event of input.events ?? []) this.#events.set(event.id, newEventRecord(event));
+    for (const event of input.events ?? []) this.#add(event);
     delivery.eventCount += input.events?.length ?? 0;
   }
 
@@ -118,10 +120,10 @@ export class MemoryStore implements WebhookStore {
   async claimDue({ now, limit, leaseMs, ids }: ClaimDueInput): Promise<ClaimResult> {
     const at = now.getTime();
     const candidates: MutableEvent[] = [];
-    const pool = ids ? ids.map((id) => this.#events.get(id)).filter((e) => e !== undefined) : this.#events.values();
+    const pool = ids ? ids.map((id) => this.#events.get(id)).filter((e) => e !== undefined) : this.#openEvents();
     // One claimer per entity at a time: an entity with an event under a live lease is skipped.
     const busy = new Set<string>();
-    for (const event of this.#events.values()) {
+    for (const event of this.#openEvents()) {
       if (event.status === "processing" && (this.#leases.get(event.id)?.expiresAt ?? 0) > at) busy.add(entityKeyString(event));
     }
     for (const event of pool) {
@@ -134,6 +136,7 @@ export class MemoryStore implements WebhookStore {
       if (events.length >= limit) break;
       if (event.attemptsStarted - event.attemptsFinished >= event.maxAttempts) {
         markPoisoned(event, now);
+        this.#open.delete(event.id);
         this.#leases.delete(event.id);
         poisoned.push({ ...event });
         continue;
@@ -163,6 +166,7 @@ export class MemoryStore implements WebhookStore {
       this.#attempts.set(event.id, attempts);
     }
     event.status = input.status;
+    if (input.status !== "queued" && input.status !== "retrying") this.#open.delete(event.id);
     event.attemptsMade = input.attemptsMade;
     event.attemptsFinished += 1;
     event.nextAttemptAt = input.nextAttemptAt ?? event.nextAttemptAt;
@@ -198,6 +202,7 @@ export class MemoryStore implements WebhookStore {
       if (lease && lease.expiresAt > at) continue;
       this.#leases.delete(event.id);
       event.status = "queued";
+      this.#open.add(event.id);
       event.nextAttemptAt = now;
       event.nextTrigger = "manual";
       event.supersededBy = null;
@@ -251,7 +256,7 @@ export class MemoryStore implements WebhookStore {
 
   async nextDueAt(): Promise<Date | null> {
     let earliest: number | null = null;
-    for (const event of this.#events.values()) {
+    for (const event of this.#openEvents()) {
       let due: number | null = null;
       if (event.status === "queued" || event.status === "retrying") due = event.nextAttemptAt.getTime();
       else if (event.status === "processing") due = this.#leases.get(event.id)?.expiresAt ?? event.nextAttemptAt.getTime();
@@ -281,6 +286,15 @@ export class MemoryStore implements WebhookStore {
   }
 
   async close(): Promise<void> {}
+
+  #add(event: NewEvent): void {
+    this.#events.set(event.id, newEventRecord(event));
+    this.#open.add(event.id);
+  }
+
+  *#openEvents(): IterableIterator<MutableEvent> {
+    for (const id of this.#open) yield this.#events.get(id)!;
+  }
 
   /** Event ids are primary keys: a repeated id fails the whole write instead of replacing another delivery's event. */
   #assertNewEventIds(method: string, events: readonly NewEvent[]): void {

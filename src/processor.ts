@@ -328,10 +328,12 @@ export class WebhookProcessor {
       if (result.status === "duplicate") {
         const answer = responses.duplicate(integration.acceptedStatus, result.deliveryId, result.duplicateOf);
         await this.#recordResponse(result.deliveryId, answer);
-        this.#emit("delivery:received", { delivery: summary({ ...delivery, status: "duplicate", response: answer }, result.duplicateOf, 0) });
+        if (this.#listening("delivery:received")) {
+          this.#emit("delivery:received", { delivery: summary({ ...delivery, status: "duplicate", response: answer }, result.duplicateOf, 0) });
+        }
         return answer;
       }
-      this.#emit("delivery:received", { delivery: summary(delivery, null, events.length) });
+      if (this.#listening("delivery:received")) this.#emit("delivery:received", { delivery: summary(delivery, null, events.length) });
       return response;
     } catch (error) {
       return this.#storeUnavailable(delivery, error);
@@ -589,6 +591,11 @@ export class WebhookProcessor {
     this.#inFlight.add(work);
     const done = () => void this.#inFlight.delete(work);
     work.then(done, done);
+  }
+
+  /** Whether anyone listens: lets the hot path skip building a payload nobody reads. */
+  #listening(name: keyof InboxEventMap): boolean {
+    return this.#emitter.listenerCount(name) > 0;
   }
 
   #emit<K extends keyof InboxEventMap>(name: K, payload: Parameters<InboxEventMap[K]>[0]): void {
