@@ -127,7 +127,9 @@ export class MemoryStore implements WebhookStore {
       if (event.status === "processing" && (this.#leases.get(event.id)?.expiresAt ?? 0) > at) busy.add(entityKeyString(event));
     }
     for (const event of pool) {
-      if (this.#isClaimable(event, at) && !busy.has(entityKeyString(event))) candidates.push(event);
+      if (!this.#isClaimable(event, at)) continue;
+      if (busy.size > 0 && busy.has(entityKeyString(event))) continue;
+      candidates.push(event);
     }
     candidates.sort((a, b) => dueTime(a) - dueTime(b) || (a.id < b.id ? -1 : 1));
     const events: ClaimedEvent[] = [];
