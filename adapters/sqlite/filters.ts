@@ -37,14 +37,7 @@ export function eventWhere(filter: EventFilter): SqlWhere {
     clauses.push("delivery_id = ?");
     params.push(filter.deliveryId);
   }
-  if (filter.receivedFrom) {
-    clauses.push("received_at >= ?");
-    params.push(filter.receivedFrom.getTime());
-  }
-  if (filter.receivedTo) {
-    clauses.push("received_at < ?");
-    params.push(filter.receivedTo.getTime());
-  }
+  receivedRange(filter, clauses, params);
   if (filter.search) {
     // instr() rather than LIKE: `%` and `_` in the search text are plain characters.
     const needle = filter.search.toLowerCase();
@@ -70,6 +63,17 @@ export function deliveryWhere(filter: DeliveryFilter): SqlWhere {
   }
   const statuses = asList(filter.status);
   if (statuses) inList("status", statuses, clauses, params);
+  receivedRange(filter, clauses, params);
+  if (filter.search) {
+    const needle = filter.search.toLowerCase();
+    clauses.push("(instr(lower(id), ?) > 0 OR instr(lower(COALESCE(reason, '')), ?) > 0)");
+    params.push(needle, needle);
+  }
+  return { sql: clauses.length === 0 ? "1" : clauses.join(" AND "), params };
+}
+
+/** `receivedFrom` (inclusive) and `receivedTo` (exclusive), shared by events and deliveries. */
+function receivedRange(filter: { receivedFrom?: Date; receivedTo?: Date }, clauses: string[], params: unknown[]): void {
   if (filter.receivedFrom) {
     clauses.push("received_at >= ?");
     params.push(filter.receivedFrom.getTime());
@@ -78,10 +82,4 @@ export function deliveryWhere(filter: DeliveryFilter): SqlWhere {
     clauses.push("received_at < ?");
     params.push(filter.receivedTo.getTime());
   }
-  if (filter.search) {
-    const needle = filter.search.toLowerCase();
-    clauses.push("(instr(lower(id), ?) > 0 OR instr(lower(COALESCE(reason, '')), ?) > 0)");
-    params.push(needle, needle);
-  }
-  return { sql: clauses.length === 0 ? "1" : clauses.join(" AND "), params };
 }
