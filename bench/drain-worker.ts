@@ -5,14 +5,13 @@
  * Protocol: `ready` (after loading; with memory figures under --memory), then `go` → `done`
  * ({ ms, succeeded, peak figures }), then `stop`.
  */
-import { createWebhookInbox, type Logger } from "../src/index.ts";
+import { createWebhookInbox } from "../src/index.ts";
 import { fromParent, runChild, toParent } from "./lib/child.ts";
 import { instantProvider } from "./lib/instant-provider.ts";
 import { startProfile, stopProfile } from "./lib/profile.ts";
 import { LOADED_INTEGRATION, loadEvents } from "./lib/load-events.ts";
+import { silentLogger } from "./lib/silent-logger.ts";
 import { openStore, type StoreKind } from "./lib/stores.ts";
-
-const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message) => console.error(message) };
 
 /** Heap and RSS after a full collection (when --expose-gc is on), in MiB. */
 function settledMemory(): { rssMiB: number; heapUsedMiB: number } {
@@ -28,7 +27,7 @@ runChild(async () => {
   const provider = instantProvider();
   const inbox = createWebhookInbox({
     store: bench.store,
-    logger: silent,
+    logger: silentLogger,
     integrations: { [LOADED_INTEGRATION]: { provider, mode: "delayed" } },
     handler: async () => {},
   });

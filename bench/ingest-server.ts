@@ -7,17 +7,16 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import Fastify from "fastify";
-import { createWebhookInbox, type Logger, type WebhookProcessor } from "../src/index.ts";
+import { createWebhookInbox, type WebhookProcessor } from "../src/index.ts";
 import { fastifyWebhookInbox } from "../adapters/fastify/index.ts";
 import { quickbooks } from "../adapters/quickbooks/index.ts";
 import { fromParent, runChild, toParent, type ChildMessage } from "./lib/child.ts";
 import { REDIS_URL } from "./lib/config.ts";
 import { startProfile, stopProfile } from "./lib/profile.ts";
 import { INGEST_PATH, INGEST_VARIANTS, type IngestVariant } from "./lib/ingest-variants.ts";
+import { silentLogger } from "./lib/silent-logger.ts";
 import { openStore, type BenchStore, type StoreKind } from "./lib/stores.ts";
 import { QBO_VERIFIER_TOKEN } from "./lib/workload.ts";
-
-const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message) => console.error(message) };
 
 interface Running {
   readonly port: number;
@@ -35,7 +34,7 @@ async function inboxFor(kind: StoreKind, synchronous: "full" | "normal" = "full"
   const bench = openStore(kind, { synchronous });
   const inbox = createWebhookInbox({
     store: bench.store,
-    logger: silent,
+    logger: silentLogger,
     integrations: {
       qbo: {
         provider: quickbooks({ verifierToken: QBO_VERIFIER_TOKEN, getAccessToken: () => "unused" }),

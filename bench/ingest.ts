@@ -30,6 +30,7 @@ const TARGETS: Partial<Record<IngestVariant, number>> = {
   "fastify-inbox-postgres": 0.4,
 };
 
+/** Raw figures of one server variant. */
 export interface IngestFigures {
   readonly variant: IngestVariant;
   readonly requestsPerSecond: number;

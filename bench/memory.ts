@@ -54,6 +54,7 @@ async function measure(kind: StoreKind, events: number): Promise<MemoryFigure> {
 
 const NAMES: Record<StoreKind, string> = { memory: "MemoryStore", sqlite: "SqliteStore", postgres: "PostgresStore" };
 
+/** Runs the memory and scale measurement (section 5). */
 export async function runMemory(config: BenchConfig): Promise<SectionResult> {
   const started = performance.now();
   const { queued: large, small } = config.memory;

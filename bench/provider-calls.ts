@@ -6,15 +6,14 @@
  */
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { MemoryStore, createWebhookInbox, type Logger, type ProviderAdapter } from "../src/index.ts";
+import { MemoryStore, createWebhookInbox, type ProviderAdapter } from "../src/index.ts";
 import type { BenchConfig } from "./lib/config.ts";
 import { REDIS_URL } from "./lib/config.ts";
 import { fetchOne, relaxedQuickBooks, seed, startRelaxedFakes, xeroAgainst } from "./lib/fakes.ts";
 import { fmt, since, type ResultRow, type SectionResult } from "./lib/report.ts";
+import { silentLogger } from "./lib/silent-logger.ts";
 import { uniqueName } from "./lib/stores.ts";
 import { changeSchedule, groupCounts, makeEntities, signedChange, type BenchEntity } from "./lib/workload.ts";
-
-export const silentLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message) => console.error(message) };
 
 /** The fewest calls that download every entity once: per (provider, tenant, type), ceil(K / batch). */
 export function minimumCalls(entities: readonly BenchEntity[], providers: Record<string, ProviderAdapter>): number {
@@ -112,6 +111,7 @@ async function drainWithBullmq(fakes: Awaited<ReturnType<typeof startRelaxedFake
   }
 }
 
+/** Runs the provider-calls measurement (section 2). */
 export async function runProviderCalls(config: BenchConfig): Promise<SectionResult> {
   const started = performance.now();
   const { webhooks, entities: entityCount, diyConcurrency } = config.providerCalls;

@@ -9,7 +9,7 @@ import type { BenchConfig } from "./lib/config.ts";
 import { seed, xeroAgainst } from "./lib/fakes.ts";
 import { fmt, since, sleep, type ResultRow, type SectionResult } from "./lib/report.ts";
 import { guid, signedChange, type BenchEntity } from "./lib/workload.ts";
-import { silentLogger } from "./provider-calls.ts";
+import { silentLogger } from "./lib/silent-logger.ts";
 
 /** Xero's per-tenant minute limit, and its batch size for IDs= reads (the adapter's default). */
 const PER_MINUTE = 60;
@@ -58,6 +58,7 @@ function minimumDrainMs(calls: number, windowMs: number): number {
   return (Math.ceil(calls / PER_MINUTE) - 1) * windowMs;
 }
 
+/** Runs the rate-limited drain against the Xero fake (section 3). */
 export async function runRateLimits(config: BenchConfig): Promise<SectionResult> {
   const started = performance.now();
   const settings = config.rateLimits;

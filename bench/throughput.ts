@@ -71,6 +71,7 @@ async function queueVariant(system: "pgboss" | "bullmq", events: number, concurr
   }
 }
 
+/** Runs the end-to-end throughput measurement (section 4). */
 export async function runThroughput(config: BenchConfig): Promise<SectionResult> {
   const started = performance.now();
   const events = config.throughput.events;

@@ -11,6 +11,7 @@ export const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ?? null;
 
 let session: Session | null = null;
 
+/** Starts sampling this process (no-op without BENCH_PROFILE_DIR). */
 export async function startProfile(): Promise<void> {
   if (!PROFILE_DIR || session) return;
   session = new Session();
@@ -20,6 +21,7 @@ export async function startProfile(): Promise<void> {
   await session.post("Profiler.start");
 }
 
+/** Stops sampling and writes `<BENCH_PROFILE_DIR>/<name>.cpuprofile`. */
 export async function stopProfile(name: string): Promise<void> {
   if (!PROFILE_DIR || !session) return;
   const { profile } = await session.post("Profiler.stop");

@@ -34,6 +34,7 @@ export function fmt(value: number, digits = 0): string {
   return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** `value / base`, NaN when there is no base. */
 export function ratio(value: number, base: number): number {
   return base > 0 ? value / base : Number.NaN;
 }
@@ -81,4 +82,5 @@ export function since(start: number): number {
   return performance.now() - start;
 }
 
+/** Resolves after `ms`. */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -65,6 +65,7 @@ export async function sql(text: string): Promise<pg.QueryResult> {
   }
 }
 
+/** Removes a schema and everything in it (PostgresStore data, pg-boss tables). */
 export async function dropSchema(schema: string): Promise<void> {
   await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 }
