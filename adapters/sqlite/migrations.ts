@@ -98,6 +98,11 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    // claimDue walks each due state in index order instead of sorting the whole backlog every pass.
+    version: 2,
+    sql: `CREATE INDEX events_claim_order ON events (status, next_attempt_at, id);`,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -86,13 +86,26 @@ const EVENT_COLUMNS = `id, delivery_id, integration, provider, tenant_id, entity
 const SUMMARY_COLUMNS = `id, integration, provider, tenant_ids, received_at, headers, dedupe_key, status, reason, response,
   duplicate_of, event_count`;
 /** Due work: queued/retrying whose time has come, and processing events whose lease expired. */
-const DUE = `((status IN ('queued', 'retrying') AND next_attempt_at <= @now)
-  OR (status = 'processing' AND (lease_expires_at IS NULL OR lease_expires_at <= @now)))
-  AND NOT EXISTS (
+/** An event of another entity is not under a live lease (one claimer per entity). */
+const NOT_BUSY = `NOT EXISTS (
     SELECT 1 FROM events busy
     WHERE busy.integration = events.integration AND busy.tenant_id = events.tenant_id
       AND busy.entity_type = events.entity_type AND busy.entity_id = events.entity_id
       AND busy.status = 'processing' AND busy.lease_expires_at > @now AND busy.id <> events.id)`;
+
+/**
+ * Due events, earliest first, at most @limit: one index-ordered walk per due state (events_claim_order),
+ * merged, so a pass reads about @limit rows per state instead of sorting the whole backlog.
+ */
+function dueSelect(columns: string, idFilter: string): string {
+  const state = (condition: string) =>
+    `SELECT * FROM (SELECT ${columns} FROM events WHERE ${condition} AND ${NOT_BUSY} ${idFilter} ORDER BY next_attempt_at, id LIMIT @limit)`;
+  return [
+    state("status = 'queued' AND next_attempt_at <= @now"),
+    state("status = 'retrying' AND next_attempt_at <= @now"),
+    state("status = 'processing' AND (lease_expires_at IS NULL OR lease_expires_at <= @now)"),
+  ].join(" UNION ALL ") + " ORDER BY next_attempt_at, id LIMIT @limit";
+}
 
 /**
  * A durable `WebhookStore` in one SQLite file (better-sqlite3, WAL mode): the embedded default for
@@ -289,7 +302,7 @@ export class SqliteStore implements WebhookStore {
     return this.#run("claimDue", (db) => {
       const at = now.getTime();
       const idFilter = ids ? "AND id IN (SELECT value FROM json_each(@ids))" : "";
-      const select = this.#prepare(db, `SELECT ${EVENT_COLUMNS} FROM events WHERE ${DUE} ${idFilter} ORDER BY next_attempt_at, id LIMIT @limit`);
+      const select = this.#prepare(db, dueSelect(EVENT_COLUMNS, idFilter));
       const lease = this.#prepare(
         db,
         `UPDATE events SET status = 'processing', attempts_started = attempts_started + 1, updated_at = @now,
