@@ -12,6 +12,7 @@ import type {
 } from "./contracts/webhook-store.ts";
 import { StoreError } from "./errors.ts";
 import { entityKeyString, isNewerWatermark } from "./entity-key.ts";
+import { MinHeap } from "./internal/min-heap.ts";
 import { deliveryMatches, eventMatches, pageSize } from "./filters.ts";
 import type {
   AttemptRecord,
@@ -31,6 +32,12 @@ import type {
   Watermark,
 } from "./types.ts";
 import { attemptsRemaining } from "./types.ts";
+
+interface DueEntry {
+  readonly at: number;
+  readonly id: string;
+  readonly version: number;
+}
 
 interface Lease {
   token: string;
@@ -52,8 +59,16 @@ export class MemoryStore implements WebhookStore {
   #deliveries = new Map<string, MutableDelivery>();
   #dedupe = new Map<string, string>();
   #events = new Map<string, MutableEvent>();
-  /** Ids of events not yet final (queued, retrying, processing): what passes look at, so they never scan finished ones. */
-  #open = new Set<string>();
+  /**
+   * The due index: when each unfinished event can next be claimed (its next attempt, or its lease's
+   * expiry), so a pass reads about `limit` entries instead of scanning or sorting the backlog.
+   * Entries are invalidated lazily: only the entry whose version is current counts.
+   */
+  #due = new MinHeap<DueEntry>((a, b) => a.at < b.at || (a.at === b.at && a.id < b.id));
+  #dueVersion = new Map<string, number>();
+  #versionCounter = 0;
+  /** Live leases per entity: one claimer per entity at a time. */
+  #leasedByEntity = new Map<string, Map<string, number>>();
   #leases = new Map<string, Lease>();
   #attempts = new Map<string, AttemptRecord[]>();
   #resources = new Map<string, ResourceData>();
@@ -119,37 +134,47 @@ export class MemoryStore implements WebhookStore {
 
   async claimDue({ now, limit, leaseMs, ids }: ClaimDueInput): Promise<ClaimResult> {
     const at = now.getTime();
-    const candidates: MutableEvent[] = [];
-    const pool = ids ? ids.map((id) => this.#events.get(id)).filter((e) => e !== undefined) : this.#openEvents();
-    // One claimer per entity at a time: an entity with an event under a live lease is skipped.
-    const busy = new Set<string>();
-    for (const event of this.#openEvents()) {
-      if (event.status === "processing" && (this.#leases.get(event.id)?.expiresAt ?? 0) > at) busy.add(entityKeyString(event));
-    }
-    for (const event of pool) {
-      if (!this.#isClaimable(event, at)) continue;
-      if (busy.size > 0 && busy.has(entityKeyString(event))) continue;
-      candidates.push(event);
-    }
-    candidates.sort((a, b) => dueTime(a) - dueTime(b) || (a.id < b.id ? -1 : 1));
     const events: ClaimedEvent[] = [];
     const poisoned: EventRecord[] = [];
-    for (const event of candidates) {
-      if (events.length >= limit) break;
+    const claimedEntities = new Set<string>();
+    const take = (event: MutableEvent): void => {
       if (event.attemptsStarted - event.attemptsFinished >= event.maxAttempts) {
-        markPoisoned(event, now);
-        this.#open.delete(event.id);
-        this.#leases.delete(event.id);
+        this.#poison(event, now);
         poisoned.push({ ...event });
+        return;
+      }
+      claimedEntities.add(entityKeyString(event));
+      events.push(this.#lease(event, now, leaseMs));
+    };
+    // One claimer per entity at a time: an entity with an event under a live lease (from before this call) is skipped.
+    const busy = (event: MutableEvent) => !claimedEntities.has(entityKeyString(event)) && this.#entityBusy(event, at);
+
+    if (ids) {
+      const candidates = ids
+        .map((id) => this.#events.get(id))
+        .filter((event) => event !== undefined && this.#isClaimable(event, at) && !busy(event)) as MutableEvent[];
+      candidates.sort((a, b) => dueTime(a) - dueTime(b) || (a.id < b.id ? -1 : 1));
+      for (const event of candidates) {
+        if (events.length >= limit) break;
+        take(event);
+      }
+      return { events, poisoned };
+    }
+
+    const skipped: DueEntry[] = [];
+    while (events.length < limit) {
+      const entry = this.#due.peek();
+      if (!entry || entry.at > at) break;
+      this.#due.pop();
+      if (this.#dueVersion.get(entry.id) !== entry.version) continue; // superseded entry
+      const event = this.#events.get(entry.id)!;
+      if (!this.#isClaimable(event, at) || busy(event)) {
+        skipped.push(entry);
         continue;
       }
-      const token = randomUUID();
-      this.#leases.set(event.id, { token, expiresAt: at + leaseMs });
-      event.status = "processing";
-      event.attemptsStarted += 1;
-      event.updatedAt = now;
-      events.push({ ...event, leaseToken: token });
+      take(event);
     }
+    for (const entry of skipped) this.#due.push(entry);
     return { events, poisoned };
   }
 
@@ -161,14 +186,13 @@ export class MemoryStore implements WebhookStore {
     const event = this.#events.get(input.eventId);
     const lease = this.#leases.get(input.eventId);
     if (!event || !lease || lease.token !== input.leaseToken) return false;
-    this.#leases.delete(input.eventId);
+    this.#release(event);
     if (input.attempt) {
       const attempts = this.#attempts.get(event.id) ?? [];
       attempts.push({ eventId: event.id, number: attempts.length + 1, ...input.attempt });
       this.#attempts.set(event.id, attempts);
     }
     event.status = input.status;
-    if (input.status !== "queued" && input.status !== "retrying") this.#open.delete(event.id);
     event.attemptsMade = input.attemptsMade;
     event.attemptsFinished += 1;
     event.nextAttemptAt = input.nextAttemptAt ?? event.nextAttemptAt;
@@ -178,6 +202,8 @@ export class MemoryStore implements WebhookStore {
     event.updatedAt = input.now;
     if (input.resource) this.#resources.set(event.id, { data: input.resource.data, downloadedAt: input.resource.downloadedAt });
     if (input.watermark) this.#advanceWatermark(input.watermark);
+    if (input.status === "queued" || input.status === "retrying") this.#schedule(event.id, event.nextAttemptAt.getTime());
+    else this.#dueVersion.delete(event.id);
     return true;
   }
 
@@ -202,9 +228,9 @@ export class MemoryStore implements WebhookStore {
       if (event.status === "succeeded") continue;
       const lease = this.#leases.get(event.id);
       if (lease && lease.expiresAt > at) continue;
-      this.#leases.delete(event.id);
+      this.#release(event);
       event.status = "queued";
-      this.#open.add(event.id);
+      this.#schedule(event.id, at);
       event.nextAttemptAt = now;
       event.nextTrigger = "manual";
       event.supersededBy = null;
@@ -257,14 +283,11 @@ export class MemoryStore implements WebhookStore {
   }
 
   async nextDueAt(): Promise<Date | null> {
-    let earliest: number | null = null;
-    for (const event of this.#openEvents()) {
-      let due: number | null = null;
-      if (event.status === "queued" || event.status === "retrying") due = event.nextAttemptAt.getTime();
-      else if (event.status === "processing") due = this.#leases.get(event.id)?.expiresAt ?? event.nextAttemptAt.getTime();
-      if (due !== null && (earliest === null || due < earliest)) earliest = due;
+    for (let entry = this.#due.peek(); entry; entry = this.#due.peek()) {
+      if (this.#dueVersion.get(entry.id) === entry.version) return new Date(entry.at);
+      this.#due.pop(); // superseded
     }
-    return earliest === null ? null : new Date(earliest);
+    return null;
   }
 
   async prune({ olderThan }: { olderThan: Date }): Promise<number> {
@@ -291,11 +314,51 @@ export class MemoryStore implements WebhookStore {
 
   #add(event: NewEvent): void {
     this.#events.set(event.id, newEventRecord(event));
-    this.#open.add(event.id);
+    this.#schedule(event.id, event.nextAttemptAt.getTime());
   }
 
-  *#openEvents(): IterableIterator<MutableEvent> {
-    for (const id of this.#open) yield this.#events.get(id)!;
+  /** Makes `at` the one time the due index offers this event. */
+  #schedule(id: string, at: number): void {
+    const version = ++this.#versionCounter;
+    this.#dueVersion.set(id, version);
+    this.#due.push({ at, id, version });
+  }
+
+  #lease(event: MutableEvent, now: Date, leaseMs: number): ClaimedEvent {
+    const token = randomUUID();
+    const expiresAt = now.getTime() + leaseMs;
+    this.#leases.set(event.id, { token, expiresAt });
+    const key = entityKeyString(event);
+    const leased = this.#leasedByEntity.get(key) ?? new Map<string, number>();
+    leased.set(event.id, expiresAt);
+    this.#leasedByEntity.set(key, leased);
+    // Offered again when the lease expires: the worker may have died.
+    this.#schedule(event.id, expiresAt);
+    event.status = "processing";
+    event.attemptsStarted += 1;
+    event.updatedAt = now;
+    return { ...event, leaseToken: token };
+  }
+
+  #release(event: MutableEvent): void {
+    this.#leases.delete(event.id);
+    const key = entityKeyString(event);
+    const leased = this.#leasedByEntity.get(key);
+    leased?.delete(event.id);
+    if (leased?.size === 0) this.#leasedByEntity.delete(key);
+  }
+
+  #poison(event: MutableEvent, now: Date): void {
+    markPoisoned(event, now);
+    this.#release(event);
+    this.#dueVersion.delete(event.id);
+  }
+
+  #entityBusy(event: MutableEvent, at: number): boolean {
+    const leased = this.#leasedByEntity.get(entityKeyString(event));
+    if (!leased) return false;
+    for (const [id, expiresAt] of leased) if (id !== event.id && expiresAt > at) return true;
+    return false;
   }
 
   /** Event ids are primary keys: a repeated id fails the whole write instead of replacing another delivery's event. */
