@@ -102,6 +102,7 @@ export class WebhookProcessor {
   #unsubscribe: (() => Promise<void>) | null = null;
   #inFlight = new Set<Promise<unknown>>();
   #lastPruneAt = Number.NEGATIVE_INFINITY;
+  #reprocessing = new Set<string>();
 
   constructor(options: WebhookInboxOptions) {
     this.#options = parseOptions(options);
@@ -492,6 +493,19 @@ export class WebhookProcessor {
 
   /** Parses an `unparseable` delivery again (after its cause is fixed) and queues its events. */
   async reprocessDelivery(id: string): Promise<DeliveryRecord> {
+    // A second click while the first is running must not queue the events twice.
+    if (this.#reprocessing.has(id)) {
+      throw new WebhookInboxError("REQUEST_INVALID", `delivery ${id} is being re-processed already`, { status: 409 });
+    }
+    this.#reprocessing.add(id);
+    try {
+      return await this.#reprocess(id);
+    } finally {
+      this.#reprocessing.delete(id);
+    }
+  }
+
+  async #reprocess(id: string): Promise<DeliveryRecord> {
     await this.#ensureReady();
     const delivery = await this.#store.getDelivery(id);
     if (!delivery) throw new WebhookInboxError("DELIVERY_NOT_FOUND", `no delivery ${id}`, { status: 404 });

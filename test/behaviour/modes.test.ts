@@ -216,3 +216,22 @@ describe("de-duplication", () => {
     expect((await inbox.listDeliveries({ status: "duplicate" })).items).toHaveLength(1);
   });
 });
+
+describe("reprocessDelivery", () => {
+  it("queues an unparseable delivery's events once, even when asked twice at the same time", async () => {
+    const provider = testProvider({ secret: SECRET });
+    let parserFixed = false;
+    const parse = provider.parse.bind(provider);
+    provider.parse = (request) => {
+      if (!parserFixed) throw new Error("unknown field");
+      return parse(request);
+    };
+    const inbox = createWebhookInbox({ store: new MemoryStore(), clock: new ManualClock(), integrations: { acme: { provider } }, handler: () => {} });
+    const { body, headers } = testWebhook(SECRET, [change("1", "2030-01-01T00:00:00Z")]);
+    const { deliveryId } = JSON.parse((await inbox.receive({ integration: "acme", rawBody: Buffer.from(body), headers })).body);
+    parserFixed = true;
+    const results = await Promise.allSettled([inbox.reprocessDelivery(deliveryId), inbox.reprocessDelivery(deliveryId)]);
+    expect(results.map((result) => result.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect((await inbox.listEvents({ deliveryId })).items).toHaveLength(1);
+  });
+});
