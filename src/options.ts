@@ -88,8 +88,8 @@ export const webhookInboxOptionsSchema = z
     logger: loggerSchema.optional(),
     /** Largest body accepted; larger is 413. @default 1_048_576 */
     maxBodyBytes: z.number().int().positive().default(1_048_576),
-    /** How long a claim is held before another worker may take the event over. @default 60_000 */
-    leaseMs: positiveMs.default(60_000),
+    /** How long a claim is held before another worker may take the event over. Keep it above twice `handlerTimeoutMs`: a pass starts no handler past half its lease. @default 120_000 */
+    leaseMs: positiveMs.default(120_000),
     /** Events claimed per pass. @default 500 */
     claimBatchSize: z.number().int().min(1).max(10_000).default(500),
     /** Per-attempt limit on a handler; a timed-out attempt fails. @default 30_000 */
@@ -118,6 +118,7 @@ export const webhookInboxOptionsSchema = z
     workerId: z.string().min(1).optional(),
   })
   .superRefine((options, context) => {
+
     for (const id of Object.keys(options.integrations)) {
       const own = options.handlers?.[id];
       if (!options.handler && !own) {

@@ -452,6 +452,7 @@ export class WebhookProcessor {
       handlerTimeoutMs: this.#options.handlerTimeoutMs,
       handlerConcurrency: this.#options.handlerConcurrency,
       maxRateLimitWaitMs: this.#options.maxRateLimitWaitMs,
+      leaseMs: this.#options.leaseMs,
       transactionalHandler: this.#options.transactionalHandler,
       signal: this.#stopController.signal,
       emit,

@@ -25,6 +25,8 @@ export interface ProcessingContext {
   readonly handlerTimeoutMs: number;
   readonly handlerConcurrency: number;
   readonly maxRateLimitWaitMs: number;
+  /** The claims' lease: a pass must not start handlers it may not finish under it. */
+  readonly leaseMs: number;
   readonly transactionalHandler: boolean;
   readonly signal: AbortSignal;
   readonly emit: Emit;
@@ -94,10 +96,15 @@ export async function processClaimed(ctx: ProcessingContext, claimed: readonly C
   await record(ctx, outcomes.splice(0));
   const limit = pLimit(ctx.handlerConcurrency);
   const flushes: Promise<void>[] = [];
+  // Past half the lease, events still waiting for a handler slot are handed back rather than started:
+  // their lease could expire mid-handler and another worker would run them too.
+  const handBackAfter = startedAt.getTime() + ctx.leaseMs / 2;
   await Promise.all(
     toHandle.map((work) =>
       limit(async () => {
-        await handle(ctx, work, outcomes);
+        const now = ctx.clock.now();
+        if (now.getTime() > handBackAfter) outcomes.push(release(ctx, work.event, now));
+        else await handle(ctx, work, outcomes);
         if (outcomes.length >= RECORD_CHUNK) flushes.push(record(ctx, outcomes.splice(0)));
       }),
     ),

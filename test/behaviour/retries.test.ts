@@ -169,3 +169,24 @@ describe("manual retry", () => {
     expect(handled.filter((event) => event.trigger === "manual")).toHaveLength(3);
   });
 });
+
+describe("long passes and the lease", () => {
+  it("hands back events still waiting for a handler slot once half the lease has passed, spending nothing", async () => {
+    const { inbox, api, send, clock, handled } = setupInbox({
+      mode: "delayed",
+      inbox: { handlerConcurrency: 1, leaseMs: 10_000 },
+      // A slow first handler: the pass is past half its lease when the next event's turn comes.
+      handler: async () => void (handled.length === 1 && clock.advance(6_000)),
+    });
+    for (const id of ["1", "2", "3"]) api.set("t1", "invoice", id, { Id: id });
+    await send(["1", "2", "3"].map((id) => change(id, "2030-01-01T00:00:00Z")));
+    clock.advance(1_000);
+    await inbox.runDue();
+    expect(handled).toHaveLength(1);
+    const waiting = (await inbox.listEvents({ status: "queued" })).items;
+    expect(waiting).toHaveLength(2);
+    expect(waiting.every((event) => event.attemptsMade === 0)).toBe(true);
+    await inbox.drain();
+    expect(handled.map((event) => event.entityId).sort()).toEqual(["1", "2", "3"]);
+  });
+});
