@@ -159,8 +159,15 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * keeps the exact bytes.
  */
 export function jsonbText(value: unknown): string {
+  const text = JSON.stringify(value) as string | undefined;
+  if (text === undefined) return text as never; // undefined stays an SQL NULL, as before
+  // Fast path: JSON.stringify writes U+0000 and lone surrogates as escapes, so text without those
+  // escapes needs no cleaning (a false alarm, e.g. an escaped backslash before "u0000", only costs the slow path).
+  if (!text.includes("\\u0000") && !ESCAPED_SURROGATE.test(text)) return text;
   return JSON.stringify(jsonbSafe(value));
 }
+
+const ESCAPED_SURROGATE = /\\ud[89a-f][0-9a-f]{2}/i;
 
 function jsonbSafe(value: unknown): unknown {
   if (typeof value === "string") return value.replaceAll("\u0000", "\ufffd").replace(LONE_SURROGATE, "\ufffd");
