@@ -180,7 +180,12 @@ class LeaseLostError extends Error {
  * transaction, a cut-short handler is still waited for (up to one more timeout) before the
  * transaction ends, so its late writes cannot land after the rollback or in another transaction.
  */
-async function runHandler(ctx: ProcessingContext, handler: EventHandler, event: InboxEvent, transaction: unknown): Promise<void> {
+export async function runHandler(
+  ctx: Pick<ProcessingContext, "signal" | "handlerTimeoutMs">,
+  handler: EventHandler,
+  event: InboxEvent,
+  transaction: unknown,
+): Promise<void> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let stopListener = () => {};

@@ -4,7 +4,7 @@ import { RateLimitedError, WebhookInboxError } from "../errors.ts";
 import { createId } from "../ids.ts";
 import type { EventHandler, InboxEvent } from "../types.ts";
 import { fetchGroup } from "./fetch-resources.ts";
-import { groupBy } from "./process-claimed.ts";
+import { groupBy, runHandler } from "./process-claimed.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 
 export interface DirectInput {
@@ -72,16 +72,7 @@ export async function processDirect(input: DirectInput): Promise<void> {
         attempt: 1,
         payload: change.payload,
       };
-      const timeout = AbortSignal.timeout(input.handlerTimeoutMs);
-      const signal = AbortSignal.any([input.signal, timeout]);
-      await Promise.race([
-        Promise.resolve().then(() => handler(event, { signal })),
-        new Promise<never>((_, reject) =>
-          timeout.addEventListener("abort", () =>
-            reject(new WebhookInboxError("HANDLER_TIMEOUT", `handler timed out after ${input.handlerTimeoutMs} ms`)),
-          ),
-        ),
-      ]);
+      await runHandler({ signal: input.signal, handlerTimeoutMs: input.handlerTimeoutMs }, handler, event, undefined);
     }
   }
 }
