@@ -78,7 +78,8 @@ await inbox.start();
 await app.listen({ host: "127.0.0.1", port });
 const base = `http://127.0.0.1:${port}`;
 
-// 3. The burst, sent over real HTTP as the providers would.
+// 3. The burst, sent over real HTTP as the providers would. Figures count this run only (the file may hold earlier runs).
+const since = new Date();
 const scenario = buildScenario(fakeQuickBooks, fakeXero);
 // Push one Xero tenant into 429s: the first two calls are throttled ("minute", Retry-After 1 s).
 fakeXero.throttleNext({ count: 2, problem: "minute", retryAfterSeconds: 1 });
@@ -105,7 +106,7 @@ await Promise.all(
 // 4. Wait for processing; then the late, older half of the out-of-order pair.
 const settled = async (label: string) => {
   for (;;) {
-    const counts = await inbox.countEvents();
+    const counts = await inbox.countEvents({ receivedFrom: since });
     const by = (status: string) => counts.filter((row) => row.status === status).reduce((sum, row) => sum + row.count, 0);
     const open = by("queued") + by("processing") + by("retrying");
     const all = counts.reduce((sum, row) => sum + row.count, 0);
@@ -123,8 +124,8 @@ const counts: EventCount[] = await settled("processing");
 progress.done(`done: ${sent} webhooks sent, all events final`);
 
 // 5. Summary and checks.
-const deliveries = await inbox.listDeliveries({ status: "duplicate", limit: 500 });
-const outOfOrder = await inbox.listEvents({ entityId: OUT_OF_ORDER.entityId, tenantId: OUT_OF_ORDER.realmId, integration: "quickbooks" });
+const deliveries = await inbox.listDeliveries({ status: "duplicate", receivedFrom: since, limit: 500 });
+const outOfOrder = await inbox.listEvents({ entityId: OUT_OF_ORDER.entityId, tenantId: OUT_OF_ORDER.realmId, integration: "quickbooks", receivedFrom: since });
 const facts = {
   sent,
   statuses,
@@ -137,7 +138,7 @@ const facts = {
   throttled: fakeQuickBooks.calls.throttled + fakeXero.calls.throttled,
   rateLimitedAttempts: rateLimited.attempts,
   outOfOrderStatuses: outOfOrder.items.map((event) => event.status).sort(),
-  failed: (await inbox.listEvents({ status: "failed" })).items,
+  failed: (await inbox.listEvents({ status: "failed", receivedFrom: since })).items,
 };
 printSummary(facts, `${base}/admin/`);
 const problems = checkOutcome(facts);
