@@ -13,6 +13,7 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/setup/announce-skips.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
