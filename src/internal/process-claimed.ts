@@ -49,7 +49,7 @@ interface EntityWork {
 /**
  * Processes a pass's claimed events: group by integration, tenant and type; download each group's
  * distinct entities in batches; judge staleness; call the handler once per entity with the newest data;
- * and record every outcome (one `finishAttempts` call for the pass).
+ * and record every outcome (in a few `finishAttempts` calls as the pass goes).
  */
 export async function processClaimed(ctx: ProcessingContext, claimed: readonly ClaimedEvent[]): Promise<void> {
   if (claimed.length === 0) return;
@@ -96,6 +96,12 @@ export async function processClaimed(ctx: ProcessingContext, claimed: readonly C
   await record(ctx, outcomes.splice(0));
   const limit = pLimit(ctx.handlerConcurrency);
   const flushes: Promise<void>[] = [];
+  const flush = () => {
+    const written = record(ctx, outcomes.splice(0));
+    // Awaited with the others below; marked handled now so a failure cannot surface as an unhandled rejection first.
+    written.catch(() => {});
+    flushes.push(written);
+  };
   // Past half the lease, events still waiting for a handler slot are handed back rather than started:
   // their lease could expire mid-handler and another worker would run them too.
   const handBackAfter = startedAt.getTime() + ctx.leaseMs / 2;
@@ -105,11 +111,11 @@ export async function processClaimed(ctx: ProcessingContext, claimed: readonly C
         const now = ctx.clock.now();
         if (now.getTime() > handBackAfter) outcomes.push(release(ctx, work.event, now));
         else await handle(ctx, work, outcomes);
-        if (outcomes.length >= RECORD_CHUNK) flushes.push(record(ctx, outcomes.splice(0)));
+        if (outcomes.length >= RECORD_CHUNK) flush();
       }),
     ),
   );
-  flushes.push(record(ctx, outcomes.splice(0)));
+  flush();
   await Promise.all(flushes);
 }
 
