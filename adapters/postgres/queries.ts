@@ -37,8 +37,9 @@ const POISON = "(e.attempts_started - e.attempts_finished >= e.max_attempts)";
 /** Statements for one schema (`s` is the quoted schema name). */
 export function buildQueries(s: string, channel: string | null) {
   const events = (param: string) => EVENT_INSERT.replace("%s", () => s).replace("%p", () => param);
-  // pg_notify inside the statement: delivered at commit, and only when events were stored.
-  const notifyIfEvents = channel === null ? "" : `, (select pg_notify('${channel}', '') from (select 1 from ev limit 1) t) as notified`;
+  // pg_notify inside the statement: delivered at commit, and only when an event stored is due at once
+  // (a `delayed` event is found by the scheduler when its time comes; waking every worker now is waste).
+  const notifyIfEvents = channel === null ? "" : `, (select pg_notify('${channel}', '') from (select 1 from ev where due_now limit 1) t) as notified`;
 
   return {
     advisoryLock: `select pg_advisory_xact_lock(hashtext($1))`,
@@ -62,7 +63,7 @@ with ins as (
 ), ev as (
   ${events("$2")}
   join ins on ins.id = x.owner
-  returning 1
+  returning next_attempt_at <= received_at as due_now
 )
 select coalesce((select array_agg(id) from ins), '{}') as ids${notifyIfEvents}`,
 
@@ -84,7 +85,7 @@ with upd as (
 ), ev as (
   ${events("$2")}
   join upd on upd.id = x.owner
-  returning 1
+  returning next_attempt_at <= received_at as due_now
 )
 select (select count(*) from upd)::int as updated${notifyIfEvents}`,
 
