@@ -31,3 +31,4 @@ export { parseRetryAfterMs } from "./provider-kit/retry-after.ts";
 export { validateOptions, type ValidateOptionsFormat } from "./validate-options.ts";
 export { isWebhookReceiver } from "./webhook-receiver.ts";
 export { decodeJsonBody } from "./provider-kit/json-body.ts";
+export { screenIds } from "./provider-kit/screen-ids.ts";

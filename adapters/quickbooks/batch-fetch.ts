@@ -4,6 +4,7 @@ import {
   type FetchResourcesRequest,
   type FetchResourcesResult,
   type ResourceResult,
+  screenIds,
 } from "../../src/index.ts";
 import { isSafeEntityName } from "./entity-names.ts";
 import type { ResolvedQuickBooksOptions } from "./options.ts";
@@ -27,21 +28,12 @@ export async function fetchQuickBooksResources(
   options: ResolvedQuickBooksOptions,
   request: FetchResourcesRequest,
 ): Promise<FetchResourcesResult> {
-  const results = new Map<string, ResourceResult>();
   const { entityType } = request;
-  const ids = [...new Set(request.ids)];
-  if (!isSafeEntityName(entityType)) {
-    const error = new ProviderRequestError(`QuickBooks entity type ${JSON.stringify(entityType)} cannot be queried`, {
-      retryable: false,
-    });
-    for (const id of ids) results.set(id, { status: "error", error });
-    return results;
-  }
-  const valid: string[] = [];
-  for (const id of ids) {
-    if (SAFE_ID.test(id)) valid.push(id);
-    else results.set(id, { status: "error", error: new ProviderRequestError(`QuickBooks id ${JSON.stringify(id.slice(0, 70))} is not a valid entity id`, { retryable: false }) });
-  }
+  const { valid, results } = screenIds(request.ids, {
+    typeProblem: isSafeEntityName(entityType) ? undefined : `QuickBooks entity type ${JSON.stringify(entityType)} cannot be queried`,
+    isValid: (id) => SAFE_ID.test(id),
+    invalid: (shown) => `QuickBooks id ${shown} is not a valid entity id`,
+  });
   if (valid.length === 0) return results;
   if (valid.length > quickBooksMaxBatchSize(options)) {
     throw new ProviderRequestError(`fetchResources got ${valid.length} ids; maxBatchSize is ${quickBooksMaxBatchSize(options)}`, {

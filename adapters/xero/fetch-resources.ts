@@ -4,7 +4,7 @@ import {
   type FetchResourcesRequest,
   type FetchResourcesResult,
   type ProviderHttpResponse,
-  type ResourceResult,
+  screenIds,
 } from "../../src/index.ts";
 import { xeroEndpoint, type XeroEndpoint } from "./categories.ts";
 import type { ResolvedXeroOptions } from "./options.ts";
@@ -24,22 +24,13 @@ export function xeroMaxBatchSize(options: ResolvedXeroOptions, entityType: strin
  * remaining-budget headers are reported through `request.observe`.
  */
 export async function fetchXeroResources(options: ResolvedXeroOptions, request: FetchResourcesRequest): Promise<FetchResourcesResult> {
-  const results = new Map<string, ResourceResult>();
-  const ids = [...new Set(request.ids)];
   const endpoint = xeroEndpoint(request.entityType);
-  if (endpoint === undefined) {
-    const error = new ProviderRequestError(`Xero category ${JSON.stringify(request.entityType)} has no Accounting API endpoint to fetch`, {
-      retryable: false,
-    });
-    for (const id of ids) results.set(id, { status: "error", error });
-    return results;
-  }
-  const valid: string[] = [];
-  for (const id of ids) {
-    if (GUID.test(id)) valid.push(id);
-    else results.set(id, { status: "error", error: new ProviderRequestError(`Xero id ${JSON.stringify(id.slice(0, 70))} is not a GUID`, { retryable: false }) });
-  }
-  if (valid.length === 0) return results;
+  const { valid, results } = screenIds(request.ids, {
+    typeProblem: endpoint === undefined ? `Xero category ${JSON.stringify(request.entityType)} has no Accounting API endpoint to fetch` : undefined,
+    isValid: (id) => GUID.test(id),
+    invalid: (shown) => `Xero id ${shown} is not a GUID`,
+  });
+  if (endpoint === undefined || valid.length === 0) return results;
   const max = xeroMaxBatchSize(options, request.entityType);
   if (valid.length > max) {
     throw new ProviderRequestError(`fetchResources got ${valid.length} ${request.entityType} ids; maxBatchSize is ${max}`, { retryable: false });
