@@ -142,6 +142,35 @@ export class FakeRecordStore<TRecord extends Record<string, unknown> = Record<st
   }
 }
 
+/**
+ * What every fake provider API lets a test do, whatever the provider: reach it, seed it, count its
+ * calls and inject the faults common to both. Each fake adds its own failure and throttle knobs.
+ */
+export interface FakeProviderApi<TLimits> {
+  /** Base URL to pass as the provider's `baseUrl`. */
+  readonly url: string;
+  /** Records per tenant and entity type. */
+  readonly records: FakeRecordStore;
+  /** Every call answered, per endpoint and tenant. */
+  readonly calls: FakeCallCounters;
+  /** A call naming `id` answers `ms` later. */
+  stall(id: string, ms: number): void;
+  /** A call naming `id` answers 200 with a body that is not the documented shape. */
+  malformed(id: string): void;
+  /** Forgets injected faults, stalls and forced answers. */
+  clearFaults(): void;
+  /** Back to a fresh server: no records, calls, faults or used rate budget (limits and token check stay). */
+  reset(): void;
+  /** The next `count` calls answer this status and body. */
+  failNextRequest(answer: { status: number; body?: string; contentType?: string; count?: number }): void;
+  /** Changes the enforced limits (partial). */
+  setLimits(limits: Partial<TLimits>): void;
+  setTokenValidator(isTokenValid: (token: string, tenantId: string) => boolean): void;
+  /** Calls in flight now, per tenant. */
+  inFlight(tenantId: string): number;
+  close(): Promise<void>;
+}
+
 /** What a fault injected for an id does. */
 interface FaultState {
   failNext: Map<string, { count: number; detail?: unknown }>;

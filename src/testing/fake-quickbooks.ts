@@ -9,6 +9,7 @@ import {
   sleep,
   SlidingWindows,
   type FakeRateWindow,
+  type FakeProviderApi,
 } from "./fake-api-kit.ts";
 
 /**
@@ -77,38 +78,16 @@ export interface QuickBooksThrottleOptions {
   retryAfterSeconds?: number;
 }
 
-/** A running fake QuickBooks Online Accounting API. */
-export interface FakeQuickBooks {
-  /** Base URL to pass as `quickbooks({ baseUrl })`. */
-  readonly url: string;
-  /** Entities per realm and type (`records.set(realmId, "Invoice", "1", { TotalAmt: 10 })`). */
-  readonly records: FakeRecordStore;
-  /** Every call answered, per endpoint (`batch`, `query`, `read`) and realm. */
-  readonly calls: FakeCallCounters;
+/** A running fake QuickBooks Online Accounting API (endpoints `batch`, `query`, `read`; tenants are realms). */
+export interface FakeQuickBooks extends FakeProviderApi<FakeQuickBooksLimits> {
   /** Batch items answered since the last `calls.reset()` (a batch call with 3 query items adds 3). */
   readonly batchItems: () => number;
   /** The next query naming `id` answers a Fault (SystemFault unless given). */
   failNext(id: string, fault?: QuickBooksFault): void;
   /** Every query naming `id` answers a Fault. */
   failAlways(id: string, fault?: QuickBooksFault): void;
-  /** A call naming `id` answers `ms` later. */
-  stall(id: string, ms: number): void;
-  /** A query naming `id` answers a QueryResponse that is not the documented shape. */
-  malformed(id: string): void;
-  /** Forgets injected faults, stalls and forced answers. */
-  clearFaults(): void;
-  /** Back to a fresh server: no records, calls, faults or used rate budget (limits and token check stay). */
-  reset(): void;
   /** The next `count` calls answer the throttle. */
   throttleNext(options?: QuickBooksThrottleOptions): void;
-  /** The next `count` calls answer this status and body. */
-  failNextRequest(answer: { status: number; body?: string; contentType?: string; count?: number }): void;
-  /** Changes the enforced limits (partial). */
-  setLimits(limits: Partial<FakeQuickBooksLimits>): void;
-  setTokenValidator(isTokenValid: (token: string, realmId: string) => boolean): void;
-  /** Calls in flight now, per realm. */
-  inFlight(realmId: string): number;
-  close(): Promise<void>;
 }
 
 const SYSTEM_FAULT: QuickBooksFault = {

@@ -9,6 +9,7 @@ import {
   sleep,
   SlidingWindows,
   type FakeRateWindow,
+  type FakeProviderApi,
 } from "./fake-api-kit.ts";
 
 /** Limits the fake enforces (Xero's published values by default; PROVIDERS.md §2.6). */
@@ -46,34 +47,14 @@ export interface XeroThrottleOptions {
   retryAfterSeconds?: number;
 }
 
-/** A running fake Xero Accounting API. */
-export interface FakeXero {
-  /** API base to pass as `xero({ baseUrl })` (ends in `/api.xro/2.0`). */
-  readonly url: string;
-  /** Records per tenant and category (`records.set(tenantId, "INVOICE", guid, { Total: 10 })`). */
-  readonly records: FakeRecordStore;
-  /** Every call answered, per endpoint (`Invoices`, `Contacts`, `CreditNotes/{id}`, ...) and tenant. */
-  readonly calls: FakeCallCounters;
+/** A running fake Xero Accounting API (`url` ends in `/api.xro/2.0`; endpoints `Invoices`, `Contacts`, `CreditNotes/{id}`, ...). */
+export interface FakeXero extends FakeProviderApi<FakeXeroLimits> {
   /** The next request naming `id` answers 500. */
   failNext(id: string): void;
   /** Every request naming `id` answers 500. */
   failAlways(id: string): void;
-  /** A request naming `id` answers `ms` later. */
-  stall(id: string, ms: number): void;
-  /** A request naming `id` answers 200 with a truncated JSON body. */
-  malformed(id: string): void;
-  clearFaults(): void;
-  /** Back to a fresh server: no records, calls, faults or used rate budget (limits and token check stay). */
-  reset(): void;
   /** The next `count` calls answer 429 with this problem. */
   throttleNext(options?: XeroThrottleOptions): void;
-  /** The next `count` calls answer this status and body. */
-  failNextRequest(answer: { status: number; body?: string; contentType?: string; count?: number }): void;
-  setLimits(limits: Partial<FakeXeroLimits>): void;
-  setTokenValidator(isTokenValid: (token: string, tenantId: string) => boolean): void;
-  /** Calls in flight now, per tenant. */
-  inFlight(tenantId: string): number;
-  close(): Promise<void>;
 }
 
 /** Category → path, collection key and id field, as the Accounting API names them. */

@@ -6,6 +6,6 @@ export * from "./store-conformance.ts";
 export * from "./test-provider.ts";
 export * from "./manual-clock.ts";
 export * from "./provider-signers.ts";
-export { FakeCallCounters, FakeRecordStore, type FakeCall, type FakeRateWindow } from "./fake-api-kit.ts";
+export { FakeCallCounters, FakeRecordStore, type FakeCall, type FakeProviderApi, type FakeRateWindow } from "./fake-api-kit.ts";
 export * from "./fake-quickbooks.ts";
 export * from "./fake-xero.ts";
