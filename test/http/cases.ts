@@ -68,7 +68,7 @@ export interface HttpCase {
   };
 }
 
-// ── signature vectors (byte for byte from ../shared/fixtures) ─────────────
+// ── signature vectors (byte for byte from test/fixtures/providers) ─────────────
 
 interface Vector {
   id: string;
@@ -81,7 +81,7 @@ interface Vector {
   note?: string;
 }
 
-const vectors: Vector[] = JSON.parse(readFileSync(new URL("../../../shared/fixtures/signature-test-vectors.json", import.meta.url), "utf8")).vectors;
+const vectors: Vector[] = JSON.parse(readFileSync(new URL("../fixtures/providers/signature-test-vectors.json", import.meta.url), "utf8")).vectors;
 
 export function vector(id: string): Vector {
   const found = vectors.find((candidate) => candidate.id === id);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 
-const FIXTURES = new URL("../../../shared/fixtures/", import.meta.url);
+const FIXTURES = new URL("../fixtures/providers/", import.meta.url);
 
 /** A fixture file as the exact bytes on disk (never re-serialised: signatures are over bytes). */
 export function fixtureBytes(name: string): Uint8Array {
