@@ -1,6 +1,9 @@
 /**
  * Child process of the ingest measurement: one HTTP server variant on 127.0.0.1 (port 0), alone in
- * its process so the load generator (autocannon, in the parent) does not share its event loop.
+ * its process so the load generator (autocannon, in the parent) does not share its event loop and
+ * the parent can read this process's CPU from /proc. Every variant serves the QuickBooks path and
+ * the Xero path. Arguments: the variant, then (BullMQ) the Redis URL or (PostgreSQL) the
+ * application_name its connections carry, so the bench can count those backends' CPU.
  * Protocol: sends `ready { port }`; answers `count` with what it stored; exits on `stop`.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -10,13 +13,14 @@ import Fastify from "fastify";
 import { createWebhookInbox, type WebhookProcessor } from "../src/index.ts";
 import { fastifyWebhookInbox } from "../adapters/fastify/index.ts";
 import { quickbooks } from "../adapters/quickbooks/index.ts";
+import { xero } from "../adapters/xero/index.ts";
 import { fromParent, runChild, toParent, type ChildMessage } from "./lib/child.ts";
-import { REDIS_URL } from "./lib/config.ts";
 import { startProfile, stopProfile } from "./lib/profile.ts";
-import { INGEST_PATH, INGEST_VARIANTS, type IngestVariant } from "./lib/ingest-variants.ts";
+import { INGEST_VARIANTS, type IngestVariant } from "./lib/ingest-variants.ts";
+import { QBO_PATH, XERO_PATH } from "./lib/ingest-payloads.ts";
 import { silentLogger } from "./lib/silent-logger.ts";
 import { openStore, type BenchStore, type StoreKind } from "./lib/stores.ts";
-import { QBO_VERIFIER_TOKEN } from "./lib/workload.ts";
+import { QBO_VERIFIER_TOKEN, XERO_WEBHOOK_KEY } from "./lib/workload.ts";
 
 interface Running {
   readonly port: number;
@@ -30,14 +34,19 @@ interface Running {
  * stored with its events, and nothing is processed during the run (processing would compete for
  * the same CPU; it is measured on its own in the throughput section).
  */
-async function inboxFor(kind: StoreKind, synchronous: "full" | "normal" = "full"): Promise<{ inbox: WebhookProcessor; bench: BenchStore }> {
-  const bench = openStore(kind, { synchronous });
+async function inboxFor(kind: StoreKind, synchronous: "full" | "normal", applicationName: string | undefined): Promise<{ inbox: WebhookProcessor; bench: BenchStore }> {
+  const bench = openStore(kind, { synchronous, ...(applicationName ? { applicationName } : {}) });
   const inbox = createWebhookInbox({
     store: bench.store,
     logger: silentLogger,
     integrations: {
       qbo: {
         provider: quickbooks({ verifierToken: QBO_VERIFIER_TOKEN, getAccessToken: () => "unused" }),
+        mode: "delayed",
+        delayMs: 3_600_000,
+      },
+      xero: {
+        provider: xero({ webhookKey: XERO_WEBHOOK_KEY, getAccessToken: () => "unused" }),
         mode: "delayed",
         delayMs: 3_600_000,
       },
@@ -52,16 +61,20 @@ async function countEvents(inbox: WebhookProcessor): Promise<number> {
   return (await inbox.countEvents()).reduce((sum, row) => sum + row.count, 0);
 }
 
-async function start(variant: IngestVariant): Promise<Running> {
+async function start(variant: IngestVariant, argument: string | undefined): Promise<Running> {
   switch (variant) {
     case "fastify-bare": {
       // The limit of the stack: Fastify's own JSON parsing and a 202, nothing stored.
       let parsed = 0;
       const app = Fastify({ logger: false });
-      app.post(INGEST_PATH, async (request, reply) => {
-        if (request.body !== null && typeof request.body === "object") parsed += 1;
-        return reply.code(202).send({ status: "accepted" });
-      });
+      // QuickBooks CloudEvents arrive as application/cloudevents+json: parse them as JSON too.
+      app.addContentTypeParser("application/cloudevents+json", { parseAs: "string" }, app.getDefaultJsonParser("ignore", "ignore"));
+      for (const path of [QBO_PATH, XERO_PATH]) {
+        app.post(path, async (request, reply) => {
+          if (request.body !== null && typeof request.body === "object") parsed += 1;
+          return reply.code(202).send({ status: "accepted" });
+        });
+      }
       await app.listen({ port: 0, host: "127.0.0.1" });
       return { port: (app.server.address() as AddressInfo).port, count: async () => parsed, close: () => app.close() };
     }
@@ -69,7 +82,7 @@ async function start(variant: IngestVariant): Promise<Running> {
       let parsed = 0;
       const { default: express } = await import("express");
       const app = express();
-      app.post(INGEST_PATH, express.json(), (request, response) => {
+      app.post([QBO_PATH, XERO_PATH], express.json({ type: ["application/json", "application/cloudevents+json"] }), (request, response) => {
         if (request.body !== null && typeof request.body === "object") parsed += 1;
         response.status(202).json({ status: "accepted" });
       });
@@ -81,9 +94,10 @@ async function start(variant: IngestVariant): Promise<Running> {
     case "fastify-inbox-postgres":
     case "fastify-inbox-sqlite-normal": {
       const kind = variant.split("-")[2] as StoreKind;
-      const { inbox, bench } = await inboxFor(kind, variant.endsWith("-normal") ? "normal" : "full");
+      const { inbox, bench } = await inboxFor(kind, variant.endsWith("-normal") ? "normal" : "full", argument);
       const app = Fastify({ logger: false });
-      await app.register(fastifyWebhookInbox, { inbox, integration: "qbo", path: INGEST_PATH });
+      // One route for both integrations: /webhooks/qbo and /webhooks/xero.
+      await app.register(fastifyWebhookInbox, { inbox });
       await app.listen({ port: 0, host: "127.0.0.1" });
       return {
         port: (app.server.address() as AddressInfo).port,
@@ -96,11 +110,12 @@ async function start(variant: IngestVariant): Promise<Running> {
       };
     }
     case "express-inbox-memory": {
-      const { inbox, bench } = await inboxFor("memory");
+      const { inbox, bench } = await inboxFor("memory", "full", undefined);
       const { default: express } = await import("express");
       const { createExpressMiddleware } = await import("../adapters/express/index.ts");
       const app = express();
-      app.all(INGEST_PATH, createExpressMiddleware(inbox, { integration: "qbo" }));
+      app.all(QBO_PATH, createExpressMiddleware(inbox, { integration: "qbo" }));
+      app.all(XERO_PATH, createExpressMiddleware(inbox, { integration: "xero" }));
       const server = app.listen(0, "127.0.0.1") as Server;
       return {
         port: await listening(server),
@@ -113,24 +128,31 @@ async function start(variant: IngestVariant): Promise<Running> {
       };
     }
     case "fastify-bullmq": {
-      // What a team builds by hand: check the HMAC on the raw bytes, parse, enqueue one job, 202.
+      // What a team builds by hand: check the HMAC on the raw bytes, parse, enqueue one job per webhook
+      // (no delivery log, no de-duplication, no split into events), 202.
+      if (!argument) throw new Error("fastify-bullmq needs the Redis URL as its second argument");
       const [{ Queue }, { Redis }] = await Promise.all([import("bullmq"), import("ioredis")]);
-      const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+      const connection = new Redis(argument, { maxRetriesPerRequest: null });
       const queue = new Queue(`bench-ingest-${process.pid}`, { connection });
-      const key = Buffer.from(QBO_VERIFIER_TOKEN, "utf8");
       const app = Fastify({ logger: false });
       app.removeAllContentTypeParsers();
-      app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
-      app.post(INGEST_PATH, async (request, reply) => {
-        const raw = request.body as Buffer;
-        const header = request.headers["intuit-signature"];
-        const expected = createHmac("sha256", key).update(raw).digest();
-        const given = typeof header === "string" ? Buffer.from(header, "base64") : Buffer.alloc(0);
-        if (given.length !== expected.length || !timingSafeEqual(given, expected)) return reply.code(401).send();
-        const payload = JSON.parse(raw.toString("utf8")) as unknown;
-        await queue.add("webhook", payload);
-        return reply.code(202).send({ status: "accepted" });
-      });
+      app.addContentTypeParser(["application/json", "application/cloudevents+json"], { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+      const routes = [
+        { path: QBO_PATH, header: "intuit-signature", key: Buffer.from(QBO_VERIFIER_TOKEN, "utf8") },
+        { path: XERO_PATH, header: "x-xero-signature", key: Buffer.from(XERO_WEBHOOK_KEY, "utf8") },
+      ];
+      for (const route of routes) {
+        app.post(route.path, async (request, reply) => {
+          const raw = request.body as Buffer;
+          const header = request.headers[route.header];
+          const expected = createHmac("sha256", route.key).update(raw).digest();
+          const given = typeof header === "string" ? Buffer.from(header, "base64") : Buffer.alloc(0);
+          if (given.length !== expected.length || !timingSafeEqual(given, expected)) return reply.code(401).send();
+          const payload = JSON.parse(raw.toString("utf8")) as unknown;
+          await queue.add("webhook", payload);
+          return reply.code(202).send({ status: "accepted" });
+        });
+      }
       await app.listen({ port: 0, host: "127.0.0.1" });
       return {
         port: (app.server.address() as AddressInfo).port,
@@ -161,7 +183,7 @@ function closeServer(server: Server): Promise<void> {
 runChild(async () => {
   const variant = process.argv[2] as IngestVariant;
   if (!INGEST_VARIANTS.includes(variant)) throw new Error(`unknown ingest variant ${variant}`);
-  const running = await start(variant);
+  const running = await start(variant, process.argv[3]);
   process.on("message", (raw) => {
     const message = raw as ChildMessage;
     if (message.type === "profile-start") void startProfile();

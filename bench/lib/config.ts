@@ -7,7 +7,9 @@ export interface BenchConfig {
   readonly ingest: {
     readonly connections: number;
     readonly warmupSeconds: number;
+    /** Length of one measured round; the rounds alternate between the variants. */
     readonly seconds: number;
+    readonly rounds: number;
     readonly express: boolean;
     /** Only these server variants (the bare Fastify baseline always runs). */
     readonly variants?: readonly string[];
@@ -20,7 +22,7 @@ export interface BenchConfig {
 
 const FULL: BenchConfig = {
   quick: false,
-  ingest: { connections: 50, warmupSeconds: 1, seconds: 10, express: true },
+  ingest: { connections: 50, warmupSeconds: 1, seconds: 3, rounds: 4, express: true },
   providerCalls: { webhooks: 10_000, entities: 2_000, diyConcurrency: 20 },
   // Xero's minute becomes 3 s; 3 tenants each need 10 + 5 + 175 = 190 calls: 4 windows, 9 s at the least.
   // (Compressing more would shrink the windows but not the cost of an HTTP call: see BENCHMARKS.md.)
@@ -31,7 +33,7 @@ const FULL: BenchConfig = {
 
 const QUICK: BenchConfig = {
   quick: true,
-  ingest: { connections: 50, warmupSeconds: 0.3, seconds: 1, express: false },
+  ingest: { connections: 50, warmupSeconds: 0.3, seconds: 1, rounds: 1, express: false },
   providerCalls: { webhooks: 1_000, entities: 200, diyConcurrency: 20 },
   // A minute of 300 ms; 2 + 1 + 60 = 63 calls per tenant: 2 windows.
   rateLimits: { timeScale: 1 / 200, tenants: 2, invoices: 100, contacts: 50, creditNotes: 60 },

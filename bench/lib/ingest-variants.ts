@@ -10,6 +10,3 @@ export const INGEST_VARIANTS = [
   "fastify-bullmq",
 ] as const;
 export type IngestVariant = (typeof INGEST_VARIANTS)[number];
-
-/** Path every variant serves. */
-export const INGEST_PATH = "/webhooks/qbo";

@@ -28,7 +28,10 @@ export function uniqueName(prefix: string): string {
  * Opens a store: SQLite in a new file under the OS temp folder with `synchronous: "full"` (every
  * acknowledged webhook fsynced), PostgreSQL in a new schema (or `schema`, shared by worker processes).
  */
-export function openStore(kind: StoreKind, options: { schema?: string; filename?: string; poolSize?: number; synchronous?: "full" | "normal" } = {}): BenchStore {
+export function openStore(
+  kind: StoreKind,
+  options: { schema?: string; filename?: string; poolSize?: number; synchronous?: "full" | "normal"; applicationName?: string } = {},
+): BenchStore {
   if (kind === "memory") return { kind, store: new MemoryStore(), dispose: async () => {} };
   if (kind === "sqlite") {
     const filename = options.filename ?? join(tmpdir(), `${uniqueName("webhook-inbox-bench")}.sqlite`);
@@ -43,7 +46,9 @@ export function openStore(kind: StoreKind, options: { schema?: string; filename?
     };
   }
   const schema = options.schema ?? uniqueName("bench");
-  const store = new PostgresStore({ connectionString: DATABASE_URL, schema, ...(options.poolSize ? { max: options.poolSize } : {}) });
+  // application_name marks this store's connections, so the bench can find their backends' CPU.
+  const connectionString = options.applicationName ? withApplicationName(DATABASE_URL, options.applicationName) : DATABASE_URL;
+  const store = new PostgresStore({ connectionString, schema, ...(options.poolSize ? { max: options.poolSize } : {}) });
   return {
     kind,
     store,
@@ -68,4 +73,22 @@ export async function sql(text: string): Promise<pg.QueryResult> {
 /** Removes a schema and everything in it (PostgresStore data, pg-boss tables). */
 export async function dropSchema(schema: string): Promise<void> {
   await sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+/** `url` with `application_name=<name>` among its query parameters. */
+export function withApplicationName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set("application_name", name);
+  return parsed.toString();
+}
+
+/**
+ * Process ids of the PostgreSQL backends serving connections named `applicationName`, and of the
+ * server's WAL writer (which does the commit fsyncs it takes over), for counting their CPU.
+ */
+export async function postgresPids(applicationName: string): Promise<number[]> {
+  const result = await sql(
+    `SELECT pid FROM pg_stat_activity WHERE application_name = '${applicationName.replace(/'/g, "''")}' OR backend_type = 'walwriter'`,
+  );
+  return result.rows.map((row: { pid: number }) => Number(row.pid));
 }
