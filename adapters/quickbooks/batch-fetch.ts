@@ -7,21 +7,25 @@ import {
   screenIds,
 } from "../../src/index.ts";
 import { isSafeEntityName } from "./entity-names.ts";
+import { QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS } from "./limits.ts";
 import type { ResolvedQuickBooksOptions } from "./options.ts";
 import { faultErrors, isThrottleBody, isThrottleFaultError, pick, quickBooksThrottled } from "./throttle.ts";
 
 /** QuickBooks ids are short numeric strings; anything else could break out of the query's quotes. */
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** Most ids one `fetchResources` call takes: one batch request of query items. */
+/**
+ * Most ids one `fetchResources` call takes: one batch request of query items, and never more than a
+ * batch response can return (1,000 objects), so no asked-for record is cut off the answer.
+ */
 export function quickBooksMaxBatchSize(options: ResolvedQuickBooksOptions): number {
-  return options.maxItemsPerBatch * options.idsPerQuery;
+  return Math.min(options.maxItemsPerBatch * options.idsPerQuery, QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS);
 }
 
 /**
  * Downloads entities with ONE call to the batch endpoint: ids are packed into query items
  * (`select * from Invoice where Id in ('1','2') maxresults 2`), at most `idsPerQuery` per item and
- * `maxItemsPerBatch` items. Each item's `Fault` (inside an HTTP 200) fails only that item's ids;
+ * `maxItemsPerBatch` items, at most 1,000 ids in all (the batch response cap). Each item's `Fault` (inside an HTTP 200) fails only that item's ids;
  * ids a query does not return are `missing` (deleted, or never existed).
  */
 export async function fetchQuickBooksResources(

@@ -19,7 +19,7 @@ import { parseQuickBooksDelivery } from "./parse.ts";
 import { verifyQuickBooksSignature } from "./signature.ts";
 
 export type { QuickBooksOptions } from "./options.ts";
-export { QUICKBOOKS_DEFAULT_LIMITS } from "./limits.ts";
+export { QUICKBOOKS_BATCH_MAX_ITEMS, QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS, QUICKBOOKS_DEFAULT_LIMITS } from "./limits.ts";
 export type { ProviderLimitsOverride } from "./limits.ts";
 export { QUICKBOOKS_SIGNATURE_HEADER } from "./signature.ts";
 

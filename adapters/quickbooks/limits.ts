@@ -23,5 +23,21 @@ export const QUICKBOOKS_DEFAULT_LIMITS: ProviderLimits = {
   defaultRetryAfterMs: 60_000,
 };
 
+/**
+ * Most objects one batch response returns. Intuit's Batch reference, business rules: "The maximum
+ * number of objects that can be returned in a response is 1000." Ids beyond it in one call would
+ * come back absent, so one `fetchResources` call never asks for more than this many ids, whatever
+ * `maxItemsPerBatch` × `idsPerQuery` allows (https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/batch).
+ */
+export const QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS = 1000;
+
+/**
+ * Most items (payloads) one batch request may hold. Intuit's limits page: "Recommended maximum
+ * number of payloads in a single batch request is 30"; the Batch reference: "The maximum number of
+ * payloads in a single BatchItemRequest is 30"
+ * (https://developer.intuit.com/app/developer/qbo/docs/learn/limits-and-throttles).
+ */
+export const QUICKBOOKS_BATCH_MAX_ITEMS = 30;
+
 /** A partial override of the declared limits; `windows` lists replace the defaults whole. */
 export type { ProviderLimitsOverride } from "../../src/index.ts";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { mergeProviderLimits, providerLimitsOverrideSchema, validateOptions, type ProviderLimits } from "../../src/index.ts";
-import { QUICKBOOKS_DEFAULT_LIMITS } from "./limits.ts";
+import { QUICKBOOKS_BATCH_MAX_ITEMS, QUICKBOOKS_DEFAULT_LIMITS } from "./limits.ts";
 
 const fetchSchema = z.custom<typeof globalThis.fetch>((value) => typeof value === "function", {
   error: "must be a fetch-compatible function",
@@ -20,8 +20,17 @@ export const quickBooksOptionsSchema = z
     fetch: fetchSchema.optional(),
     /** `minorversion` query parameter. @default 75 (the floor since 2025-08-01) */
     minorVersion: z.number().int().positive().default(75),
-    /** Items in one batch request; Intuit's limits page says 30, other pages 10 or 25. @default 30 */
-    maxItemsPerBatch: z.number().int().min(1).max(1000).default(30),
+    /**
+     * Items in one batch request; Intuit's limits page says at most 30 (other pages 10 or 25).
+     * Together with `idsPerQuery` it is capped by the 1,000 objects a batch response returns.
+     * @default 30
+     */
+    maxItemsPerBatch: z
+      .number()
+      .int()
+      .min(1)
+      .max(QUICKBOOKS_BATCH_MAX_ITEMS, { error: `must be at most ${QUICKBOOKS_BATCH_MAX_ITEMS} (Intuit's batch item limit)` })
+      .default(QUICKBOOKS_BATCH_MAX_ITEMS),
     /** Rows one query returns at most ("maximum number of objects ... in a response is 1000"). @default 1000 */
     maxResultsPerQuery: z.number().int().min(1).max(1000).default(1000),
     /**

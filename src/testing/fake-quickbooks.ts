@@ -52,6 +52,13 @@ export interface FakeQuickBooksOptions {
   maxItemsPerBatch?: number;
   /** Rows one query returns at most. @default 1000 */
   maxResultsPerQuery?: number;
+  /**
+   * Objects one batch response returns at most, over all its items ("The maximum number of objects
+   * that can be returned in a response is 1000", Intuit's Batch reference). Rows past the cap are
+   * cut off the answer silently, so a client that asks for more sees records that exist as absent.
+   * @default 1000
+   */
+  maxObjectsPerBatchResponse?: number;
   /** Limits per realm (partial: unspecified parts keep Intuit's values). */
   limits?: Partial<FakeQuickBooksLimits>;
   /** Which tokens are valid. @default any non-empty Bearer token */
@@ -117,6 +124,7 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
   const now = options.now ?? Date.now;
   const maxItems = options.maxItemsPerBatch ?? 30;
   const maxResults = options.maxResultsPerQuery ?? 1000;
+  const maxObjects = options.maxObjectsPerBatchResponse ?? 1000;
   let limits: FakeQuickBooksLimits = { ...FAKE_QUICKBOOKS_DEFAULT_LIMITS, ...options.limits };
   let isTokenValid = options.isTokenValid ?? ((token: string) => token.length > 0);
   const throttleStatus = options.throttleStatus ?? 429;
@@ -271,9 +279,11 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
         },
       };
     }
+    let objectsLeft = maxObjects;
     const items = queries.map((item) => {
       if (item.query === "") return { bId: item.bId, ...fault("ValidationFault", "Operation not supported", "The fake serves query items only", "2010") };
-      return { bId: item.bId, ...runQuery(realmId, item.query) };
+      const answer = runQuery(realmId, item.query);
+      return { bId: item.bId, ...capObjects(answer, () => objectsLeft, (used) => (objectsLeft -= used)) };
     });
     return { status: 200, body: { BatchItemResponse: items, time } };
   }
@@ -354,6 +364,23 @@ function parseQuery(query: string): { entity: string; ids: string[]; where: bool
     ...(start === undefined ? {} : { startPosition: Number(start) }),
     ...(max === undefined ? {} : { maxResults: Number(max) }),
   };
+}
+
+/** Cuts a query answer's rows to what the response cap has left, and counts what it keeps. */
+function capObjects(
+  answer: { QueryResponse: unknown } | { Fault: QuickBooksFault },
+  left: () => number,
+  use: (count: number) => void,
+): { QueryResponse: unknown } | { Fault: QuickBooksFault } {
+  if (!("QueryResponse" in answer)) return answer;
+  const response = answer.QueryResponse as Record<string, unknown>;
+  const key = Object.keys(response).find((name) => Array.isArray(response[name]));
+  if (key === undefined) return answer;
+  const rows = response[key] as unknown[];
+  const kept = rows.slice(0, Math.max(0, left()));
+  use(kept.length);
+  if (kept.length === rows.length) return answer;
+  return { QueryResponse: kept.length === 0 ? {} : { ...response, [key]: kept, maxResults: kept.length } };
 }
 
 function fault(type: string, message: string, detail: string, code: string): { Fault: QuickBooksFault } {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ProviderRequestError, RateLimitedError, WebhookConfigError, type FetchResourcesRequest, type ProviderAdapter } from "webhook-inbox";
-import { QUICKBOOKS_DEFAULT_LIMITS, quickbooks } from "webhook-inbox/quickbooks";
+import { QUICKBOOKS_BATCH_MAX_ITEMS, QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS, QUICKBOOKS_DEFAULT_LIMITS, quickbooks } from "webhook-inbox/quickbooks";
 import { QUICKBOOKS_THROTTLE_FAULT_XML, startFakeQuickBooks, type FakeQuickBooks } from "webhook-inbox/testing";
 import { fixtureText } from "./fixtures.ts";
 
@@ -39,7 +39,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => String(from + index));
 
 describe("quickbooks fetchResources against the fake", () => {
-  it("declares Intuit's published limits and maxBatchSize = maxItemsPerBatch × idsPerQuery", () => {
+  it("declares Intuit's published limits and maxBatchSize = maxItemsPerBatch × idsPerQuery, capped at the 1,000-object response", () => {
     const provider = adapter();
     expect(provider.name).toBe("quickbooks");
     expect(provider.limits).toEqual({
@@ -53,8 +53,12 @@ describe("quickbooks fetchResources against the fake", () => {
       },
       defaultRetryAfterMs: 60_000,
     });
-    expect(provider.maxBatchSize("Invoice")).toBe(3000);
+    expect(QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS).toBe(1000);
+    expect(QUICKBOOKS_BATCH_MAX_ITEMS).toBe(30);
+    // 30 items × 100 ids would be 3,000, but a batch response returns at most 1,000 objects.
+    expect(provider.maxBatchSize("Invoice")).toBe(1000);
     expect(adapter({ maxItemsPerBatch: 10, idsPerQuery: 25 }).maxBatchSize("Customer")).toBe(250);
+    expect(adapter({ maxItemsPerBatch: 30, idsPerQuery: 40 }).maxBatchSize("Customer")).toBe(1000);
     const tuned = adapter({ limits: { tenant: { concurrency: 2 }, defaultRetryAfterMs: 5_000 } });
     expect(tuned.limits.tenant).toEqual({ concurrency: 2, windows: QUICKBOOKS_DEFAULT_LIMITS.tenant.windows });
     expect(tuned.limits.defaultRetryAfterMs).toBe(5_000);
@@ -70,17 +74,36 @@ describe("quickbooks fetchResources against the fake", () => {
     expect(results.size).toBe(4);
   });
 
-  it("packs 250 ids into ONE HTTP call of 3 query items (100 ids each), and 3000 still into one", async () => {
-    fake.records.seed(realm, "Invoice", range(1, 3000));
+  it("packs 250 ids into ONE HTTP call of 3 query items (100 ids each), and 1,000 into one call of 10", async () => {
+    fake.records.seed(realm, "Invoice", range(1, 1000));
     const results = await adapter().fetchResources(request(range(1, 250)));
     expect(fake.calls.total).toBe(1);
     expect(fake.batchItems()).toBe(3);
     expect([...results.values()].every((result) => result.status === "found")).toBe(true);
     fake.calls.reset();
-    const all = await adapter().fetchResources(request(range(1, 3000)));
+    const all = await adapter().fetchResources(request(range(1, 1000)));
     expect(fake.calls.total).toBe(1);
-    expect(fake.batchItems()).toBe(30);
-    expect([...all.values()].filter((result) => result.status === "found")).toHaveLength(3000);
+    expect(fake.batchItems()).toBe(10);
+    expect([...all.values()].filter((result) => result.status === "found")).toHaveLength(1000);
+  });
+
+  it("the fake cuts a batch response off at 1,000 objects, as Intuit's Batch reference says", async () => {
+    fake.records.seed(realm, "Invoice", range(1, 3000));
+    const items = Array.from({ length: 30 }, (_, index) => {
+      const ids = range(index * 100 + 1, index * 100 + 100);
+      return { bId: `b${index}`, Query: `select * from Invoice where Id in (${ids.map((id) => `'${id}'`).join(",")}) maxresults 100` };
+    });
+    const response = await fetch(`${fake.url}/v3/company/${realm}/batch`, {
+      method: "POST",
+      headers: { authorization: "Bearer x", "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ BatchItemRequest: items }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { BatchItemResponse: { bId: string; QueryResponse: { Invoice?: unknown[] } }[] };
+    const rows = body.BatchItemResponse.reduce((sum, item) => sum + (item.QueryResponse.Invoice?.length ?? 0), 0);
+    expect(rows).toBe(1000);
+    expect(body.BatchItemResponse[9]!.QueryResponse.Invoice).toHaveLength(100);
+    expect(body.BatchItemResponse[10]!.QueryResponse).toEqual({});
   });
 
   it("sends minorversion, a Bearer token, JSON, and query items with an Id IN list", async () => {
@@ -281,9 +304,14 @@ describe("quickbooks fetchResources against the fake", () => {
     });
 
     it("the fake refuses a batch above its item cap, as QuickBooks does", async () => {
-      const error = await rejection(adapter({ maxItemsPerBatch: 31, idsPerQuery: 1 }).fetchResources(request(range(1, 31))));
-      expect(error).toMatchObject({ retryable: false, providerStatus: 400 });
-      expect(error.message).toMatch(/exceeds the maximum of 30/);
+      const items = range(1, 31).map((id) => ({ bId: id, Query: `select * from Invoice where Id in ('${id}')` }));
+      const response = await fetch(`${fake.url}/v3/company/${realm}/batch`, {
+        method: "POST",
+        headers: { authorization: "Bearer x", "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify({ BatchItemRequest: items }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.text()).toMatch(/exceeds the maximum of 30/);
     });
 
     it("more ids than maxBatchSize is a contract breach, refused before any call", async () => {
@@ -301,6 +329,7 @@ describe("quickbooks options", () => {
     ["getAccessToken not a function", { ...base, getAccessToken: "token" }, /getAccessToken/],
     ["baseUrl not a URL", { ...base, baseUrl: "quickbooks" }, /baseUrl/],
     ["maxItemsPerBatch 0", { ...base, maxItemsPerBatch: 0 }, /maxItemsPerBatch/],
+    ["maxItemsPerBatch above Intuit's 30", { ...base, maxItemsPerBatch: 31 }, /maxItemsPerBatch/],
     ["idsPerQuery above maxResultsPerQuery", { ...base, idsPerQuery: 500, maxResultsPerQuery: 100 }, /idsPerQuery/],
     ["unknown option", { ...base, maxItemPerBatch: 10 }, /maxItemPerBatch/],
     ["bad limits override", { ...base, limits: { tenant: { concurrency: -1 } } }, /limits\.tenant\.concurrency/],

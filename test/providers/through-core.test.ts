@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { createWebhookInbox, MemoryStore, type InboxEvent, type WebhookProcessor } from "webhook-inbox";
-import { quickbooks } from "webhook-inbox/quickbooks";
+import { QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS, quickbooks } from "webhook-inbox/quickbooks";
 import {
   ManualClock,
   quickBooksClassicPayload,
@@ -103,7 +103,7 @@ describe("through the core, delayed mode, against the fakes", () => {
     clock.advance(1_000);
     await inbox.drain();
 
-    // ceil(120 / 3000) = 1 QuickBooks batch call; ceil(120 / 50) = 3 Xero calls.
+    // ceil(120 / 1000) = 1 QuickBooks batch call; ceil(120 / 50) = 3 Xero calls.
     expect(qbo.calls.total).toBe(1);
     expect(qbo.calls.count({ endpoint: "batch", tenantId: REALM, status: 200 })).toBe(1);
     expect(qbo.batchItems()).toBe(2); // 120 ids = 100 + 20 per query item
@@ -121,6 +121,27 @@ describe("through the core, delayed mode, against the fakes", () => {
     const counts = await inbox.countEvents({});
     const byStatus = Object.fromEntries(["succeeded", "stale", "failed", "retrying", "queued"].map((status) => [status, counts.filter((row) => row.status === status).reduce((sum, row) => sum + row.count, 0)]));
     expect(byStatus).toEqual({ succeeded: 240, stale: 260, failed: 0, retrying: 0, queued: 0 });
+  });
+
+  it("a backlog of 3,000 distinct QuickBooks invoices: every one found, no call above the 1,000-object response cap, 3 calls", async () => {
+    const { inbox, clock, qbo, handled } = await setup();
+    const invoices = Array.from({ length: 3_000 }, (_, index) => String(5_000 + index));
+    qbo.records.seed(REALM, "Invoice", invoices, (id) => ({ DocNumber: `INV-${id}` }));
+    for (let index = 0; index < invoices.length; index += 100) {
+      const changes = invoices.slice(index, index + 100).map((id) => ({ realmId: REALM, name: "Invoice", id, lastUpdated: iso(0) }));
+      await receive(inbox, "qbo", quickBooksCloudEventsPayload(VERIFIER, changes));
+    }
+    clock.advance(1_000);
+    await inbox.drain();
+
+    expect(handled).toHaveLength(3_000);
+    expect(handled.filter((event) => event.resource === null)).toEqual([]);
+    expect(new Set(handled.map((event) => (event.resource as { Id: string }).Id))).toEqual(new Set(invoices));
+    // The minimum the cap allows: ceil(3,000 / 1,000) = 3 batch calls, none asking for more than 1,000 records.
+    expect(qbo.calls.count({ endpoint: "batch", status: 200 })).toBe(3);
+    expect(qbo.calls.total).toBe(3);
+    expect(Math.max(...qbo.calls.log.map((call) => call.ids.length))).toBeLessThanOrEqual(QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS);
+    expect(qbo.batchItems()).toBe(30); // 10 query items of 100 ids per call
   });
 
   it("a redelivered webhook is a duplicate and costs nothing", async () => {
