@@ -6,7 +6,7 @@ import {
   type ResourceResult,
   screenIds,
 } from "../../src/index.ts";
-import { isSafeEntityName } from "./entity-names.ts";
+import { isListEntity, isSafeEntityName, quickBooksIdKey } from "./entity-names.ts";
 import { QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS } from "./limits.ts";
 import type { ResolvedQuickBooksOptions } from "./options.ts";
 import { faultErrors, isThrottleBody, isThrottleFaultError, pick, quickBooksThrottled } from "./throttle.ts";
@@ -24,7 +24,8 @@ export function quickBooksMaxBatchSize(options: ResolvedQuickBooksOptions): numb
 
 /**
  * Downloads entities with ONE call to the batch endpoint: ids are packed into query items
- * (`select * from Invoice where Id in ('1','2') maxresults 2`), at most `idsPerQuery` per item and
+ * (`select * from Invoice where Id in ('1','2') maxresults 2`; name-list entities such as Customer add
+ * `and Active in (true, false)` so inactive records come back), at most `idsPerQuery` per item and
  * `maxItemsPerBatch` items, at most 1,000 ids in all (the batch response cap). Each item's `Fault` (inside an HTTP 200) fails only that item's ids;
  * ids a query does not return are `missing` (deleted, or never existed).
  */
@@ -45,10 +46,17 @@ export async function fetchQuickBooksResources(
     });
   }
 
-  const items = chunk(valid, options.idsPerQuery).map((itemIds, index) => ({
+  // Ids that QuickBooks compares as equal (`011` and `11`) are asked for once, in their plain form.
+  const askedByKey = new Map<string, string[]>();
+  for (const id of valid) {
+    const key = quickBooksIdKey(id);
+    askedByKey.set(key, [...(askedByKey.get(key) ?? []), id]);
+  }
+  const activeClause = isListEntity(entityType) ? " and Active in (true, false)" : "";
+  const items = chunk([...askedByKey.keys()], options.idsPerQuery).map((keys, index) => ({
     bId: `q${index}`,
-    ids: itemIds,
-    Query: `select * from ${entityType} where Id in (${itemIds.map((id) => `'${id}'`).join(",")}) maxresults ${itemIds.length}`,
+    keys,
+    Query: `select * from ${entityType} where Id in (${keys.map((key) => `'${key}'`).join(",")})${activeClause} maxresults ${keys.length}`,
   }));
   const url = `${options.baseUrl}/v3/company/${encodeURIComponent(request.tenantId)}/batch?minorversion=${options.minorVersion}`;
   const response = await callWithAccessToken({
@@ -95,12 +103,17 @@ export async function fetchQuickBooksResources(
 
   for (const item of items) {
     const answer = byBid.get(item.bId);
-    for (const [id, result] of mapItem(entityType, item.ids, answer)) results.set(id, result);
+    for (const [key, result] of mapItem(entityType, item.keys, answer)) {
+      for (const id of askedByKey.get(key) ?? []) results.set(id, result);
+    }
   }
   return results;
 }
 
-/** Per-item outcome: fault → every id of the item fails with it; rows → found; absent → missing. */
+/**
+ * Per-item outcome by id key: fault → every id of the item fails with it; rows → found; absent →
+ * missing. Rows are matched by `quickBooksIdKey`, so an answer's `Id: "11"` is the `011` asked for.
+ */
 function mapItem(entityType: string, ids: readonly string[], answer: unknown): Map<string, ResourceResult> {
   const results = new Map<string, ResourceResult>();
   const failAll = (error: Error) => {
@@ -129,7 +142,7 @@ function mapItem(entityType: string, ids: readonly string[], answer: unknown): M
   const found = new Map<string, unknown>();
   for (const row of rows) {
     const id = pick(row, "id");
-    if (typeof id === "string" || typeof id === "number") found.set(String(id), row);
+    if (typeof id === "string" || typeof id === "number") found.set(quickBooksIdKey(String(id)), row);
   }
   for (const id of ids) {
     const row = found.get(id);

@@ -49,6 +49,44 @@ export function isSafeEntityName(name: string): boolean {
   return /^[A-Za-z][A-Za-z0-9]{0,63}$/.test(name);
 }
 
+/**
+ * Name-list entities, which carry `Active`. A query returns only active ones unless it says
+ * otherwise ("select * from Customer" leaves inactive customers out, Intuit's data-queries page), so
+ * these are queried with `Active IN (true, false)`: an inactive customer still exists.
+ */
+const LIST_ENTITIES = new Set(
+  [
+    "Account",
+    "Class",
+    "CompanyCurrency",
+    "Customer",
+    "Department",
+    "Employee",
+    "Item",
+    "JournalCode",
+    "PaymentMethod",
+    "TaxCode",
+    "TaxRate",
+    "Term",
+    "Vendor",
+  ].map((name) => name.toLowerCase()),
+);
+
+/** True for an entity whose queries must ask for inactive records too. */
+export function isListEntity(name: string): boolean {
+  return LIST_ENTITIES.has(name.toLowerCase());
+}
+
+/**
+ * The key QuickBooks compares ids by: ids are numbers, so `000000011` (a payroll employee id as a
+ * CloudEvent may carry it) and `11` name the same record. Other ids are compared case-insensitively.
+ */
+export function quickBooksIdKey(id: string): string {
+  const trimmed = id.trim();
+  if (/^\d+$/.test(trimmed)) return trimmed.replace(/^0+(?=\d)/, "");
+  return trimmed.toLowerCase();
+}
+
 /** Classic operation names (`Create`, `Update`, `Delete`, `Merge`, `Void`, `Emailed`). */
 const CLASSIC_OPERATIONS = new Map<string, string>([
   ["create", "Create"],

@@ -11,6 +11,7 @@ import {
   type FakeRateWindow,
   type FakeProviderApi,
 } from "./fake-api-kit.ts";
+import { capObjects, idKey, isListEntity, parseQuery } from "./fake-quickbooks-query.ts";
 
 /**
  * Intuit's throttle body, byte for byte as posted in intuit/QuickBooks-V3-PHP-SDK#54
@@ -109,14 +110,13 @@ const SYSTEM_FAULT: QuickBooksFault = {
   ],
 };
 
-const QUERY_PATTERN =
-  /^\s*select\s+\*\s+from\s+([A-Za-z][A-Za-z0-9]*)(?:\s+where\s+Id\s*(?:in\s*\(([^)]*)\)|=\s*'([^']*)'))?(?:\s+startposition\s+(\d+))?(?:\s+maxresults\s+(\d+))?\s*$/i;
-
 /**
  * Starts a fake QuickBooks Online API on 127.0.0.1 (random port). It serves
  * `POST /v3/company/{realmId}/batch` (query items), `GET|POST /v3/company/{realmId}/query` and
  * `GET /v3/company/{realmId}/{entity}/{id}`, checks the Bearer token (401 without one), caps batch
- * items, answers per-item Faults inside an HTTP 200, and enforces Intuit's per-realm limits on a
+ * items at 30 and batch responses at 1,000 objects, returns inactive name-list records (Customer,
+ * Vendor, Item, ...) only to a query that asks for them (`Active in (true, false)`), compares ids as
+ * numbers (`011` is `11`), answers per-item Faults inside an HTTP 200, and enforces Intuit's per-realm limits on a
  * scalable clock, answering a breach with the 429 XML throttle fault.
  */
 export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): Promise<FakeQuickBooks> {
@@ -257,7 +257,9 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
     const time = new Date(at).toISOString();
     if (endpoint === "read") {
       const [entity = "", id = ""] = route.split("/");
-      const row = records.get(realmId, entity, decodeURIComponent(id));
+      const wanted = idKey(decodeURIComponent(id));
+      // A read by id returns the record whether active or not.
+      const row = records.list(realmId, entity).find((candidate) => idKey(String(candidate.Id)) === wanted);
       if (row === undefined) {
         return { status: 400, body: { ...fault("ValidationFault", "Object Not Found", `Object Not Found : Something you're trying to use has been made inactive.`, "610"), time } };
       }
@@ -293,13 +295,17 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
     if (parsed === undefined) {
       return fault("ValidationFault", "Error parsing query", `QueryParserError: Encountered an unsupported query: ${query.slice(0, 80)}`, "4000");
     }
-    const failure = faults.takeFailure(parsed.ids);
+    const failure = faults.takeFailure(parsed.ids ?? []);
     if (failure !== undefined) return { Fault: (failure.detail as QuickBooksFault | undefined) ?? SYSTEM_FAULT };
-    if (faults.isMalformed(parsed.ids)) return { QueryResponse: { [parsed.entity]: "<malformed>" } };
+    if (faults.isMalformed(parsed.ids ?? [])) return { QueryResponse: { [parsed.entity]: "<malformed>" } };
     let rows = records.list(realmId, parsed.entity);
-    if (parsed.where) {
-      const wanted = new Set(parsed.ids.map((id) => id.toLowerCase()));
-      rows = rows.filter((row) => wanted.has(String(row.Id).toLowerCase()));
+    if (parsed.ids !== undefined) {
+      const wanted = new Set(parsed.ids.map(idKey));
+      rows = rows.filter((row) => wanted.has(idKey(String(row.Id))));
+    }
+    if (isListEntity(parsed.entity)) {
+      const active = parsed.active ?? [true];
+      rows = rows.filter((row) => active.includes(row.Active !== false));
     }
     const start = Math.max(1, parsed.startPosition ?? 1);
     // QuickBooks' default page is 100 rows; it never returns more than 1000.
@@ -350,37 +356,6 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
     inFlight: (realmId) => inFlight.get(realmId) ?? 0,
     close: server.close,
   };
-}
-
-function parseQuery(query: string): { entity: string; ids: string[]; where: boolean; startPosition?: number; maxResults?: number } | undefined {
-  const match = QUERY_PATTERN.exec(query);
-  if (match === null) return undefined;
-  const [, entity = "", inList, single, start, max] = match;
-  const ids = inList !== undefined ? [...inList.matchAll(/'([^']*)'/g)].map((found) => found[1] as string) : single !== undefined ? [single] : [];
-  return {
-    entity,
-    ids,
-    where: inList !== undefined || single !== undefined,
-    ...(start === undefined ? {} : { startPosition: Number(start) }),
-    ...(max === undefined ? {} : { maxResults: Number(max) }),
-  };
-}
-
-/** Cuts a query answer's rows to what the response cap has left, and counts what it keeps. */
-function capObjects(
-  answer: { QueryResponse: unknown } | { Fault: QuickBooksFault },
-  left: () => number,
-  use: (count: number) => void,
-): { QueryResponse: unknown } | { Fault: QuickBooksFault } {
-  if (!("QueryResponse" in answer)) return answer;
-  const response = answer.QueryResponse as Record<string, unknown>;
-  const key = Object.keys(response).find((name) => Array.isArray(response[name]));
-  if (key === undefined) return answer;
-  const rows = response[key] as unknown[];
-  const kept = rows.slice(0, Math.max(0, left()));
-  use(kept.length);
-  if (kept.length === rows.length) return answer;
-  return { QueryResponse: kept.length === 0 ? {} : { ...response, [key]: kept, maxResults: kept.length } };
 }
 
 function fault(type: string, message: string, detail: string, code: string): { Fault: QuickBooksFault } {

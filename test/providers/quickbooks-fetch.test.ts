@@ -118,10 +118,56 @@ describe("quickbooks fetchResources against the fake", () => {
     expect(seen[0]!.headers).toMatchObject({ authorization: "Bearer token", "content-type": "application/json", accept: "application/json" });
     expect(seen[0]!.body).toEqual({
       BatchItemRequest: [
-        { bId: "q0", Query: "select * from Customer where Id in ('7','8') maxresults 2" },
-        { bId: "q1", Query: "select * from Customer where Id in ('9') maxresults 1" },
+        { bId: "q0", Query: "select * from Customer where Id in ('7','8') and Active in (true, false) maxresults 2" },
+        { bId: "q1", Query: "select * from Customer where Id in ('9') and Active in (true, false) maxresults 1" },
       ],
     });
+  });
+
+  it("an inactive customer is found: name-list entities are queried with Active in (true, false); transactions are not", async () => {
+    fake.setLimits({ windows: [] }); // a dozen calls in a row: the 10/s window is not under test here
+    fake.records.set(realm, "Customer", "21", { DisplayName: "Closed account", Active: false });
+    fake.records.set(realm, "Customer", "22", { DisplayName: "Open account", Active: true });
+    fake.records.set(realm, "Invoice", "31", {});
+    // The fake is faithful: a plain query leaves the inactive customer out, as QuickBooks does.
+    const plain = await fetch(`${fake.url}/v3/company/${realm}/query?query=${encodeURIComponent("select * from Customer where Id in ('21','22')")}`, {
+      headers: { authorization: "Bearer x", accept: "application/json" },
+    });
+    const plainRows = ((await plain.json()) as { QueryResponse: { Customer?: { Id: string }[] } }).QueryResponse.Customer ?? [];
+    expect(plainRows.map((row) => row.Id)).toEqual(["22"]);
+
+    const sent: string[] = [];
+    const recordingFetch: typeof fetch = async (input, init) => {
+      for (const item of (JSON.parse(String(init?.body)) as { BatchItemRequest: { Query: string }[] }).BatchItemRequest) sent.push(item.Query);
+      return fetch(input, init);
+    };
+    const results = await adapter({ fetch: recordingFetch }).fetchResources(request(["21", "22"], "Customer"));
+    expect(results.get("21")).toMatchObject({ status: "found", data: { Id: "21", DisplayName: "Closed account", Active: false } });
+    expect(results.get("22")).toMatchObject({ status: "found", data: { Id: "22" } });
+    await adapter({ fetch: recordingFetch }).fetchResources(request(["31"], "Invoice"));
+    expect(sent).toEqual([
+      "select * from Customer where Id in ('21','22') and Active in (true, false) maxresults 2",
+      "select * from Invoice where Id in ('31') maxresults 1",
+    ]);
+    for (const entity of ["Vendor", "Employee", "Item", "Account", "Class", "Department", "Term", "PaymentMethod", "TaxCode"]) {
+      fake.records.set(realm, entity, "5", { Active: false });
+      const found = await adapter().fetchResources(request(["5"], entity));
+      expect(found.get("5"), entity).toMatchObject({ status: "found", data: { Id: "5", Active: false } });
+    }
+  });
+
+  it("ids QuickBooks compares as numbers are mapped back to the ids asked for (000000011 is 11)", async () => {
+    fake.records.set(realm, "Employee", "11", { DisplayName: "Payroll employee" });
+    const sent: string[] = [];
+    const recordingFetch: typeof fetch = async (input, init) => {
+      for (const item of (JSON.parse(String(init?.body)) as { BatchItemRequest: { Query: string }[] }).BatchItemRequest) sent.push(item.Query);
+      return fetch(input, init);
+    };
+    const results = await adapter({ fetch: recordingFetch }).fetchResources(request(["000000011", "11", "0012"], "Employee"));
+    expect(results.get("000000011")).toMatchObject({ status: "found", data: { Id: "11", DisplayName: "Payroll employee" } });
+    expect(results.get("11")).toMatchObject({ status: "found", data: { Id: "11" } });
+    expect(results.get("0012")).toEqual({ status: "missing" });
+    expect(sent).toEqual(["select * from Employee where Id in ('11','12') and Active in (true, false) maxresults 2"]);
   });
 
   it("a per-item Fault fails only that item's ids; neighbours are found", async () => {

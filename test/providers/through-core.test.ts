@@ -144,6 +144,19 @@ describe("through the core, delayed mode, against the fakes", () => {
     expect(qbo.batchItems()).toBe(30); // 10 query items of 100 ids per call
   });
 
+  it("an inactive customer's update reaches the handler with its data, not as deleted", async () => {
+    const { inbox, clock, handled } = await (async () => {
+      const ready = await setup();
+      ready.qbo.records.set(REALM, "Customer", "58", { DisplayName: "Made inactive", Active: false });
+      return ready;
+    })();
+    await receive(inbox, "qbo", quickBooksCloudEventsPayload(VERIFIER, [{ realmId: REALM, name: "Customer", id: "58", lastUpdated: iso(0) }]));
+    clock.advance(1_000);
+    await inbox.drain();
+    expect(handled).toHaveLength(1);
+    expect(handled[0]).toMatchObject({ entityType: "Customer", entityId: "58", resource: { Id: "58", DisplayName: "Made inactive", Active: false } });
+  });
+
   it("a redelivered webhook is a duplicate and costs nothing", async () => {
     const { inbox, clock, qbo } = await setup();
     qbo.records.seed(REALM, "Invoice", ["1"]);
