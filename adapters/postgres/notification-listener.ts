@@ -1,3 +1,4 @@
+/** LISTEN on one dedicated connection: wakes a worker when another process NOTIFYs that work is stored. */
 import type { PgClientLike, PgPoolLike } from "./pg-like.ts";
 
 /** First and longest wait before reconnecting a lost LISTEN connection. */

@@ -1,3 +1,4 @@
+/** The options of PostgresStore: schema, validation and defaults. */
 import { z } from "zod";
 import { WebhookConfigError } from "../../src/index.ts";
 import { isPgPoolLike, type PgPoolLike } from "./pg-like.ts";

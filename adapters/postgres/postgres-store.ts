@@ -1,4 +1,4 @@
-import { createRequire } from "node:module";
+/** PostgresStore: the WebhookStore on PostgreSQL (the methods; SQL in queries.ts, inserts in insert-group.ts). */
 import {
   attemptsRemaining,
   StoreError,
@@ -31,15 +31,17 @@ import {
   type Watermark,
   type WebhookStore,
 } from "../../src/index.ts";
-import { GroupCommitter, type Settled } from "./group-commit.ts";
+import { GroupCommitter } from "./group-commit.ts";
+import { insertGroup, type InsertInput } from "./insert-group.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { NotificationListener } from "./notification-listener.ts";
+import { createOwnedPool } from "./owned-pool.ts";
 import { parsePostgresStoreOptions, type PostgresStoreOptions } from "./options.ts";
 import { isPgQueryable, type OwnedPgPool, type PgClientLike, type PgPoolLike, type PgQueryable } from "./pg-like.ts";
 import { buildQueries, type Queries } from "./queries.ts";
 import {
-  deliveryToJson,
   eventToJson,
+  finishToJson,
   jsonToAttempt,
   rowToDelivery,
   rowToDeliverySummary,
@@ -47,24 +49,19 @@ import {
   rowToWatermark,
   jsonbText,
   toDate,
+  toPage,
   type Row,
 } from "./rows.ts";
+import { inTransaction } from "./transaction.ts";
 import { SqlParams, deliveryWhere, eventWhere, pageWhere } from "./where.ts";
 
 /** Name in `StoreError.store` and in messages ("[postgres] claimDue failed"). */
 const STORE_NAME = "postgres";
 /** Groups committing at once; more queue up behind them and grow the next group. */
 const GROUP_MAX_IN_FLIGHT = 2;
-/** Rounds to settle a dedupe key whose holder vanished (pruned) between insert and lookup. */
-const DEDUPE_ROUNDS = 3;
 // poisonMessage() is the core's wording; SQL swaps this number for the real count so every
 // store records the same text.
 const POISON_COUNT_PLACEHOLDER = 987_654_321;
-
-interface InsertInput {
-  readonly delivery: NewDelivery;
-  readonly events: readonly NewEvent[];
-}
 
 /**
  * A `WebhookStore` on PostgreSQL, for many app instances on many machines sharing one database.
@@ -118,7 +115,7 @@ export class PostgresStore implements WebhookStore {
     this.channel = `${resolved.schema}:work`;
     this.#quotedSchema = `"${resolved.schema}"`;
     this.#sql = buildQueries(this.#quotedSchema, resolved.notify ? this.channel : null);
-    this.#group = new GroupCommitter((inputs) => this.#insertGroup(inputs), {
+    this.#group = new GroupCommitter((inputs) => insertGroup(this.#pool, this.#sql, inputs), {
       maxBatch: resolved.groupCommit.maxBatch,
       maxWaitMs: resolved.groupCommit.maxWaitMs,
       maxInFlight: GROUP_MAX_IN_FLIGHT,
@@ -128,7 +125,7 @@ export class PostgresStore implements WebhookStore {
 
   async migrate(): Promise<void> {
     await this.#run("migrate", () =>
-      this.#inTransaction(async (client) => {
+      this.#transaction(async (client) => {
         // Serialises concurrent migrators (several instances starting at once); released at COMMIT.
         await client.query(this.#sql.advisoryLock, [`webhook-inbox:migrate:${this.schema}`]);
         await client.query(this.#sql.createSchema);
@@ -245,7 +242,7 @@ export class PostgresStore implements WebhookStore {
       if (transaction !== undefined) await apply(transaction);
       // One statement is already one transaction; the rare batch finishing one event twice needs a real one.
       else if (rounds.length === 1) await apply(this.#pool);
-      else await this.#inTransaction(apply);
+      else await this.#transaction(apply);
       return results;
     });
   }
@@ -330,7 +327,7 @@ export class PostgresStore implements WebhookStore {
 
   async prune(input: { olderThan: Date }): Promise<number> {
     return this.#run("prune", () =>
-      this.#inTransaction(async (client) => {
+      this.#transaction(async (client) => {
         const { rows } = await client.query(this.#sql.pruneEvents, [input.olderThan]);
         await client.query(this.#sql.pruneDeliveries, [input.olderThan]);
         return rows.length;
@@ -356,7 +353,7 @@ export class PostgresStore implements WebhookStore {
    */
   async transaction<T>(fn: (transaction: unknown) => Promise<T>): Promise<T> {
     this.#assertOpen("transaction");
-    return this.#inTransaction(fn, "transaction");
+    return inTransaction(this.#pool, fn, (call) => this.#run("transaction", call));
   }
 
   async close(): Promise<void> {
@@ -369,169 +366,9 @@ export class PostgresStore implements WebhookStore {
     if (this.#ownedPool) await this.#ownedPool.end();
   }
 
-  /** One group of deliveries, in as few statements as possible; each caller gets its own outcome. */
-  async #insertGroup(inputs: InsertInput[]): Promise<Settled<InsertDeliveryResult>[]> {
-    try {
-      return await this.#insertTogether(inputs);
-    } catch (error) {
-      if (inputs.length === 1) return [{ ok: false, error }];
-      // Nothing was committed. One bad delivery (say a payload jsonb rejects) must not fail its
-      // neighbours: store each on its own.
-      return Promise.all(
-        inputs.map(async (input): Promise<Settled<InsertDeliveryResult>> => {
-          try {
-            return (await this.#insertTogether([input]))[0]!;
-          } catch (singleError) {
-            return { ok: false, error: singleError };
-          }
-        }),
-      );
-    }
-  }
-
-  /**
-   * Inserts a group. Throws only when nothing was committed. A dedupe key used twice in the group,
-   * or already held in the table, turns the later delivery into a `duplicate` row pointing at the
-   * holder (stored by a second statement, after the holder is known).
-   */
-  async #insertTogether(inputs: readonly InsertInput[]): Promise<Settled<InsertDeliveryResult>[]> {
-    const results: Settled<InsertDeliveryResult>[] = new Array(inputs.length);
-    let pending = inputs.map((input, index) => ({ input, index }));
-    for (let round = 0; pending.length > 0; round += 1) {
-      if (round === DEDUPE_ROUNDS) {
-        const error = new StoreError(STORE_NAME, "insertDelivery could not settle a contended dedupe key");
-        for (const { index } of pending) results[index] = { ok: false, error };
-        break;
-      }
-      // Leaders: the first delivery of each key (and every keyless one); followers repeat a leader's key.
-      const leaders: typeof pending = [];
-      const followers: typeof pending = [];
-      const leaderByKey = new Map<string, (typeof pending)[number]>();
-      for (const item of pending) {
-        const key = item.input.delivery.dedupeKey;
-        if (key !== null && leaderByKey.has(key)) followers.push(item);
-        else {
-          if (key !== null) leaderByKey.set(key, item);
-          leaders.push(item);
-        }
-      }
-      const deliveries = leaders.map(({ input }) =>
-        deliveryToJson(input.delivery, {
-          dedupeKey: input.delivery.dedupeKey,
-          status: input.delivery.status,
-          duplicateOf: null,
-          eventCount: input.events.length,
-        }),
-      );
-      const events = leaders.flatMap(({ input }) => input.events.map((event) => eventToJson(input.delivery.id, event)));
-      let inserted: Set<string>;
-      try {
-        const { rows } = await this.#pool.query(this.#sql.insertGroup, [jsonbText(deliveries), jsonbText(events)]);
-        inserted = new Set(((rows[0] as Row | undefined)?.ids as string[] | undefined) ?? []);
-      } catch (error) {
-        if (round === 0) throw error;
-        for (const { index } of pending) results[index] = { ok: false, error };
-        break;
-      }
-      for (const { input, index } of leaders) {
-        if (inserted.has(input.delivery.id)) results[index] = { ok: true, value: { status: "inserted", deliveryId: input.delivery.id } };
-      }
-      // Keys held elsewhere: find the holders (committed by now: ON CONFLICT waited for them).
-      const contested = leaders.filter(({ input }) => !inserted.has(input.delivery.id)).map(({ input }) => input.delivery.dedupeKey!);
-      const holders = new Map<string, string>();
-      if (contested.length > 0) {
-        try {
-          const { rows } = await this.#pool.query(this.#sql.dedupeHolders, [contested]);
-          for (const row of rows as Row[]) holders.set(row.dedupe_key as string, row.id as string);
-        } catch (error) {
-          for (const { input, index } of pending) {
-            if (!inserted.has(input.delivery.id)) results[index] = { ok: false, error };
-          }
-          break;
-        }
-      }
-      const duplicates: { item: (typeof pending)[number]; original: string }[] = [];
-      const next: typeof pending = [];
-      for (const item of [...leaders, ...followers]) {
-        if (inserted.has(item.input.delivery.id)) continue;
-        const key = item.input.delivery.dedupeKey!;
-        const leader = leaderByKey.get(key)!;
-        const original = inserted.has(leader.input.delivery.id) ? leader.input.delivery.id : holders.get(key);
-        // No holder: it was deleted between the insert and the lookup; try again as new.
-        if (original === undefined) next.push(item);
-        else duplicates.push({ item, original });
-      }
-      if (duplicates.length > 0) {
-        const rows = duplicates.map(({ item, original }) =>
-          deliveryToJson(item.input.delivery, { dedupeKey: null, status: "duplicate", duplicateOf: original, eventCount: 0 }),
-        );
-        try {
-          await this.#pool.query(this.#sql.insertDuplicates, [jsonbText(rows)]);
-          for (const { item, original } of duplicates) {
-            results[item.index] = {
-              ok: true,
-              value: { status: "duplicate", deliveryId: item.input.delivery.id, duplicateOf: original },
-            };
-          }
-        } catch (error) {
-          for (const { item } of duplicates) results[item.index] = { ok: false, error };
-        }
-      }
-      pending = next.sort((a, b) => a.index - b.index);
-    }
-    return results;
-  }
-
-  /** Checks out a client, runs `fn` between BEGIN and COMMIT (ROLLBACK on error), releases it. */
-  async #inTransaction<T>(fn: (client: PgClientLike) => Promise<T>, method?: string): Promise<T> {
-    const client = await this.#wrap(method, () => this.#pool.connect());
-    // pg-pool stops listening while a client is checked out: a connection lost between queries
-    // (during a long handler) would emit an unheard "error" and crash the process. The next query
-    // on the client fails instead, and the client is destroyed on release.
-    let broken: Error | null = null;
-    const onError = (error: Error): void => {
-      broken = error;
-    };
-    client.on("error", onError);
-    const release = (error?: unknown): void => {
-      client.removeListener("error", onError);
-      const reason = error ?? broken;
-      if (reason === undefined || reason === null) client.release();
-      else client.release(reason instanceof Error ? reason : true);
-    };
-    try {
-      await this.#wrap(method, () => client.query("begin"));
-    } catch (error) {
-      release(error);
-      throw error;
-    }
-    let result: T;
-    try {
-      result = await fn(client);
-    } catch (error) {
-      try {
-        await client.query("rollback");
-        release();
-      } catch (rollbackError) {
-        // The connection is unusable; destroy it. The original error is what the caller needs.
-        release(rollbackError);
-      }
-      throw error;
-    }
-    try {
-      await this.#wrap(method, () => client.query("commit"));
-    } catch (error) {
-      release(error);
-      throw error;
-    }
-    release();
-    return result;
-  }
-
-  /** For `transaction()`: only the store's own driver calls are wrapped; the host's errors pass through. */
-  async #wrap<T>(method: string | undefined, fn: () => Promise<T>): Promise<T> {
-    if (method === undefined) return fn();
-    return this.#run(method, fn);
+  /** A transaction for the store's own multi-statement work (its errors are wrapped by the caller's #run). */
+  #transaction<T>(fn: (client: PgClientLike) => Promise<T>): Promise<T> {
+    return inTransaction(this.#pool, fn);
   }
 
   /** Wraps driver failures as StoreError naming the method; the library's own errors pass as they are. */
@@ -549,59 +386,6 @@ export class PostgresStore implements WebhookStore {
   }
 }
 
-/** Loads `pg` only now: hosts that pass their own pool, or never use this store, need not install it. */
-function createOwnedPool(connectionString: string, max: number | undefined): OwnedPgPool {
-  let pg: { Pool: new (config: { connectionString: string; max?: number }) => OwnedPgPool };
-  try {
-    pg = createRequire(import.meta.url)("pg");
-  } catch (cause) {
-    throw new WebhookConfigError(
-      "PostgresStore({ connectionString }) needs the optional dependency pg: run `npm install pg`, or pass your own `pool`",
-      [{ path: "connectionString", message: "the pg package is not installed" }],
-      cause,
-    );
-  }
-  const pool = new pg.Pool(max === undefined ? { connectionString } : { connectionString, max });
-  pool.on("error", () => {
-    // An idle client lost its connection (server restart, network). pg drops that client and the
-    // next query opens a new one, which reports any lasting failure as a StoreError. Without a
-    // listener the 'error' event would crash the process.
-  });
-  return pool;
-}
-
-function finishToJson(input: FinishAttemptInput): Row {
-  return {
-    event_id: input.eventId,
-    lease_token: input.leaseToken,
-    has_attempt: input.attempt !== null,
-    trigger: input.attempt?.trigger ?? null,
-    started_at: input.attempt?.startedAt ?? null,
-    ended_at: input.attempt?.endedAt ?? null,
-    outcome: input.attempt?.outcome ?? null,
-    error: input.attempt?.error ?? null,
-    status: input.status,
-    attempts_made: input.attemptsMade,
-    next_attempt_at: input.nextAttemptAt,
-    next_trigger: input.nextTrigger,
-    last_error: input.lastError,
-    has_superseded: input.supersededBy !== undefined,
-    superseded_by: input.supersededBy ?? null,
-    has_resource: input.resource !== undefined,
-    resource_data: input.resource?.data ?? null,
-    downloaded_at: input.resource?.downloadedAt ?? null,
-    has_watermark: input.watermark !== undefined,
-    wm_integration: input.watermark?.integration ?? null,
-    wm_tenant_id: input.watermark?.tenantId ?? null,
-    wm_entity_type: input.watermark?.entityType ?? null,
-    wm_entity_id: input.watermark?.entityId ?? null,
-    wm_occurred_at: input.watermark?.occurredAt ?? null,
-    wm_event_id: input.watermark?.eventId ?? null,
-    wm_downloaded_at: input.watermark?.downloadedAt ?? null,
-    now: input.now,
-  };
-}
-
 /** Splits a batch into rounds in which each event appears once (one UPDATE may touch a row once). */
 function splitByEvent(inputs: readonly FinishAttemptInput[]): { input: FinishAttemptInput; index: number }[][] {
   const rounds: { input: FinishAttemptInput; index: number }[][] = [];
@@ -616,10 +400,4 @@ function splitByEvent(inputs: readonly FinishAttemptInput[]): { input: FinishAtt
 
 function byDueThenId(a: EventRecord, b: EventRecord): number {
   return a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-function toPage<T extends { id: string }>(items: T[], limit: number): Page<T> {
-  if (items.length <= limit) return { items, nextCursor: null };
-  const page = items.slice(0, limit);
-  return { items: page, nextCursor: page[page.length - 1]!.id };
 }

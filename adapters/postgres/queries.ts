@@ -4,6 +4,9 @@
  * no per-element array escaping. Times always come from the caller ($n), never from now().
  */
 
+/** Transaction control, on a client checked out of the pool. */
+export const TRANSACTION = { begin: "begin", commit: "commit", rollback: "rollback" } as const;
+
 /** Columns of an event row, in insert order (shared by insertDelivery and updateDelivery). */
 const EVENT_INSERT = `
   insert into %s.events (

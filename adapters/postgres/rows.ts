@@ -1,5 +1,7 @@
+/** Row mapping of PostgresStore: pg rows to records, and records to the jsonb rows its statements read. */
 import type {
   AttemptRecord,
+  FinishAttemptInput,
   AttemptTrigger,
   DeliveryRecord,
   DeliveryStatus,
@@ -9,6 +11,7 @@ import type {
   Mode,
   NewDelivery,
   NewEvent,
+  Page,
   ReceiveResult,
   Watermark,
 } from "../../src/index.ts";
@@ -176,4 +179,44 @@ function jsonbSafe(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) out[jsonbSafe(key) as string] = jsonbSafe(inner);
   return out;
+}
+
+/** A finish (FinishAttemptInput) → one jsonb row of the finishAttempts statement. */
+export function finishToJson(input: FinishAttemptInput): Row {
+  return {
+    event_id: input.eventId,
+    lease_token: input.leaseToken,
+    has_attempt: input.attempt !== null,
+    trigger: input.attempt?.trigger ?? null,
+    started_at: input.attempt?.startedAt ?? null,
+    ended_at: input.attempt?.endedAt ?? null,
+    outcome: input.attempt?.outcome ?? null,
+    error: input.attempt?.error ?? null,
+    status: input.status,
+    attempts_made: input.attemptsMade,
+    next_attempt_at: input.nextAttemptAt,
+    next_trigger: input.nextTrigger,
+    last_error: input.lastError,
+    has_superseded: input.supersededBy !== undefined,
+    superseded_by: input.supersededBy ?? null,
+    has_resource: input.resource !== undefined,
+    resource_data: input.resource?.data ?? null,
+    downloaded_at: input.resource?.downloadedAt ?? null,
+    has_watermark: input.watermark !== undefined,
+    wm_integration: input.watermark?.integration ?? null,
+    wm_tenant_id: input.watermark?.tenantId ?? null,
+    wm_entity_type: input.watermark?.entityType ?? null,
+    wm_entity_id: input.watermark?.entityId ?? null,
+    wm_occurred_at: input.watermark?.occurredAt ?? null,
+    wm_event_id: input.watermark?.eventId ?? null,
+    wm_downloaded_at: input.watermark?.downloadedAt ?? null,
+    now: input.now,
+  };
+}
+
+/** One page of `limit` items from `limit + 1` rows read (the extra row says whether a next page exists). */
+export function toPage<T extends { id: string }>(items: T[], limit: number): Page<T> {
+  if (items.length <= limit) return { items, nextCursor: null };
+  const page = items.slice(0, limit);
+  return { items: page, nextCursor: page[page.length - 1]!.id };
 }

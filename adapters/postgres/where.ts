@@ -1,3 +1,4 @@
+/** WHERE clauses of PostgresStore lists and counts, built from filters with numbered parameters. */
 import { asList, type DeliveryFilter, type EventFilter } from "../../src/index.ts";
 
 /** Collects positional parameters while a statement is assembled. */

@@ -1,3 +1,4 @@
+/** WHERE clauses of SqliteStore lists and counts, built from filters with positional parameters. */
 import { asList, type DeliveryFilter, type EventFilter } from "../../src/index.ts";
 
 /** A WHERE fragment with its positional parameters. */

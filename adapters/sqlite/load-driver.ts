@@ -1,3 +1,4 @@
+/** Loads the optional better-sqlite3 driver lazily, with a clear error when it is not installed. */
 import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
 import { WebhookConfigError } from "../../src/index.ts";

@@ -1,3 +1,4 @@
+/** Versioned schema migrations of SqliteStore (a schema_version table), applied when the file opens. */
 import type { Database } from "better-sqlite3";
 
 /** One schema step. Versions only grow; a released step is never edited, a new one is added. */

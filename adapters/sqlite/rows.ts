@@ -1,4 +1,5 @@
-import type { AttemptRecord, DeliveryRecord, DeliverySummary, EventRecord, Watermark } from "../../src/index.ts";
+/** Row mapping of SqliteStore: SQLite rows to records, and values to the columns they are stored in. */
+import type { AttemptRecord, DeliveryRecord, DeliverySummary, EventRecord, Page, Watermark } from "../../src/index.ts";
 
 /** Columns of `deliveries` as better-sqlite3 returns them. */
 export interface DeliveryRow {
@@ -147,4 +148,11 @@ export function toWatermark(row: WatermarkRow): Watermark {
     eventId: row.event_id,
     downloadedAt: new Date(row.downloaded_at),
   };
+}
+
+/** One page of `limit` items from `limit + 1` rows read (the extra row says whether a next page exists). */
+export function toPage<T extends { id: string }>(items: T[], limit: number): Page<T> {
+  if (items.length <= limit) return { items, nextCursor: null };
+  const page = items.slice(0, limit);
+  return { items: page, nextCursor: page[page.length - 1]!.id };
 }

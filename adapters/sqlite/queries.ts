@@ -1,0 +1,125 @@
+/**
+ * The SQL SqliteStore runs. Dates are integer milliseconds passed by the caller; JSON is TEXT.
+ * Statements are prepared once per text by the connection, so the texts here are constants or are
+ * built from a small set of variants.
+ */
+
+/** Event columns in list/claim results (not the lease columns, which are the store's business). */
+export const EVENT_COLUMNS = `id, delivery_id, integration, provider, tenant_id, entity_type, entity_id, operation, deleted,
+  occurred_at, received_at, mode, status, max_attempts, next_attempt_at, next_trigger, payload, attempts_made,
+  attempts_started, attempts_finished, last_error, superseded_by, updated_at`;
+/** Delivery columns of lists (everything but the raw body). */
+export const SUMMARY_COLUMNS = `id, integration, provider, tenant_ids, received_at, headers, dedupe_key, status, reason, response,
+  duplicate_of, event_count`;
+
+/** An event of another entity is not under a live lease (one claimer per entity). */
+const NOT_BUSY = `NOT EXISTS (
+    SELECT 1 FROM events busy
+    WHERE busy.integration = events.integration AND busy.tenant_id = events.tenant_id
+      AND busy.entity_type = events.entity_type AND busy.entity_id = events.entity_id
+      AND busy.status = 'processing' AND busy.lease_expires_at > @now AND busy.id <> events.id)`;
+
+/**
+ * Due events, earliest first, at most @limit: one index-ordered walk per due state (events_claim_order),
+ * merged, so a pass reads about @limit rows per state instead of sorting the whole backlog. Due work:
+ * queued/retrying whose time has come, and processing events whose lease expired.
+ */
+export function dueSelect(idFilter: string): string {
+  const state = (condition: string) =>
+    `SELECT * FROM (SELECT ${EVENT_COLUMNS} FROM events WHERE ${condition} AND ${NOT_BUSY} ${idFilter} ORDER BY next_attempt_at, id LIMIT @limit)`;
+  return (
+    [
+      state("status = 'queued' AND next_attempt_at <= @now"),
+      state("status = 'retrying' AND next_attempt_at <= @now"),
+      state("status = 'processing' AND (lease_expires_at IS NULL OR lease_expires_at <= @now)"),
+    ].join(" UNION ALL ") + " ORDER BY next_attempt_at, id LIMIT @limit"
+  );
+}
+/** The id filter of a claim restricted to given ids (@ids: a JSON array). */
+export const CLAIM_ID_FILTER = "AND id IN (SELECT value FROM json_each(@ids))";
+
+export const FIND_DEDUPE_HOLDER = "SELECT id FROM deliveries WHERE dedupe_key = ?";
+
+export const INSERT_DELIVERY = `INSERT INTO deliveries (id, integration, provider, tenant_ids, received_at, headers, raw_body, dedupe_key, status,
+    reason, response, duplicate_of, event_count)
+  VALUES (@id, @integration, @provider, @tenant_ids, @received_at, @headers, @raw_body, @dedupe_key, @status,
+    @reason, @response, @duplicate_of, @event_count)`;
+
+export const INSERT_EVENT = `INSERT INTO events (id, delivery_id, integration, provider, tenant_id, entity_type, entity_id, operation, deleted,
+    occurred_at, received_at, mode, status, max_attempts, next_attempt_at, next_trigger, payload, updated_at)
+  VALUES (@id, @delivery_id, @integration, @provider, @tenant_id, @entity_type, @entity_id, @operation, @deleted,
+    @occurred_at, @received_at, @mode, 'queued', @max_attempts, @next_attempt_at, @next_trigger, @payload, @received_at)`;
+
+/** updateDelivery: the SET list is built by the caller from the fields it changes. */
+export const updateDelivery = (sets: readonly string[]) => `UPDATE deliveries SET ${sets.join(", ")} WHERE id = @id`;
+export const DELIVERY_EXISTS = "SELECT 1 FROM deliveries WHERE id = ?";
+export const GET_DELIVERY = `SELECT ${SUMMARY_COLUMNS}, raw_body FROM deliveries WHERE id = ?`;
+export const listDeliveries = (where: string, cursor: string) =>
+  `SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE ${where} ${cursor} ORDER BY id DESC LIMIT ?`;
+
+export const CLAIM_LEASE = `UPDATE events SET status = 'processing', attempts_started = attempts_started + 1, updated_at = @now,
+    lease_token = @token, lease_expires_at = @expires, leased_by = @worker
+  WHERE id = @id RETURNING ${EVENT_COLUMNS}`;
+export const CLAIM_POISON = `UPDATE events SET status = 'failed', last_error = @error, updated_at = @now,
+    lease_token = NULL, lease_expires_at = NULL, leased_by = NULL
+  WHERE id = @id RETURNING ${EVENT_COLUMNS}`;
+
+export const FINISH_RELEASE = `UPDATE events SET status = @status, attempts_made = @attempts_made, attempts_finished = attempts_finished + 1,
+    next_attempt_at = COALESCE(@next_attempt_at, next_attempt_at), next_trigger = @next_trigger, last_error = @last_error,
+    superseded_by = CASE WHEN @set_superseded = 1 THEN @superseded_by ELSE superseded_by END,
+    updated_at = @now, lease_token = NULL, lease_expires_at = NULL, leased_by = NULL
+  WHERE id = @id AND lease_token = @lease_token`;
+export const FINISH_ATTEMPT = `INSERT INTO attempts (event_id, number, trigger, started_at, ended_at, outcome, error)
+  VALUES (@id, (SELECT COALESCE(MAX(number), 0) + 1 FROM attempts WHERE event_id = @id), @trigger, @started_at,
+    @ended_at, @outcome, @error)`;
+export const FINISH_RESOURCE = `INSERT INTO resources (event_id, data, downloaded_at) VALUES (@id, @data, @downloaded_at)
+  ON CONFLICT (event_id) DO UPDATE SET data = excluded.data, downloaded_at = excluded.downloaded_at`;
+
+/** `excluded` (the new watermark) is newer than the stored one by (occurred_at, event_id). */
+const NEWER = `(excluded.occurred_at > watermarks.occurred_at
+  OR (excluded.occurred_at = watermarks.occurred_at AND excluded.event_id > watermarks.event_id))`;
+/** Moves only forward by (occurred_at, event_id), as isNewerWatermark; the download time keeps the max. */
+export const FINISH_WATERMARK = `INSERT INTO watermarks (integration, tenant_id, entity_type, entity_id, occurred_at, event_id, downloaded_at)
+  VALUES (@integration, @tenant_id, @entity_type, @entity_id, @occurred_at, @event_id, @downloaded_at)
+  ON CONFLICT (integration, tenant_id, entity_type, entity_id) DO UPDATE SET
+    occurred_at = CASE WHEN ${NEWER} THEN excluded.occurred_at ELSE occurred_at END,
+    event_id = CASE WHEN ${NEWER} THEN excluded.event_id ELSE event_id END,
+    downloaded_at = MAX(downloaded_at, excluded.downloaded_at)`;
+
+/** requeue: parameters now, now, now, then the ids (JSON) when filtered by id, then the filter's. */
+export const requeue = (idFilter: string, where: string) => `UPDATE events SET status = 'queued', next_attempt_at = ?,
+    next_trigger = 'manual', superseded_by = NULL, updated_at = ?,
+    lease_token = NULL, lease_expires_at = NULL, leased_by = NULL, attempts_finished = attempts_started
+  WHERE status <> 'succeeded' AND NOT (lease_token IS NOT NULL AND lease_expires_at > ?) ${idFilter} AND ${where}
+  RETURNING id`;
+export const REQUEUE_ID_FILTER = "AND id IN (SELECT value FROM json_each(?))";
+
+export const GET_WATERMARK = "SELECT * FROM watermarks WHERE integration = ? AND tenant_id = ? AND entity_type = ? AND entity_id = ?";
+export const GET_EVENT = `SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`;
+export const GET_ATTEMPTS = "SELECT * FROM attempts WHERE event_id = ? ORDER BY number";
+export const GET_RESOURCE = "SELECT data, downloaded_at FROM resources WHERE event_id = ?";
+export const listEvents = (where: string, cursor: string) =>
+  `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ${cursor} ORDER BY id DESC LIMIT ?`;
+export const countEvents = (where: string) =>
+  `SELECT integration, status, COUNT(*) AS count FROM events WHERE ${where} GROUP BY integration, status`;
+/** Paging of lists: rows before the cursor (ids descending). */
+export const CURSOR = "AND id < ?";
+
+export const NEXT_DUE_AT = `SELECT MIN(due) AS due FROM (
+    SELECT MIN(next_attempt_at) AS due FROM events WHERE status IN ('queued', 'retrying')
+    UNION ALL
+    SELECT MIN(COALESCE(lease_expires_at, next_attempt_at)) FROM events WHERE status = 'processing')`;
+
+/** prune (@cutoff): finished events with their attempts and resources, then deliveries left without events. */
+const OLD_EVENTS = "SELECT id FROM events WHERE status IN ('succeeded', 'stale') AND updated_at < @cutoff";
+export const PRUNE = {
+  attempts: `DELETE FROM attempts WHERE event_id IN (${OLD_EVENTS})`,
+  resources: `DELETE FROM resources WHERE event_id IN (${OLD_EVENTS})`,
+  events: `DELETE FROM events WHERE id IN (${OLD_EVENTS})`,
+  // Deliveries left without events (emptied, refused, duplicates, direct); unparseable ones wait for an operator.
+  deliveries: `DELETE FROM deliveries WHERE received_at < @cutoff AND status <> 'unparseable'
+    AND NOT EXISTS (SELECT 1 FROM events WHERE events.delivery_id = deliveries.id)`,
+} as const;
+
+/** Transaction control of `transaction(fn)`, which spans several ticks (better-sqlite3's db.transaction cannot). */
+export const TRANSACTION = { begin: "BEGIN IMMEDIATE", commit: "COMMIT", rollback: "ROLLBACK" } as const;
