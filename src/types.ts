@@ -142,6 +142,11 @@ export interface AttemptRecord {
   readonly startedAt: Date;
   readonly endedAt: Date;
   readonly outcome: AttemptOutcome;
+  /**
+   * The attempt's message: why it failed, or why it was stale; on a succeeded attempt, a note when a
+   * record absent from the batch answer was read again (confirmed missing, or found on the second
+   * read); otherwise null.
+   */
   readonly error: string | null;
 }
 

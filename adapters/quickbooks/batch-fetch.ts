@@ -12,7 +12,7 @@ import type { ResolvedQuickBooksOptions } from "./options.ts";
 import { faultErrors, isThrottleBody, isThrottleFaultError, pick, quickBooksThrottled } from "./throttle.ts";
 
 /** QuickBooks ids are short numeric strings; anything else could break out of the query's quotes. */
-const SAFE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+export const SAFE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
  * Most ids one `fetchResources` call takes: one batch request of query items, and never more than a
@@ -152,7 +152,7 @@ function mapItem(entityType: string, ids: readonly string[], answer: unknown): M
 }
 
 /** A per-item fault as an error: ValidationFault is the request's fault (not retryable), others may pass. */
-function faultError(fault: unknown): ProviderRequestError {
+export function faultError(fault: unknown): ProviderRequestError {
   const type = pick(fault, "type");
   const first = faultErrors({ Fault: fault })[0];
   const code = pick(first, "code");
@@ -165,7 +165,7 @@ function faultError(fault: unknown): ProviderRequestError {
   );
 }
 
-function httpError(status: number, text: string): ProviderRequestError {
+export function httpError(status: number, text: string): ProviderRequestError {
   const fault = pick(tryJson(text), "fault");
   const described = fault === undefined ? "" : ` (${faultError(fault).message})`;
   if (status === 403) {
@@ -188,7 +188,7 @@ function chunk<T>(list: readonly T[], size: number): T[][] {
   return chunks;
 }
 
-function tryJson(text: string): unknown {
+export function tryJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -16,6 +16,7 @@ import type { ProviderAdapter } from "../../src/index.ts";
 import { fetchQuickBooksResources, quickBooksMaxBatchSize } from "./batch-fetch.ts";
 import { resolveQuickBooksOptions, type QuickBooksOptions } from "./options.ts";
 import { parseQuickBooksDelivery } from "./parse.ts";
+import { readQuickBooksResource } from "./read-one.ts";
 import { verifyQuickBooksSignature } from "./signature.ts";
 
 export type { QuickBooksOptions } from "./options.ts";
@@ -41,5 +42,6 @@ export function quickbooks(options: QuickBooksOptions): ProviderAdapter {
     verify: (request) => verifyQuickBooksSignature(request, resolved.verifierToken),
     parse: (request) => parseQuickBooksDelivery(request),
     fetchResources: (request) => fetchQuickBooksResources(resolved, request),
+    fetchResource: (request) => readQuickBooksResource(resolved, request),
   };
 }

@@ -1,8 +1,10 @@
 import {
   ProviderRequestError,
   callWithAccessToken,
+  type FetchResourceRequest,
   type FetchResourcesRequest,
   type FetchResourcesResult,
+  type ResourceResult,
   type ProviderHttpResponse,
   screenIds,
 } from "../../src/index.ts";
@@ -41,24 +43,11 @@ export async function fetchXeroResources(options: ResolvedXeroOptions, request: 
   const url = single
     ? `${options.baseUrl}/${endpoint.path}/${encodeURIComponent(valid[0] as string)}`
     : `${options.baseUrl}/${endpoint.path}?IDs=${valid.map(encodeURIComponent).join(",")}&page=1&includeArchived=true`;
-  const response = await callWithAccessToken({
-    provider: "Xero",
-    fetch: options.fetch,
-    url,
-    init: { method: "GET", headers: { accept: "application/json", "xero-tenant-id": request.tenantId } },
-    tenantId: request.tenantId,
-    getAccessToken: options.getAccessToken,
-    timeoutMs: options.requestTimeoutMs,
-    signal: request.signal,
-    onResponse: (answer) => observeRemaining(answer.headers, request.observe),
-  });
-
-  if (response.status === 429 || isLegacyThrottle(response)) {
-    throw xeroThrottled(response.status, response.headers, options.limits.defaultRetryAfterMs);
-  }
+  const response = await getXero(options, request, url);
   if (response.status === 404) {
     if (single) {
-      results.set(valid[0] as string, { status: "missing" });
+      // A 404 to a read of one record by id is Xero's own "no such record": final.
+      results.set(valid[0] as string, { status: "missing", confirmed: true });
       return results;
     }
     // Xero answers 404 when the URL is too long (above 52 GUIDs): not "not found" (PROVIDERS.md pitfall 9).
@@ -80,6 +69,53 @@ export async function fetchXeroResources(options: ResolvedXeroOptions, request: 
     results.set(id, record === undefined ? { status: "missing" } : { status: "found", data: record });
   }
   return results;
+}
+
+/**
+ * Reads ONE record: `GET /{Endpoint}/{id}` (e.g. `/Invoices/{InvoiceID}`), the read the core uses to
+ * confirm a record an `IDs=` answer left out. 404 → missing, confirmed; the record → found.
+ */
+export async function fetchXeroResource(options: ResolvedXeroOptions, request: FetchResourceRequest): Promise<ResourceResult> {
+  const endpoint = xeroEndpoint(request.entityType);
+  if (endpoint === undefined) {
+    return { status: "error", error: new ProviderRequestError(`Xero category ${JSON.stringify(request.entityType)} has no Accounting API endpoint to fetch`, { retryable: false }) };
+  }
+  if (!GUID.test(request.id)) {
+    return { status: "error", error: new ProviderRequestError(`Xero id ${JSON.stringify(request.id.slice(0, 80))} is not a GUID`, { retryable: false }) };
+  }
+  const response = await getXero(options, request, `${options.baseUrl}/${endpoint.path}/${encodeURIComponent(request.id)}`);
+  if (response.status === 404) return { status: "missing", confirmed: true };
+  if (response.status < 200 || response.status > 299) throw httpError(response);
+  const record = readRecords(response, endpoint).find(
+    (candidate) => typeof candidate === "object" && candidate !== null && String((candidate as Record<string, unknown>)[endpoint.idField]).toLowerCase() === request.id.toLowerCase(),
+  );
+  if (record === undefined) {
+    throw new ProviderRequestError(`Xero GET /${endpoint.path}/{id} answered 200 without that record`, { retryable: true, providerStatus: response.status });
+  }
+  return { status: "found", data: record };
+}
+
+/** One GET with the tenant header; reports the budget headers and throws on a throttle. */
+async function getXero(
+  options: ResolvedXeroOptions,
+  request: Pick<FetchResourcesRequest, "tenantId" | "signal" | "observe">,
+  url: string,
+): Promise<ProviderHttpResponse> {
+  const response = await callWithAccessToken({
+    provider: "Xero",
+    fetch: options.fetch,
+    url,
+    init: { method: "GET", headers: { accept: "application/json", "xero-tenant-id": request.tenantId } },
+    tenantId: request.tenantId,
+    getAccessToken: options.getAccessToken,
+    timeoutMs: options.requestTimeoutMs,
+    signal: request.signal,
+    onResponse: (answer) => observeRemaining(answer.headers, request.observe),
+  });
+  if (response.status === 429 || isLegacyThrottle(response)) {
+    throw xeroThrottled(response.status, response.headers, options.limits.defaultRetryAfterMs);
+  }
+  return response;
 }
 
 function readRecords(response: ProviderHttpResponse, endpoint: XeroEndpoint): unknown[] {

@@ -13,7 +13,7 @@
  * ```
  */
 import type { ProviderAdapter } from "../../src/index.ts";
-import { fetchXeroResources, xeroMaxBatchSize } from "./fetch-resources.ts";
+import { fetchXeroResource, fetchXeroResources, xeroMaxBatchSize } from "./fetch-resources.ts";
 import { resolveXeroOptions, type XeroOptions } from "./options.ts";
 import { parseXeroDelivery } from "./parse.ts";
 import { verifyXeroSignature } from "./signature.ts";
@@ -41,5 +41,6 @@ export function xero(options: XeroOptions): ProviderAdapter {
     verify: (request) => verifyXeroSignature(request, resolved.webhookKey),
     parse: (request) => parseXeroDelivery(request),
     fetchResources: (request) => fetchXeroResources(resolved, request),
+    fetchResource: (request) => fetchXeroResource(resolved, request),
   };
 }

@@ -10,6 +10,10 @@
  *   found, missing (deleted / not found), or failed with its own error, so one bad entity never fails
  *   its neighbours. It throws `RateLimitedError` on a provider throttle (with the wait), and
  *   `ProviderRequestError` when the whole call failed.
+ * - A record that a batch answer leaves out is not taken as deleted on that word alone: before a
+ *   handler gets `resource: null` for a change that is not a delete, the core reads that one record
+ *   again, with `fetchResource` when the adapter has it (else `fetchResources` with that id alone),
+ *   and the attempt records whether it was confirmed missing or found on the second read.
  */
 export interface ProviderAdapter {
   /** "quickbooks", "xero", ...: also the namespace of de-duplication keys. */
@@ -26,6 +30,12 @@ export interface ProviderAdapter {
   parse(request: ProviderRequest): ParsedDelivery;
   /** Downloads current data for `ids` (all one tenant and one entity type). */
   fetchResources(request: FetchResourcesRequest): Promise<FetchResourcesResult>;
+  /**
+   * Reads ONE record the provider's most direct way (QuickBooks `GET /v3/company/{realm}/{entity}/{id}`,
+   * Xero `GET /{Endpoint}/{id}`), to confirm a record a batch answer left out. Its "missing" is final.
+   * Optional: without it the core asks `fetchResources` for that id alone. Throws as `fetchResources` does.
+   */
+  fetchResource?(request: FetchResourceRequest): Promise<ResourceResult>;
 }
 
 export interface ProviderRequest {
@@ -66,10 +76,19 @@ export interface FetchResourcesRequest {
   readonly observe: (observation: RateLimitObservation) => void;
 }
 
+/** What `fetchResource` is asked: one record of one tenant and entity type. */
+export interface FetchResourceRequest extends Omit<FetchResourcesRequest, "ids"> {
+  readonly id: string;
+}
+
 /** Per-id outcome of a fetch. */
 export type ResourceResult =
   | { readonly status: "found"; readonly data: unknown }
-  | { readonly status: "missing" }
+  /**
+   * Not in the answer. `confirmed: true` when the answer was a single-record read of this id (e.g.
+   * Xero's `GET /CreditNotes/{id}` answering 404): the core then does not read it again.
+   */
+  | { readonly status: "missing"; readonly confirmed?: boolean }
   | { readonly status: "error"; readonly error: Error };
 
 export type FetchResourcesResult = ReadonlyMap<string, ResourceResult>;

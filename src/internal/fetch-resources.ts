@@ -1,11 +1,12 @@
 import type { Clock } from "../clock.ts";
-import type { ProviderAdapter, ResourceResult } from "../contracts/provider-adapter.ts";
+import type { ProviderAdapter, RateLimitObservation, ResourceResult } from "../contracts/provider-adapter.ts";
 import { ProviderRequestError, RateLimitedError, describeError, isWebhookInboxError } from "../errors.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 
 /** What became of one entity's download. */
 export type EntityFetch =
-  | { readonly kind: "resource"; readonly data: unknown; readonly downloadedAt: Date }
+  /** `note` says how a record the batch answer left out was settled by a single-record read. */
+  | { readonly kind: "resource"; readonly data: unknown; readonly downloadedAt: Date; readonly note?: string }
   | { readonly kind: "error"; readonly error: string; readonly retryable: boolean }
   /** Our own limiter said wait: no call was made. */
   | { readonly kind: "deferred"; readonly retryAt: Date }
@@ -24,10 +25,18 @@ export interface FetchGroupInput {
   readonly signal: AbortSignal;
 }
 
+/** Recorded on the attempt when a batch answer left the record out and a second read settled it. */
+export const CONFIRMED_MISSING_NOTE = "not in the batch answer; a single-record read confirmed it is missing";
+export const FOUND_ON_SECOND_READ_NOTE = "not in the batch answer; found by a single-record read";
+
 /**
  * Downloads the entities of one (provider, tenant, entity type) group in the fewest calls the provider
  * allows: `ceil(ids / maxBatchSize)`. Every call goes through the tenant's limiter; a throttle pauses
  * the tenant (or the whole app) and answers the rest of the group "rate limited" without calling.
+ *
+ * A record a batch answer leaves out is read once more on its own before it counts as missing (the
+ * change is not a delete, so the record should exist): only that second read's "missing" gives the
+ * handler `resource: null`, and the outcome carries a note saying which it was.
  */
 export async function fetchGroup(input: FetchGroupInput): Promise<Map<string, EntityFetch>> {
   const { provider, tenantId, entityType, limiter, clock } = input;
@@ -36,46 +45,87 @@ export async function fetchGroup(input: FetchGroupInput): Promise<Map<string, En
   const chunks: string[][] = [];
   for (let i = 0; i < input.ids.length; i += size) chunks.push(input.ids.slice(i, i + size));
   const gate = limiter.gate(provider.name, provider.limits, tenantId);
-  let throttled: EntityFetch | null = null;
+  const state: CallState = { throttled: null };
+  const toConfirm: string[] = [];
 
   await Promise.all(
     chunks.map((chunk) =>
-      gate(async () => {
-        const setAll = (outcome: EntityFetch) => chunk.forEach((id) => results.set(id, outcome));
-        if (throttled) return setAll(throttled);
-        const reservation = limiter.reserve(provider.name, provider.limits, tenantId);
-        if (!reservation.ok) return setAll({ kind: "deferred", retryAt: reservation.retryAt });
-        const timeout = AbortSignal.timeout(input.timeoutMs);
-        const signal = AbortSignal.any([input.signal, timeout]);
-        try {
-          const fetched = await provider.fetchResources({
-            tenantId,
-            entityType,
-            ids: chunk,
-            signal,
-            observe: (observation) => limiter.observe(provider.name, provider.limits, tenantId, observation),
-          });
-          reservation.end();
+      gate(() =>
+        callProvider(input, state, chunk, results, async (signal) => {
+          const fetched = await provider.fetchResources({ tenantId, entityType, ids: chunk, signal, observe: observer(input) });
           const downloadedAt = clock.now();
-          for (const id of chunk) results.set(id, fromResult(fetched.get(id), downloadedAt));
-        } catch (error) {
-          reservation.end();
-          if (error instanceof RateLimitedError || (isWebhookInboxError(error) && error.code === "RATE_LIMITED")) {
-            const rate = error as RateLimitedError;
-            const retryAfterMs = Math.max(0, rate.retryAfterMs ?? provider.limits.defaultRetryAfterMs);
-            const retryAt = new Date(clock.now().getTime() + retryAfterMs);
-            limiter.pause(provider.name, provider.limits, tenantId, rate.scope ?? "tenant", retryAt);
-            throttled = { kind: "rate_limited", retryAt, retryAfterMs, limit: rate.limit };
-            return setAll(throttled);
+          for (const id of chunk) {
+            const result = fetched.get(id);
+            if (result?.status === "missing" && result.confirmed !== true) toConfirm.push(id);
+            else results.set(id, fromResult(result, downloadedAt));
           }
-          const message = timeout.aborted ? `provider request timed out after ${input.timeoutMs} ms` : describeError(error);
-          const retryable = error instanceof ProviderRequestError ? error.retryable : true;
-          setAll({ kind: "error", error: message, retryable });
-        }
-      }),
+        }),
+      ),
+    ),
+  );
+  await Promise.all(
+    toConfirm.map((id) =>
+      gate(() =>
+        callProvider(input, state, [id], results, async (signal) => {
+          const request = { tenantId, entityType, signal, observe: observer(input) };
+          const result = provider.fetchResource
+            ? await provider.fetchResource({ ...request, id })
+            : (await provider.fetchResources({ ...request, ids: [id] })).get(id);
+          const downloadedAt = clock.now();
+          if (result?.status === "found") results.set(id, { kind: "resource", data: result.data, downloadedAt, note: FOUND_ON_SECOND_READ_NOTE });
+          else if (result?.status === "missing") results.set(id, { kind: "resource", data: null, downloadedAt, note: CONFIRMED_MISSING_NOTE });
+          else results.set(id, fromResult(result, downloadedAt));
+        }),
+      ),
     ),
   );
   return results;
+}
+
+/** Shared by the calls of one group: once the provider throttles, the rest is answered without calling. */
+interface CallState {
+  throttled: EntityFetch | null;
+}
+
+function observer(input: FetchGroupInput) {
+  return (observation: RateLimitObservation) => input.limiter.observe(input.provider.name, input.provider.limits, input.tenantId, observation);
+}
+
+/**
+ * One provider call under the limiter: reserves budget, runs `call` with a timeout, and turns a
+ * throttle or a failure into every id's outcome.
+ */
+async function callProvider(
+  input: FetchGroupInput,
+  state: CallState,
+  ids: readonly string[],
+  results: Map<string, EntityFetch>,
+  call: (signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  const { provider, tenantId, limiter, clock } = input;
+  const setAll = (outcome: EntityFetch) => ids.forEach((id) => results.set(id, outcome));
+  if (state.throttled) return setAll(state.throttled);
+  const reservation = limiter.reserve(provider.name, provider.limits, tenantId);
+  if (!reservation.ok) return setAll({ kind: "deferred", retryAt: reservation.retryAt });
+  const timeout = AbortSignal.timeout(input.timeoutMs);
+  const signal = AbortSignal.any([input.signal, timeout]);
+  try {
+    await call(signal);
+    reservation.end();
+  } catch (error) {
+    reservation.end();
+    if (error instanceof RateLimitedError || (isWebhookInboxError(error) && error.code === "RATE_LIMITED")) {
+      const rate = error as RateLimitedError;
+      const retryAfterMs = Math.max(0, rate.retryAfterMs ?? provider.limits.defaultRetryAfterMs);
+      const retryAt = new Date(clock.now().getTime() + retryAfterMs);
+      limiter.pause(provider.name, provider.limits, tenantId, rate.scope ?? "tenant", retryAt);
+      state.throttled = { kind: "rate_limited", retryAt, retryAfterMs, limit: rate.limit };
+      return setAll(state.throttled);
+    }
+    const message = timeout.aborted ? `provider request timed out after ${input.timeoutMs} ms` : describeError(error);
+    const retryable = error instanceof ProviderRequestError ? error.retryable : true;
+    setAll({ kind: "error", error: message, retryable });
+  }
 }
 
 function fromResult(result: ResourceResult | undefined, downloadedAt: Date): EntityFetch {

@@ -129,7 +129,7 @@ async function judgeStaleness(ctx: ProcessingContext, ready: EntityWork[], start
     const keys = ready.map((work) => work.events[0]!);
     for (const watermark of await ctx.store.getWatermarks(keys)) watermarks.set(entityKeyString(watermark), watermark);
   }
-  const toHandle: { event: ClaimedEvent; data: unknown; downloadedAt: Date }[] = [];
+  const toHandle: HandleWork[] = [];
   for (const { events, fetch } of ready) {
     const sorted = [...events].sort(compareEvents);
     const newest = sorted[sorted.length - 1]!;
@@ -137,12 +137,20 @@ async function judgeStaleness(ctx: ProcessingContext, ready: EntityWork[], start
     for (const older of sorted.slice(0, -1)) outcomes.push(stale(ctx, older, startedAt, supersededInBatch(newest), resource));
     const verdict = judgeAgainstWatermark(newest, fetch.downloadedAt, watermarks.get(entityKeyString(newest)));
     if (verdict) outcomes.push(stale(ctx, newest, startedAt, verdict, resource));
-    else toHandle.push({ event: newest, data: fetch.data, downloadedAt: fetch.downloadedAt });
+    else toHandle.push({ event: newest, data: fetch.data, downloadedAt: fetch.downloadedAt, note: fetch.note ?? null });
   }
   return toHandle;
 }
 
-async function handle(ctx: ProcessingContext, work: { event: ClaimedEvent; data: unknown; downloadedAt: Date }, outcomes: Outcome[]): Promise<void> {
+/** One entity's newest event and its data; `note` tells how a second read settled its record. */
+interface HandleWork {
+  readonly event: ClaimedEvent;
+  readonly data: unknown;
+  readonly downloadedAt: Date;
+  readonly note: string | null;
+}
+
+async function handle(ctx: ProcessingContext, work: HandleWork, outcomes: Outcome[]): Promise<void> {
   const { event } = work;
   const handler = ctx.handlerFor(event.integration, event.entityType);
   const resource = { data: work.data, downloadedAt: work.downloadedAt };
@@ -156,7 +164,7 @@ async function handle(ctx: ProcessingContext, work: { event: ClaimedEvent; data:
     if (ctx.transactionalHandler && ctx.store.transaction) {
       const success = await ctx.store.transaction(async (transaction) => {
         await runHandler(ctx, handler, inboxEvent, transaction);
-        const outcome = succeeded(ctx, event, attemptStart, resource);
+        const outcome = succeeded(ctx, event, attemptStart, resource, work.note);
         const [finished] = await ctx.store.finishAttempts([outcome.input], transaction);
         // Another worker owns the event now: roll the host's writes back with ours.
         if (!finished) throw new LeaseLostError();
@@ -167,7 +175,7 @@ async function handle(ctx: ProcessingContext, work: { event: ClaimedEvent; data:
       return;
     }
     await runHandler(ctx, handler, inboxEvent, undefined);
-    outcomes.push(succeeded(ctx, event, attemptStart, resource));
+    outcomes.push(succeeded(ctx, event, attemptStart, resource, work.note));
   } catch (error) {
     if (error instanceof LeaseLostError) lostLease(ctx, event);
     // Stopped mid-attempt: not the event's fault. Hand it back, due now, with nothing spent.
@@ -257,11 +265,12 @@ function spent(event: ClaimedEvent): number {
   return event.attemptsMade + (event.nextTrigger === "manual" ? 0 : 1);
 }
 
-function succeeded(ctx: ProcessingContext, event: ClaimedEvent, startedAt: Date, resource: { data: unknown; downloadedAt: Date }): Outcome {
+/** `note`: kept in the attempt's message, e.g. that a record left out of the batch answer was confirmed missing. */
+function succeeded(ctx: ProcessingContext, event: ClaimedEvent, startedAt: Date, resource: { data: unknown; downloadedAt: Date }, note: string | null): Outcome {
   const now = ctx.clock.now();
   const input: FinishAttemptInput = {
     ...base(event, now),
-    attempt: attemptFields(event, startedAt, now, "succeeded", null),
+    attempt: attemptFields(event, startedAt, now, "succeeded", note),
     status: "succeeded",
     attemptsMade: spent(event),
     nextAttemptAt: null,

@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import {
+  type FetchResourceRequest,
   type FetchResourcesRequest,
   type FetchResourcesResult,
   type ParsedDelivery,
@@ -190,6 +191,12 @@ export function testProvider(options: TestProviderOptions): ProviderAdapter & { 
     },
     async fetchResources(request: FetchResourcesRequest): Promise<FetchResourcesResult> {
       return api.fetch(request.tenantId, request.entityType, request.ids);
+    },
+    // The single-record read the core confirms an absent record with: its "missing" is final.
+    async fetchResource(request: FetchResourceRequest): Promise<ResourceResult> {
+      const result = api.fetch(request.tenantId, request.entityType, [request.id]).get(request.id);
+      if (result === undefined) return { status: "error", error: new ProviderRequestError("test API: no answer for this id") };
+      return result.status === "missing" ? { status: "missing", confirmed: true } : result;
     },
   };
 }

@@ -136,6 +136,12 @@ describe("the staleness guard", () => {
         ["2", "update", null],
       ]),
     );
-    expect(api.calls.map((call) => call.ids)).toEqual([["2"]]);
+    // "2" was absent from the batch answer: read once more on its own before the handler is told it is gone.
+    expect(api.calls.map((call) => call.ids)).toEqual([["2"], ["2"]]);
+    const [confirmed] = (await inbox.listEvents({ entityId: "2" })).items;
+    const details = await inbox.getEvent(confirmed!.id);
+    expect(details?.attempts.map((attempt) => [attempt.outcome, attempt.error])).toEqual([
+      ["succeeded", "not in the batch answer; a single-record read confirmed it is missing"],
+    ]);
   });
 });

@@ -124,7 +124,8 @@ describe("xero fetchResources against the fake", () => {
       status: "found",
       data: { CreditNoteID: present, Type: "ACCPAYCREDIT" },
     });
-    expect((await provider.fetchResources(request([absent], "CREDITNOTE"))).get(absent)).toEqual({ status: "missing" });
+    // A single-record read's 404 is final: confirmed, so the core does not read it again.
+    expect((await provider.fetchResources(request([absent], "CREDITNOTE"))).get(absent)).toEqual({ status: "missing", confirmed: true });
     expect(fake.calls.count({ endpoint: "CreditNotes/{id}" })).toBe(2);
     const error = await rejection(provider.fetchResources(request([present, absent], "CREDITNOTE")));
     expect(error).toMatchObject({ retryable: false });
