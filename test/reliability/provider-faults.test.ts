@@ -32,7 +32,7 @@ interface Fake {
   failNextRequest(answer: { status: number; body?: string; contentType?: string; count?: number }): void;
   setTokenValidator(isTokenValid: (token: string, tenant: string) => boolean): void;
   close(): Promise<void>;
-  readonly calls: { count(filter?: { status?: number }): number; total: number };
+  readonly calls: { count(filter?: { status?: number; endpoint?: string }): number; total: number };
 }
 
 interface ProviderCase {
