@@ -9,6 +9,17 @@ export const DEFAULT_SCHEMA = "webhook_inbox";
 export const DEFAULT_GROUP_MAX_BATCH = 100;
 /** Default wait for more deliveries before a group commits; 0 = only same-tick calls and calls queued behind a running commit. */
 export const DEFAULT_GROUP_MAX_WAIT_MS = 0;
+/** Default longest wait of `insertDelivery` (a receive) before it fails and the webhook is answered 503. */
+export const DEFAULT_RECEIVE_TIMEOUT_MS = 5_000;
+/** Defaults of the pool the store creates from a connection string. */
+export const DEFAULT_POOL_TIMEOUTS = {
+  /** Opening a connection (pg `connectionTimeoutMillis`). */
+  connectTimeoutMs: 5_000,
+  /** One statement (server `statement_timeout`; the client gives up 1 s later: pg `query_timeout`). */
+  statementTimeoutMs: 30_000,
+  /** A transaction left idle (server `idle_in_transaction_session_timeout`): above `handlerTimeoutMs`' 30 s default. */
+  idleInTransactionTimeoutMs: 60_000,
+} as const;
 
 // Letters, digits and "_": safe to quote without escaping. 50 characters leaves room for the
 // NOTIFY channel suffix inside PostgreSQL's 63-byte identifier limit.
@@ -30,6 +41,13 @@ const common = {
     .prefault({}),
   /** Send NOTIFY when work is stored or re-queued, so `subscribe()`rs in other processes wake up. @default true */
   notify: z.boolean().default(true),
+  /**
+   * Longest wait of `insertDelivery` (what `receive()` awaits) before it fails with a StoreError, so a
+   * database that stops answering (a network partition drops packets) gets the provider a 503 +
+   * Retry-After in bounded time instead of a hung request. A delivery whose insert commits after
+   * this is stored: the provider's resend is then answered as a duplicate. @default 5000
+   */
+  receiveTimeoutMs: z.int().min(1).max(60_000).default(DEFAULT_RECEIVE_TIMEOUT_MS),
 };
 
 const poolOptionsSchema = z.strictObject({
@@ -43,6 +61,12 @@ const connectionOptionsSchema = z.strictObject({
   connectionString: z.string().min(1, "connectionString must not be empty"),
   /** Size of the pool the store creates. @default 10 (pg's default) */
   max: z.int().min(1).max(1000).optional(),
+  /** Longest wait to open a connection (pg `connectionTimeoutMillis`). @default 5000 */
+  connectTimeoutMs: z.int().min(1).max(600_000).default(DEFAULT_POOL_TIMEOUTS.connectTimeoutMs),
+  /** Longest statement (server `statement_timeout`; the client abandons the connection 1 s later). @default 30000 */
+  statementTimeoutMs: z.int().min(1).max(3_600_000).default(DEFAULT_POOL_TIMEOUTS.statementTimeoutMs),
+  /** Longest idle time inside a transaction (`idle_in_transaction_session_timeout`). @default 60000 */
+  idleInTransactionTimeoutMs: z.int().min(1).max(3_600_000).default(DEFAULT_POOL_TIMEOUTS.idleInTransactionTimeoutMs),
   ...common,
 });
 

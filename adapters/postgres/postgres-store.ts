@@ -36,6 +36,7 @@ import { insertGroup, type InsertInput } from "./insert-group.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { NotificationListener } from "./notification-listener.ts";
 import { createOwnedPool } from "./owned-pool.ts";
+import { withDeadline } from "./deadline.ts";
 import { parsePostgresStoreOptions, type PostgresStoreOptions } from "./options.ts";
 import { isPgQueryable, type OwnedPgPool, type PgClientLike, type PgPoolLike, type PgQueryable } from "./pg-like.ts";
 import { buildQueries, type Queries } from "./queries.ts";
@@ -100,6 +101,7 @@ export class PostgresStore implements WebhookStore {
   readonly #group: GroupCommitter<InsertInput, InsertDeliveryResult>;
   readonly #listeners = new Set<NotificationListener>();
   readonly #poisonTemplate: string;
+  readonly #receiveTimeoutMs: number;
   #closed = false;
 
   constructor(options: PostgresStoreOptions) {
@@ -108,10 +110,11 @@ export class PostgresStore implements WebhookStore {
       this.#pool = resolved.pool;
       this.#ownedPool = null;
     } else {
-      this.#ownedPool = createOwnedPool(resolved.connectionString, resolved.max);
+      this.#ownedPool = createOwnedPool(resolved);
       this.#pool = this.#ownedPool;
     }
     this.schema = resolved.schema;
+    this.#receiveTimeoutMs = resolved.receiveTimeoutMs;
     this.channel = `${resolved.schema}:work`;
     this.#quotedSchema = `"${resolved.schema}"`;
     this.#sql = buildQueries(this.#quotedSchema, resolved.notify ? this.channel : null);
@@ -148,7 +151,8 @@ export class PostgresStore implements WebhookStore {
 
   async insertDelivery(input: { delivery: NewDelivery; events: readonly NewEvent[] }): Promise<InsertDeliveryResult> {
     this.#assertOpen("insertDelivery");
-    return this.#run("insertDelivery", () => this.#group.submit({ delivery: input.delivery, events: input.events }));
+    const stored = this.#group.submit({ delivery: input.delivery, events: input.events });
+    return this.#run("insertDelivery", () => withDeadline(stored, this.#receiveTimeoutMs, "insertDelivery", "receiveTimeoutMs"));
   }
 
   async updateDelivery(input: UpdateDeliveryInput): Promise<void> {
