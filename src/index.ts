@@ -24,7 +24,7 @@ export type { TimerSchedulerOptions } from "./timer-scheduler.ts";
 export { createFetchHandler, type FetchHandlerOptions, type WebhookReceiver } from "./fetch-handler.ts";
 export * from "./admin/index.ts";
 export { computeHmacSha256, verifyHmacSignature, type HmacSignatureOptions } from "./provider-kit/hmac-signature.ts";
-export { isoDateTimeSchema, parseIsoDateTime } from "./provider-kit/timestamps.ts";
+export { dateTimeOrEpochMsSchema, isoDateTimeSchema, parseIsoDateTime } from "./provider-kit/timestamps.ts";
 export { mergeProviderLimits, providerLimitsOverrideSchema, type ProviderLimitsOverride } from "./provider-kit/limits.ts";
 export { callWithAccessToken, type ProviderHttpCallOptions, type ProviderHttpResponse } from "./provider-kit/provider-http.ts";
 export { parseRetryAfterMs } from "./provider-kit/retry-after.ts";

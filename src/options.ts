@@ -86,8 +86,11 @@ export const webhookInboxOptionsSchema = z
     clock: clockSchema.optional(),
     scheduler: schedulerSchema.optional(),
     logger: loggerSchema.optional(),
-    /** Largest body accepted; larger is 413. @default 1_048_576 */
-    maxBodyBytes: z.number().int().positive().default(1_048_576),
+    /**
+     * Largest body accepted; larger is 413. Intuit gives "approximately 1 MB" as a delivery's maximum
+     * and a 4xx makes it hold back later deliveries, so the default leaves ample room. @default 4_194_304 (4 MiB)
+     */
+    maxBodyBytes: z.number().int().positive().default(4_194_304),
     /** How long a claim is held before another worker may take the event over. Keep it above twice `handlerTimeoutMs`: a pass starts no handler past half its lease. @default 120_000 */
     leaseMs: positiveMs.default(120_000),
     /** Events claimed per pass. @default 500 */

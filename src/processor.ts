@@ -272,7 +272,7 @@ export class WebhookProcessor {
     const provider = integration.provider;
     let parsed: ParsedDelivery;
     try {
-      parsed = provider.parse({ rawBody: draft.rawBody, headers });
+      parsed = provider.parse({ rawBody: draft.rawBody, headers, receivedAt: draft.receivedAt });
     } catch (error) {
       // Signed but unreadable: keep it whole and acknowledge (a 4xx makes QuickBooks resend the batch and hold back later ones).
       const reason = error instanceof WebhookPayloadError || isWebhookInboxError(error) ? error.message : `parse failed: ${describeError(error)}`;
@@ -514,7 +514,7 @@ export class WebhookProcessor {
       throw new WebhookInboxError("REQUEST_INVALID", `delivery ${id} is ${delivery.status}; only unparseable deliveries can be re-processed`, { status: 409 });
     }
     const integration = this.#integration(delivery.integration);
-    const parsed = integration.provider.parse({ rawBody: delivery.rawBody, headers: delivery.headers });
+    const parsed = integration.provider.parse({ rawBody: delivery.rawBody, headers: delivery.headers, receivedAt: delivery.receivedAt });
     const mode = this.#effectiveMode(delivery.integration) === "delayed" ? "delayed" : "immediate";
     const now = this.#clock.now();
     const events = parsed.events.map((event) =>

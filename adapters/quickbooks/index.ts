@@ -24,8 +24,12 @@ export { QUICKBOOKS_BATCH_MAX_ITEMS, QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS, QUIC
 export type { ProviderLimitsOverride } from "./limits.ts";
 export { QUICKBOOKS_SIGNATURE_HEADER } from "./signature.ts";
 
-/** Content types QuickBooks sends: classic JSON, and CloudEvents under either name. */
-export const QUICKBOOKS_CONTENT_TYPES = ["application/json", "application/cloudevents+json"] as const;
+/**
+ * Content types QuickBooks sends: classic JSON, CloudEvents as `application/cloudevents+json`
+ * (Intuit's CloudEvents migration guide), and `application/cloudevents-batch+json`, the CloudEvents
+ * spec's media type for an array of events (CloudEvents JSON format, "Batch Format").
+ */
+export const QUICKBOOKS_CONTENT_TYPES = ["application/json", "application/cloudevents+json", "application/cloudevents-batch+json"] as const;
 
 /**
  * Creates the QuickBooks Online provider. Options are validated now; a bad one throws

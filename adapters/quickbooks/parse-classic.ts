@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isoDateTimeSchema, type ParsedEvent } from "../../src/index.ts";
+import { dateTimeOrEpochMsSchema, type ParsedEvent } from "../../src/index.ts";
 import { canonicalEntityName, canonicalOperation, isDeleteOperation } from "./entity-names.ts";
 import { idText, parseOrThrow } from "./payload-schema.ts";
 
@@ -7,7 +7,8 @@ const entitySchema = z.looseObject({
   name: z.string().trim().min(1, { error: "must be a non-empty string" }),
   id: idText,
   operation: z.string().trim().min(1, { error: "must be a non-empty string" }),
-  lastUpdated: isoDateTimeSchema,
+  // ISO text in Intuit's samples; "epoch milliseconds or varied timestamp format" per Intuit's webinar Q&A.
+  lastUpdated: dateTimeOrEpochMsSchema,
   // Merge events name the merged-away entity (Intuit SDK PRs; PROVIDERS.md §1.1).
   deletedId: idText.optional(),
 });
@@ -73,8 +74,11 @@ export function changeEvents(change: {
   occurredAt: Date;
   mergedAwayId: string | undefined;
   asSent: unknown;
+  /** Why `occurredAt` is not the provider's own time, when it is not. */
+  timeNote?: string;
 }): ParsedEvent[] {
-  const { format, tenantId, entityType, entityId, operation, occurredAt, mergedAwayId, asSent } = change;
+  const { format, tenantId, entityType, entityId, operation, occurredAt, mergedAwayId, asSent, timeNote } = change;
+  const note = timeNote === undefined ? {} : { occurredAtNote: timeNote };
   const merged = operation === "Merge" && mergedAwayId !== undefined && mergedAwayId !== entityId;
   const events: ParsedEvent[] = [
     {
@@ -85,7 +89,7 @@ export function changeEvents(change: {
       // A Merge keeps the named entity (it absorbed the other): fetch it. Delete removes it.
       deleted: isDeleteOperation(operation),
       occurredAt,
-      payload: merged ? { format, mergedAwayId, event: asSent } : { format, event: asSent },
+      payload: merged ? { format, mergedAwayId, event: asSent, ...note } : { format, event: asSent, ...note },
     },
   ];
   if (merged) {
@@ -96,7 +100,7 @@ export function changeEvents(change: {
       operation,
       deleted: true,
       occurredAt,
-      payload: { format, mergedInto: entityId, event: asSent },
+      payload: { format, mergedInto: entityId, event: asSent, ...note },
     });
   }
   return events;

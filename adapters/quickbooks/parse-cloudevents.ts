@@ -11,7 +11,8 @@ const cloudEventSchema = z.looseObject({
   specversion: z.string().min(1, { error: "must be a non-empty string" }),
   id: z.string().min(1, { error: "must be a non-empty string" }),
   type: z.string().regex(TYPE_PATTERN, { error: "must look like qbo.<entity>.<operation>.v<n>" }),
-  time: isoDateTimeSchema,
+  // Optional in CloudEvents 1.0, and missing in one of Intuit's own parser test cases.
+  time: isoDateTimeSchema.optional(),
   intuitentityid: idText,
   intuitaccountid: idText,
   data: z.record(z.string(), z.unknown()).nullish(),
@@ -19,12 +20,16 @@ const cloudEventSchema = z.looseObject({
 
 const batchSchema = z.array(cloudEventSchema);
 
+/** Kept in the payload of an event whose CloudEvent has no `time`, so the log says so. */
+export const TIME_FROM_RECEIPT = "the CloudEvent has no time: occurredAt is the delivery's receive time";
+
 /**
  * CloudEvents format: a JSON array of CloudEvents 1.0 objects (a single object is accepted too, as
  * `application/cloudevents+json` structured mode allows). Each event is routed by its own
- * `intuitaccountid`; one delivery may name several companies.
+ * `intuitaccountid`; one delivery may name several companies. An event without `time` takes the
+ * delivery's receive time, which is never earlier than the change, and its payload says so.
  */
-export function parseCloudEvents(body: unknown): ParsedChange {
+export function parseCloudEvents(body: unknown, receivedAt: Date): ParsedChange {
   const list = Array.isArray(body) ? body : [body];
   const parsed = parseOrThrow(batchSchema, list, "CloudEvents");
   const events: ParsedEvent[] = [];
@@ -40,9 +45,10 @@ export function parseCloudEvents(body: unknown): ParsedChange {
         entityType: canonicalEntityName(entity),
         entityId: event.intuitentityid,
         operation: canonicalOperation(op),
-        occurredAt: event.time,
+        occurredAt: event.time ?? receivedAt,
         mergedAwayId: readDeletedId(event.data),
         asSent: list[index],
+        ...(event.time === undefined ? { timeNote: TIME_FROM_RECEIPT } : {}),
       }),
     );
   });

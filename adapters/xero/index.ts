@@ -37,6 +37,8 @@ export function xero(options: XeroOptions): ProviderAdapter {
     name: "xero",
     contentTypes: XERO_CONTENT_TYPES,
     limits: resolved.limits,
+    // SUBSCRIPTION events (Xero's webhook OpenAPI) name the app's subscription, not an Accounting record.
+    downloads: (entityType) => entityType.toUpperCase() !== "SUBSCRIPTION",
     maxBatchSize: (entityType) => xeroMaxBatchSize(resolved, entityType),
     verify: (request) => verifyXeroSignature(request, resolved.webhookKey),
     parse: (request) => parseXeroDelivery(request),

@@ -22,6 +22,12 @@ export interface ProviderAdapter {
   readonly contentTypes: readonly string[];
   /** Published limits the rate limiter enforces. */
   readonly limits: ProviderLimits;
+  /**
+   * False for an entity type whose events name no record to download (Xero's SUBSCRIPTION events):
+   * they reach the handler with their payload and `resource: null`, and no provider call is made.
+   * @default every type is downloaded
+   */
+  downloads?(entityType: string): boolean;
   /** Most ids one `fetchResources` call accepts for this entity type (≥ 1). */
   maxBatchSize(entityType: string): number;
   /** Throws `WebhookVerificationError` when the signature is missing or wrong. */
@@ -42,6 +48,11 @@ export interface ProviderRequest {
   readonly rawBody: Uint8Array;
   /** Lower-cased header names. */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * When the delivery was received (the core passes it to `parse`): the time of a change whose body
+   * names none, e.g. a CloudEvent without the optional `time`.
+   */
+  readonly receivedAt?: Date;
 }
 
 export interface ParsedDelivery {

@@ -41,6 +41,11 @@ export const FOUND_ON_SECOND_READ_NOTE = "not in the batch answer; found by a si
 export async function fetchGroup(input: FetchGroupInput): Promise<Map<string, EntityFetch>> {
   const { provider, tenantId, entityType, limiter, clock } = input;
   const results = new Map<string, EntityFetch>();
+  if (provider.downloads?.(entityType) === false) {
+    const downloadedAt = clock.now();
+    for (const id of input.ids) results.set(id, { kind: "resource", data: null, downloadedAt, note: `${entityType} events name no record to download: the handler gets the payload` });
+    return results;
+  }
   const size = Math.max(1, Math.floor(provider.maxBatchSize(entityType)));
   const chunks: string[][] = [];
   for (let i = 0; i < input.ids.length; i += size) chunks.push(input.ids.slice(i, i + size));

@@ -51,6 +51,29 @@ export const isoDateTimeSchema = z.string().transform((text, context) => {
   return date;
 });
 
+/** Latest instant every store can write (9999-12-31T23:59:59.999Z). */
+const MAX_EPOCH_MS = 253_402_300_799_999;
+
+/**
+ * A provider time given as ISO-8601 text or as epoch milliseconds (a JSON number, or a string of
+ * digits): Intuit's webinar Q&A says classic `lastUpdated` comes as "epoch milliseconds or varied
+ * timestamp format". Negative, fractional or out-of-range numbers are refused.
+ */
+export const dateTimeOrEpochMsSchema = z.union([z.number(), z.string()]).transform((value, context) => {
+  const digits = typeof value === "string" && /^\s*\d{1,15}\s*$/.test(value) ? Number(value) : value;
+  if (typeof digits === "number") {
+    if (Number.isSafeInteger(digits) && digits >= 0 && digits <= MAX_EPOCH_MS) return new Date(digits);
+    context.addIssue({ code: "custom", message: `is not a date-time nor epoch milliseconds (${JSON.stringify(String(value).slice(0, 40))})` });
+    return z.NEVER;
+  }
+  const date = parseIsoDateTime(digits);
+  if (date === undefined) {
+    context.addIssue({ code: "custom", message: `is not an ISO-8601 date-time nor epoch milliseconds (${JSON.stringify(digits.slice(0, 40))})` });
+    return z.NEVER;
+  }
+  return date;
+});
+
 function offsetMs(zone: string): number {
   if (zone === "Z" || zone === "z") return 0;
   const sign = zone.startsWith("-") ? -1 : 1;

@@ -139,7 +139,8 @@ export function xeroPayload(
       eventType: change.eventType ?? "UPDATE",
       eventCategory: category,
       tenantId: change.tenantId,
-      tenantType: "ORGANISATION",
+      // SUBSCRIPTION events name the app: tenantId is the ApplicationID (Xero's webhook OpenAPI).
+      tenantType: category === "SUBSCRIPTION" ? "APPLICATION" : "ORGANISATION",
       ...(change.data === undefined ? {} : { data: change.data }),
     };
   });

@@ -53,7 +53,7 @@ describe("quickbooks parse: fixtures", () => {
     const asJson = parse(fixtureBytes("qbo-cloudevents.json"));
     const asCloudEvents = parse(fixtureBytes("qbo-cloudevents.json"), { "content-type": "application/cloudevents+json" });
     expect(asCloudEvents).toEqual(asJson);
-    expect(adapter.contentTypes).toEqual(["application/json", "application/cloudevents+json"]);
+    expect(adapter.contentTypes).toEqual(["application/json", "application/cloudevents+json", "application/cloudevents-batch+json"]);
   });
 
   it("qbo-cloudevents-merged.json → survivor 123 (fetched, merged-away id in payload) and merged-away 27 (deleted)", () => {
