@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { WebhookConfigError, describeError } from "../errors.ts";
 import { type AdminAuthorize, resolveAccess } from "./access.ts";
-import { type AssetName, DASHBOARD_ASSETS, DASHBOARD_CSP } from "./assets/index.ts";
+import { DASHBOARD_CSP, dashboardAsset } from "./assets/index.ts";
 import type { AdminInbox, Route } from "./context.ts";
 import { deliveryRoutes } from "./delivery-routes.ts";
 import { eventRoutes } from "./event-routes.ts";
@@ -99,7 +99,7 @@ export function createAdminHandler(inbox: AdminInbox, options: AdminHandlerOptio
         return text(405, "Method not allowed.\n", "text/plain; charset=utf-8", { allow: "GET, HEAD" });
       }
       const assetName = rest === "/" || rest === "/index.html" ? "index.html" : rest.startsWith("/assets/") ? rest.slice("/assets/".length) : null;
-      const asset = assetName !== null && Object.hasOwn(DASHBOARD_ASSETS, assetName) ? DASHBOARD_ASSETS[assetName as AssetName] : null;
+      const asset = assetName === null ? null : await dashboardAsset(assetName);
       if (!asset) return notFound();
       return text(200, asset.body, asset.contentType, {
         "content-security-policy": DASHBOARD_CSP,

@@ -1,34 +1,23 @@
-import { API_JS } from "./api-js.ts";
-import { APP_JS } from "./app-js.ts";
-import { DELIVERIES_VIEW_JS } from "./deliveries-view-js.ts";
-import { DOM_JS } from "./dom-js.ts";
-import { EVENT_VIEW_JS } from "./event-view-js.ts";
-import { INDEX_HTML } from "./index-html.ts";
-import { LOG_VIEW_JS } from "./log-view-js.ts";
-import { SETTINGS_VIEW_JS } from "./settings-view-js.ts";
-import { STYLES_CSS } from "./styles-css.ts";
+/**
+ * The dashboard's files and their Content-Security-Policy. The files (generated from src/admin/ui/)
+ * are loaded on the first page request with a dynamic import, so the API-only and store subpaths
+ * never carry them.
+ */
+import type { DashboardAsset } from "./types.ts";
 
-export interface DashboardAsset {
-  readonly contentType: string;
-  readonly body: string;
+export type { DashboardAsset } from "./types.ts";
+
+let files: Promise<Readonly<Record<string, DashboardAsset>>> | null = null;
+
+/** The dashboard file served at `${basePath}/` (`index.html`) or `${basePath}/assets/<name>`, or `null`. */
+export async function dashboardAsset(name: string): Promise<DashboardAsset | null> {
+  files ??= import("./files.generated.ts").then((module) => module.DASHBOARD_FILES);
+  const loaded = await files.catch((error: unknown) => {
+    files = null;
+    throw error;
+  });
+  return Object.hasOwn(loaded, name) ? loaded[name]! : null;
 }
-
-const js = (body: string): DashboardAsset => ({ contentType: "text/javascript; charset=utf-8", body });
-
-/** The dashboard's files by name: `index.html` at `${basePath}/`, the others at `${basePath}/assets/<name>`. */
-export const DASHBOARD_ASSETS = {
-  "index.html": { contentType: "text/html; charset=utf-8", body: INDEX_HTML },
-  "styles.css": { contentType: "text/css; charset=utf-8", body: STYLES_CSS },
-  "app.js": js(APP_JS),
-  "api.js": js(API_JS),
-  "dom.js": js(DOM_JS),
-  "log-view.js": js(LOG_VIEW_JS),
-  "event-view.js": js(EVENT_VIEW_JS),
-  "deliveries-view.js": js(DELIVERIES_VIEW_JS),
-  "settings-view.js": js(SETTINGS_VIEW_JS),
-} as const satisfies Record<string, DashboardAsset>;
-
-export type AssetName = keyof typeof DASHBOARD_ASSETS;
 
 /**
  * The page's Content-Security-Policy: only its own scripts, styles and API; no inline script, so even

@@ -1,5 +1,5 @@
-/** Dashboard module: calls to the admin JSON API, relative to the page. Embedded as text so it ships inside the ESM and CJS builds. */
-export const API_JS = String.raw`// The admin JSON API, relative to the page (which is served at <mount>/), so any mount path works.
+// @ts-check
+// The admin JSON API, relative to the page (which is served at <mount>/), so any mount path works.
 
 const base = new URL("api/", document.baseURI);
 
@@ -22,9 +22,12 @@ export async function api(path, options) {
       if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
     }
   }
-  const init = { method, credentials: "same-origin", headers: { accept: "application/json" } };
+  /** @type {Record<string, string>} */
+  const headers = { accept: "application/json" };
+  /** @type {RequestInit} */
+  const init = { method, credentials: "same-origin", headers };
   if (method !== "GET") {
-    init.headers["content-type"] = "application/json";
+    headers["content-type"] = "application/json";
     init.body = JSON.stringify(body === undefined ? {} : body);
   }
   const response = await fetch(url, init);
@@ -53,4 +56,3 @@ export function settings(refresh) {
 export function encodeId(id) {
   return encodeURIComponent(id);
 }
-`;

@@ -1,5 +1,5 @@
-/** Dashboard module: inbound requests (deliveries) and one request. Embedded as text so it ships inside the ESM and CJS builds. */
-export const DELIVERIES_VIEW_JS = String.raw`// Inbound requests: every HTTP request received, its headers (secrets redacted), raw body and the response given.
+// @ts-check
+// Inbound requests: every HTTP request received, its headers (secrets redacted), raw body and the response given.
 import { api, settings, encodeId } from "./api.js";
 import { h, time, badge, jsonBlock, details, link, toast, errorBox, loading, navigate } from "./dom.js";
 
@@ -207,4 +207,3 @@ export function renderDelivery(root, id) {
     disposed = true;
   };
 }
-`;

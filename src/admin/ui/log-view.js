@@ -1,5 +1,5 @@
-/** Dashboard module: the incoming webhook log. Embedded as text so it ships inside the ESM and CJS builds. */
-export const LOG_VIEW_JS = String.raw`// The incoming webhook log: filters, status counts, a paged table, select-many and retry, auto-refresh.
+// @ts-check
+// The incoming webhook log: filters, status counts, a paged table, select-many and retry, auto-refresh.
 import { api, settings, encodeId } from "./api.js";
 import { h, time, badge, toast, errorBox, navigate } from "./dom.js";
 
@@ -166,7 +166,8 @@ export function renderLog(root, params) {
   }
 
   // ── loading ──
-  async function load({ append } = {}) {
+  /** @param {{ append?: boolean }} [options] */
+  async function load({ append = false } = {}) {
     if (state.busy) return;
     state.busy = true;
     errorSlot.replaceChildren();
@@ -294,4 +295,3 @@ export function renderLog(root, params) {
     clearInterval(state.timer);
   };
 }
-`;

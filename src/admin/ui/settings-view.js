@@ -1,5 +1,5 @@
-/** Dashboard module: the service switch and integration modes. Embedded as text so it ships inside the ESM and CJS builds. */
-export const SETTINGS_VIEW_JS = String.raw`// Settings: the service switch and each integration's processing mode.
+// @ts-check
+// Settings: the service switch and each integration's processing mode.
 import { api, settings } from "./api.js";
 import { h, toast, errorBox, loading } from "./dom.js";
 
@@ -74,4 +74,3 @@ export function renderSettings(root) {
     disposed = true;
   };
 }
-`;

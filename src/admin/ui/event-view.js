@@ -1,5 +1,5 @@
-/** Dashboard module: one event with its Details, Attempts and Resource Data tabs. Embedded as text so it ships inside the ESM and CJS builds. */
-export const EVENT_VIEW_JS = String.raw`// One event: Details, Attempts and Resource Data tabs, and a Retry button.
+// @ts-check
+// One event: Details, Attempts and Resource Data tabs, and a Retry button.
 import { api, encodeId } from "./api.js";
 import { h, time, duration, badge, jsonBlock, details, link, toast, errorBox, loading } from "./dom.js";
 import { logHash } from "./log-view.js";
@@ -176,4 +176,3 @@ function resourceTab(event) {
     details([["Downloaded at", time(data.downloadedAt)]]),
     data.data === null ? h("p.empty", null, "The provider returned no data (the entity is deleted or was not found).") : jsonBlock(data.data, "Resource data"));
 }
-`;

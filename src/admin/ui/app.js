@@ -1,5 +1,5 @@
-/** Dashboard entry module: hash routing between the views. Embedded as text so it ships inside the ESM and CJS builds. */
-export const APP_JS = String.raw`// Hash routing (#/events, #/events/<id>, #/deliveries, #/deliveries/<id>, #/settings): works under any mount path.
+// @ts-check
+// Hash routing (#/events, #/events/<id>, #/deliveries, #/deliveries/<id>, #/settings): works under any mount path.
 import { settings } from "./api.js";
 import { h } from "./dom.js";
 import { renderLog } from "./log-view.js";
@@ -74,4 +74,3 @@ async function showAccess() {
 window.addEventListener("hashchange", route);
 route();
 showAccess();
-`;
