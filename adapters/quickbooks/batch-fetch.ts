@@ -74,14 +74,14 @@ export async function fetchQuickBooksResources(
     signal: request.signal,
   });
 
-  const fallbackMs = options.limits.defaultRetryAfterMs;
+  const throttle = { fallbackMs: options.limits.defaultRetryAfterMs, monthlyQuotaResetAt: options.monthlyQuotaResetAt };
   const ok = response.status >= 200 && response.status <= 299;
   const body = tryJson(response.text);
   // Entity data may contain any text, so a JSON success body is only read for structured faults.
   const throttled =
     response.status === 429 ||
     (ok && body !== undefined ? faultErrors(body).some(isThrottleFaultError) : isThrottleBody(response.text));
-  if (throttled) throw quickBooksThrottled(response.status, response.headers, fallbackMs);
+  if (throttled) throw quickBooksThrottled(response, throttle);
   if (!ok) throw httpError(response.status, response.text);
 
   const itemResponses = pick(body, "batchitemresponse");
@@ -98,7 +98,7 @@ export async function fetchQuickBooksResources(
   }
   // A throttle fault on any item means the realm is throttled: pause it rather than fail events.
   if ([...byBid.values()].some((item) => faultErrors(item).some(isThrottleFaultError))) {
-    throw quickBooksThrottled(response.status, response.headers, fallbackMs);
+    throw quickBooksThrottled(response, throttle);
   }
 
   for (const item of items) {

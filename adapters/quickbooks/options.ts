@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { mergeProviderLimits, providerLimitsOverrideSchema, validateOptions, type ProviderLimits } from "../../src/index.ts";
 import { QUICKBOOKS_BATCH_MAX_ITEMS, QUICKBOOKS_DEFAULT_LIMITS } from "./limits.ts";
+import { startOfNextMonthUtc } from "./monthly-quota.ts";
 
 const fetchSchema = z.custom<typeof globalThis.fetch>((value) => typeof value === "function", {
   error: "must be a fetch-compatible function",
@@ -41,6 +42,13 @@ export const quickBooksOptionsSchema = z
     idsPerQuery: z.number().int().min(1).max(1000).default(100),
     /** Partial override of the published limits. */
     limits: providerLimitsOverrideSchema.optional(),
+    /**
+     * When a monthly CorePlus quota that ran out resets, seen from `now`. Intuit meters it per
+     * workspace and calendar month. @default the first instant of the next month, UTC
+     */
+    monthlyQuotaResetAt: z
+      .custom<(now: Date) => Date>((value) => typeof value === "function", { error: "must be a function (now: Date) => Date" })
+      .default(() => startOfNextMonthUtc),
     /** Timeout of one HTTP call (Intuit cuts requests at 120 s). @default 30_000 */
     requestTimeoutMs: z.number().int().positive().default(30_000),
   })

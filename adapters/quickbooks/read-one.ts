@@ -44,7 +44,9 @@ export async function readQuickBooksResource(options: ResolvedQuickBooksOptions,
   const throttled =
     response.status === 429 ||
     (ok && body !== undefined ? faultErrors(body).some(isThrottleFaultError) : isThrottleBody(response.text));
-  if (throttled) throw quickBooksThrottled(response.status, response.headers, options.limits.defaultRetryAfterMs);
+  if (throttled) {
+    throw quickBooksThrottled(response, { fallbackMs: options.limits.defaultRetryAfterMs, monthlyQuotaResetAt: options.monthlyQuotaResetAt });
+  }
   if (faultErrors(body).some(isNotFound)) return { status: "missing", confirmed: true };
   if (!ok) throw httpError(response.status, response.text);
   const fault = pick(body, "fault");

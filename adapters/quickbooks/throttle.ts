@@ -1,4 +1,5 @@
 import { RateLimitedError, parseRetryAfterMs } from "../../src/index.ts";
+import { isMonthlyQuota } from "./monthly-quota.ts";
 
 /**
  * Intuit's throttle: HTTP 429, or fault code 3001 / `ThrottleExceeded`. The body has come back as
@@ -38,11 +39,34 @@ export function pick(value: unknown, name: string): unknown {
   return undefined;
 }
 
-/** The error the core turns into a `rate_limited` attempt for this realm. */
-export function quickBooksThrottled(status: number, headers: Headers, fallbackMs: number): RateLimitedError {
-  return new RateLimitedError(`QuickBooks throttled the request (HTTP ${status}, fault 3001)`, {
+/** What `quickBooksThrottled` needs from the adapter's options. */
+export interface ThrottleContext {
+  readonly fallbackMs: number;
+  /** When a monthly CorePlus quota resets, seen from `now`. */
+  readonly monthlyQuotaResetAt: (now: Date) => Date;
+}
+
+/**
+ * The error the core turns into a `rate_limited` attempt. A per-minute throttle pauses this realm
+ * (Retry-After, else Intuit's "wait 60 seconds"); the monthly CorePlus quota, metered per workspace,
+ * pauses every realm of the app until the month's reset, with `limit: "month"`.
+ */
+export function quickBooksThrottled(response: { status: number; headers: Headers; text: string }, context: ThrottleContext): RateLimitedError {
+  const given = parseRetryAfterMs(response.headers, -1);
+  const retryAfterMs = given < 0 ? undefined : given;
+  if (response.status === 429 && isMonthlyQuota(response.text, retryAfterMs)) {
+    const now = new Date();
+    const resetAt = context.monthlyQuotaResetAt(now);
+    const waitMs = Math.max(retryAfterMs ?? 0, resetAt.getTime() - now.getTime(), context.fallbackMs);
+    return new RateLimitedError(`QuickBooks monthly CorePlus quota reached (HTTP 429): calls resume at ${new Date(now.getTime() + waitMs).toISOString()}`, {
+      retryAfterMs: waitMs,
+      scope: "app",
+      limit: "month",
+    });
+  }
+  return new RateLimitedError(`QuickBooks throttled the request (HTTP ${response.status}, fault 3001)`, {
     // Intuit documents no Retry-After and says "wait 60 seconds": without a usable header the default applies.
-    retryAfterMs: parseRetryAfterMs(headers, fallbackMs),
+    retryAfterMs: retryAfterMs ?? context.fallbackMs,
     // Intuit's throttle does not say which window was hit.
     scope: "tenant",
   });

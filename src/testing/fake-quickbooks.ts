@@ -66,6 +66,11 @@ export interface FakeQuickBooksOptions {
   isTokenValid?: (token: string, realmId: string) => boolean;
   /** Status of a throttle: 429 today, 403 in older QuickBooks answers. @default 429 */
   throttleStatus?: 429 | 403;
+  /**
+   * CorePlus (read) calls the workspace may make before the monthly quota answers 429 (Builder tier:
+   * 500,000 a month, Intuit's limits page). Every call this fake serves is a read. @default unlimited
+   */
+  monthlyCorePlusQuota?: number;
 }
 
 /** A per-item fault, shaped like `fixtures/qbo-batch-response.json`. */
@@ -96,7 +101,28 @@ export interface FakeQuickBooks extends FakeProviderApi<FakeQuickBooksLimits> {
   failAlways(id: string, fault?: QuickBooksFault): void;
   /** The next `count` calls answer the throttle. */
   throttleNext(options?: QuickBooksThrottleOptions): void;
+  /** Uses up the monthly CorePlus quota: every call answers the quota's 429 until `resetMonthlyQuota()`. */
+  exhaustMonthlyQuota(): void;
+  /** A new month: the quota's count starts again. */
+  resetMonthlyQuota(): void;
 }
+
+/**
+ * The monthly quota's 429. Intuit publishes no body for it, so this one is the throttle fault with a
+ * detail naming the quota (not a verbatim Intuit sample).
+ */
+export const QUICKBOOKS_MONTHLY_QUOTA_FAULT = {
+  Fault: {
+    Error: [
+      {
+        Message: "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+        Detail: "Monthly CorePlus API call quota exceeded for this workspace. Try again next month",
+        code: "3001",
+      },
+    ],
+    type: "SERVICE",
+  },
+};
 
 const SYSTEM_FAULT: QuickBooksFault = {
   type: "SystemFault",
@@ -128,6 +154,7 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
   let limits: FakeQuickBooksLimits = { ...FAKE_QUICKBOOKS_DEFAULT_LIMITS, ...options.limits };
   let isTokenValid = options.isTokenValid ?? ((token: string) => token.length > 0);
   const throttleStatus = options.throttleStatus ?? 429;
+  let quotaLeft = options.monthlyCorePlusQuota ?? Number.POSITIVE_INFINITY;
   const calls = new FakeCallCounters();
   const faults = new FaultPlan();
   const windows = new SlidingWindows();
@@ -205,6 +232,12 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
       );
       return;
     }
+    if (quotaLeft <= 0) {
+      record(429, ids, true);
+      send(response, 429, "application/json", JSON.stringify({ ...QUICKBOOKS_MONTHLY_QUOTA_FAULT, time: new Date(at).toISOString() }));
+      return;
+    }
+    quotaLeft -= 1;
     const forced = forcedFailures.shift();
     if (forced !== undefined) {
       record(forced.status, ids);
@@ -336,6 +369,12 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
       windows.clear();
       calls.reset();
       records.clear();
+    },
+    exhaustMonthlyQuota: () => {
+      quotaLeft = 0;
+    },
+    resetMonthlyQuota: () => {
+      quotaLeft = options.monthlyCorePlusQuota ?? Number.POSITIVE_INFINITY;
     },
     throttleNext: (throttle = {}) => {
       for (let index = 0; index < (throttle.count ?? 1); index += 1) {

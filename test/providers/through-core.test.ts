@@ -304,3 +304,55 @@ describe("through the core, delayed mode, against the fakes", () => {
     expect(xeroApi.calls.total).toBe(0);
   });
 });
+
+describe("QuickBooks monthly CorePlus quota", () => {
+  it("a 429 that is the monthly quota parks every realm's events until the reset (not 60 s waits), then they succeed", async () => {
+    const TEN_DAYS = 10 * 86_400_000;
+    const { inbox, clock, qbo, handled } = await setup({ qbo: { monthlyQuotaResetAt: (now: Date) => new Date(now.getTime() + TEN_DAYS) } });
+    const OTHER = "4620816365000000002";
+    qbo.records.set(REALM, "Invoice", "1");
+    qbo.records.set(OTHER, "Invoice", "2");
+    await receive(inbox, "qbo", quickBooksClassicPayload(VERIFIER, [{ realmId: REALM, name: "Invoice", id: "1", lastUpdated: iso(0) }]));
+    qbo.exhaustMonthlyQuota();
+    clock.advance(1_000);
+    await inbox.drain();
+
+    const [first] = (await inbox.listEvents({ integration: "qbo" })).items;
+    let event = (await inbox.getEvent(first!.id))!;
+    expect(event.status).toBe("queued");
+    expect(event.attemptsMade).toBe(0);
+    expect(event.attempts.map((attempt) => [attempt.outcome, attempt.error])).toEqual([
+      ["rate_limited", `rate limited by the provider (month limit); retrying after ${TEN_DAYS} ms`],
+    ]);
+    expect(event.nextAttemptAt.getTime() - clock.now().getTime()).toBe(TEN_DAYS);
+
+    // The quota is the workspace's: another company's event waits too, without a call.
+    await receive(inbox, "qbo", quickBooksClassicPayload(VERIFIER, [{ realmId: OTHER, name: "Invoice", id: "2", lastUpdated: iso(0) }]));
+    for (let day = 0; day < 9; day += 1) {
+      clock.advance(86_400_000);
+      await inbox.drain();
+    }
+    expect(qbo.calls.total).toBe(1);
+    expect(handled).toEqual([]);
+
+    qbo.resetMonthlyQuota();
+    clock.advance(86_400_000);
+    await inbox.drain();
+    expect(handled.map((item) => item.entityId).sort()).toEqual(["1", "2"]);
+    event = (await inbox.getEvent(first!.id))!;
+    expect(event).toMatchObject({ status: "succeeded", attemptsMade: 1 });
+  });
+
+  it("a per-minute 429 is still a 60-second wait for that realm only", async () => {
+    const { inbox, clock, qbo } = await setup();
+    qbo.records.set(REALM, "Invoice", "1");
+    await receive(inbox, "qbo", quickBooksClassicPayload(VERIFIER, [{ realmId: REALM, name: "Invoice", id: "1", lastUpdated: iso(0) }]));
+    qbo.throttleNext({ format: "json" });
+    clock.advance(1_000);
+    await inbox.drain();
+    const [first] = (await inbox.listEvents({ integration: "qbo" })).items;
+    const event = (await inbox.getEvent(first!.id))!;
+    expect(event.nextAttemptAt.getTime() - clock.now().getTime()).toBe(60_000);
+    expect(event.attempts[0]!.error).not.toMatch(/month/);
+  });
+});
