@@ -1,7 +1,8 @@
 /**
  * QuickBooks entity names. Classic payloads send `Invoice`; CloudEvents send `invoice` inside
  * `qbo.invoice.updated.v1`. Both map to the name the Query API uses, so events of either format
- * batch together and share one staleness watermark (PROVIDERS.md §1.2).
+ * batch together and share one staleness watermark (entity list: Intuit's webhooks page,
+ * developer.intuit.com/app/developer/qbo/docs/develop/webhooks).
  */
 const KNOWN_ENTITIES = [
   "Account",

@@ -1,8 +1,8 @@
 import type { ProviderLimits } from "../../src/index.ts";
 
 /**
- * QuickBooks Online limits as Intuit publishes them (PROVIDERS.md §1.8, "API call limits and
- * throttles"), per realm and app. Every call this adapter makes is a batch call, so the batch
+ * QuickBooks Online limits as Intuit publishes them ("API call limits and throttles",
+ * developer.intuit.com/app/developer/qbo/docs/learn/limits-and-throttles), per realm and app. Every call this adapter makes is a batch call, so the batch
  * budget (40/min) is the one that binds; the others are declared so a host that lowers it still
  * stays inside them.
  */

@@ -35,7 +35,7 @@ export const quickBooksOptionsSchema = z
     /** Rows one query returns at most ("maximum number of objects ... in a response is 1000"). @default 1000 */
     maxResultsPerQuery: z.number().int().min(1).max(1000).default(1000),
     /**
-     * Ids in one query's `IN (...)` list. Intuit publishes no maximum (PROVIDERS.md §5), so the
+     * Ids in one query's `IN (...)` list. Intuit publishes no maximum for it, so the
      * default stays at the commonly cited default page size; the query also says `maxresults`.
      * @default 100
      */

@@ -9,7 +9,7 @@ const entitySchema = z.looseObject({
   operation: z.string().trim().min(1, { error: "must be a non-empty string" }),
   // ISO text in Intuit's samples; "epoch milliseconds or varied timestamp format" per Intuit's webinar Q&A.
   lastUpdated: dateTimeOrEpochMsSchema,
-  // Merge events name the merged-away entity (Intuit SDK PRs; PROVIDERS.md §1.1).
+  // Merge events name the merged-away entity (intuit/QuickBooks-V3-Java-SDK PR #162, QuickBooks-V3-PHP-SDK PR #339).
   deletedId: idText.optional(),
 });
 

@@ -4,7 +4,7 @@ import { canonicalEntityName, canonicalOperation } from "./entity-names.ts";
 import { changeEvents, type ParsedChange } from "./parse-classic.ts";
 import { idText, parseOrThrow } from "./payload-schema.ts";
 
-/** `qbo.<entity>.<operation>.v<n>`, e.g. `qbo.invoice.updated.v1` (PROVIDERS.md §1.3). */
+/** `qbo.<entity>.<operation>.v<n>`, e.g. `qbo.invoice.updated.v1` (Intuit's "Understanding the data object" page). */
 const TYPE_PATTERN = /^qbo\.([A-Za-z][A-Za-z0-9]*)\.([A-Za-z]+)\.v\d+$/;
 
 const cloudEventSchema = z.looseObject({

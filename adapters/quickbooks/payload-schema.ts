@@ -3,7 +3,7 @@ import { WebhookPayloadError } from "../../src/index.ts";
 
 /**
  * Ids and realm ids are strings in Intuit's samples. A JSON number is accepted only while it is
- * exact: 16-digit realm ids exceed 2^53 and would silently become another realm (PROVIDERS.md §1.1).
+ * exact: 16-digit realm ids exceed 2^53 and would silently become another realm.
  */
 export const idText = z.union([
   z.string().trim().min(1, { error: "must be a non-empty string" }),

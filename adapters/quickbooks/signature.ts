@@ -1,6 +1,6 @@
 import { verifyHmacSignature, type ProviderRequest } from "../../src/index.ts";
 
-/** Header Intuit puts the signature in (PROVIDERS.md §1.4). */
+/** Header Intuit puts the signature in (Intuit's webhooks docs, "Validating the notification"). */
 export const QUICKBOOKS_SIGNATURE_HEADER = "intuit-signature";
 
 /**

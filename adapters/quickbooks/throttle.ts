@@ -3,7 +3,7 @@ import { isMonthlyQuota } from "./monthly-quota.ts";
 
 /**
  * Intuit's throttle: HTTP 429, or fault code 3001 / `ThrottleExceeded`. The body has come back as
- * XML even to a JSON request, and older throttles used HTTP 403 (PROVIDERS.md §1.9), so every
+ * XML even to a JSON request, and older throttles used HTTP 403 (intuit/QuickBooks-V3-PHP-SDK#54, routablehq/python-quickbooks#43), so every
  * non-success body is checked in both encodings.
  */
 export function isThrottleBody(text: string): boolean {

@@ -11,7 +11,7 @@ export interface XeroEndpoint {
 }
 
 /**
- * Webhook categories (`eventCategory`, upper-cased) and their endpoints (PROVIDERS.md §2.5).
+ * Webhook categories (`eventCategory`, upper-cased) and their endpoints (Xero Accounting OpenAPI: only these have `IDs=`).
  * Credit notes have no `IDs=` parameter; Xero staff advise getting them one by one.
  * SUBSCRIPTION events name an application, not an Accounting record, so they have no endpoint.
  */

@@ -50,7 +50,7 @@ export async function fetchXeroResources(options: ResolvedXeroOptions, request: 
       results.set(valid[0] as string, { status: "missing", confirmed: true });
       return results;
     }
-    // Xero answers 404 when the URL is too long (above 52 GUIDs): not "not found" (PROVIDERS.md pitfall 9).
+    // Xero answers 404 when the URL is too long (above 52 GUIDs): not "not found" (XeroAPI/xero-node#404, Xero-OpenAPI#534).
     throw new ProviderRequestError(`Xero answered 404 to a ${valid.length}-id GET /${endpoint.path}: the URL is too long; lower idsPerRequest`, {
       retryable: false,
       providerStatus: 404,

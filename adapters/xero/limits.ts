@@ -4,7 +4,7 @@ import type { ProviderLimits, ProviderLimitsOverride } from "../../src/index.ts"
 export const XERO_DEFAULT_DAILY_LIMIT = 5_000;
 
 /**
- * Xero's limits as published (developer.xero.com/faq/limits; PROVIDERS.md §2.6). Window names are
+ * Xero's limits as published (developer.xero.com/faq/limits). Window names are
  * the ones the adapter reports from `X-MinLimit-Remaining` (`minute`), `X-DayLimit-Remaining`
  * (`day`) and `X-AppMinLimit-Remaining` (`app-minute`).
  */

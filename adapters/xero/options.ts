@@ -17,7 +17,7 @@ export const xeroOptionsSchema = z.strictObject({
     .optional(),
   /**
    * Ids in one `GET /Invoices?IDs=` / `GET /Contacts?IDs=`. Xero answers 404 above 52 and staff say
-   * "keep your searches below 50 IDs" (PROVIDERS.md §2.5). @default 50
+   * "keep your searches below 50 IDs" (Xero staff in XeroAPI/Xero-Net#389). @default 50
    */
   idsPerRequest: z.number().int().min(1).max(52, { error: "must be at most 52 (Xero answers 404 above 52 ids)" }).default(50),
   /** Calls per tenant per day: 5,000 (Core and above) or 1,000 (Starter tier). @default 5000 */

@@ -19,7 +19,7 @@ export function observeRemaining(headers: Headers, observe: (observation: RateLi
 /**
  * The limit named by `X-Rate-Limit-Problem`. Values seen: `minute`, `day` (lowercase) and the
  * legacy `Daily`/`Minute`; values for the app and concurrent limits are unverified, so the match
- * is case-insensitive and by substring (PROVIDERS.md §2.6).
+ * is case-insensitive and by substring (Xero staff in XeroAPI/xero-node#634; xero-python#74).
  */
 export function rateLimitProblem(headers: Headers): { scope: "tenant" | "app"; limit: string | undefined } {
   const problem = headers.get("x-rate-limit-problem")?.trim().toLowerCase() ?? "";

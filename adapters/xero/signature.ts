@@ -1,6 +1,6 @@
 import { verifyHmacSignature, type ProviderRequest } from "../../src/index.ts";
 
-/** Header Xero puts the signature in (PROVIDERS.md §2.2). */
+/** Header Xero puts the signature in (Xero's webhooks docs, "Configuring your server"). */
 export const XERO_SIGNATURE_HEADER = "x-xero-signature";
 
 /**

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /**
  * ISO-8601 date-times as accounting providers send them, which is looser than `Date.parse` wants and
- * stricter than it allows. Seen in the wild (PROVIDERS.md §1.1, §1.3, §2.1):
+ * stricter than it allows. Seen in the providers' own samples (Intuit's webhooks docs and migration blog, Xero's webhook OpenAPI spec):
  * QuickBooks `2025-09-08T20:52:31.657Z`, `2015-10-05T14:42:19-0700` (offset without a colon),
  * `2025-09-10T21:31:25.179851517Z` (nanoseconds), `2025-12-04T15:25:05Z`;
  * Xero `eventDateUtc` without a zone (`2024-06-21T01:15:39.902`) or with a `Z` (`2018-02-09T09:19:05.06Z`).

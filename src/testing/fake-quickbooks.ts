@@ -15,7 +15,7 @@ import { capObjects, idKey, isListEntity, parseQuery } from "./fake-quickbooks-q
 
 /**
  * Intuit's throttle body, byte for byte as posted in intuit/QuickBooks-V3-PHP-SDK#54
- * (`fixtures/qbo-429-throttle-fault.xml`). QuickBooks sends it as XML even to JSON requests.
+ * (also quoted in ruckus/quickbooks-ruby PR #348). QuickBooks sends it as XML even to JSON requests.
  */
 export const QUICKBOOKS_THROTTLE_FAULT_XML =
   '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' +
@@ -34,7 +34,7 @@ export interface FakeQuickBooksLimits {
   windows: FakeRateWindow[];
 }
 
-/** Intuit's published limits (PROVIDERS.md §1.8). */
+/** Intuit's published limits (developer.intuit.com/app/developer/qbo/docs/learn/limits-and-throttles). */
 export const FAKE_QUICKBOOKS_DEFAULT_LIMITS: FakeQuickBooksLimits = {
   concurrency: 10,
   windows: [
@@ -73,7 +73,7 @@ export interface FakeQuickBooksOptions {
   monthlyCorePlusQuota?: number;
 }
 
-/** A per-item fault, shaped like `fixtures/qbo-batch-response.json`. */
+/** A per-item fault, shaped like the sample response in Intuit's Batch API reference. */
 export interface QuickBooksFault {
   type: string;
   Error: { Message: string; Detail: string; code: string; element?: string }[];

@@ -12,7 +12,7 @@ import {
   type FakeProviderApi,
 } from "./fake-api-kit.ts";
 
-/** Limits the fake enforces (Xero's published values by default; PROVIDERS.md §2.6). */
+/** Limits the fake enforces (Xero's published values by default: developer.xero.com/faq/limits). */
 export interface FakeXeroLimits {
   /** Calls in progress per tenant. @default 5 */
   concurrency: number;
@@ -121,7 +121,7 @@ export async function startFakeXero(options: FakeXeroOptions = {}): Promise<Fake
 
   /** The limit a call meets now, with the wait Xero would announce. */
   const breach = (tenantId: string, at: number): { problem: string; retryAfterSeconds: number } | undefined => {
-    // X-Rate-Limit-Problem values for the app and concurrent limits are unverified (PROVIDERS.md §2.6).
+    // X-Rate-Limit-Problem values for the app and concurrent limits are not documented by Xero (its staff named `minute` and `day` in XeroAPI/xero-node#634).
     const app = windows.waitMs("app", appWindow(), at, timeScale);
     if (app > 0) return { problem: "appminute", retryAfterSeconds: Math.max(1, Math.ceil(app / 1000)) };
     // When several windows are full, the longest wait is the one that matters (a day beats a minute).
