@@ -27,6 +27,8 @@ export interface ExpressAdminOptions {
   authorize: ExpressAdminAuthorize;
   /** Told about unexpected failures (answered 500 without details). @default console.error */
   onError?: (error: unknown) => void;
+  /** `WWW-Authenticate` sent with every 401 so browsers prompt for a login (`httpBasic(...)` provides it). */
+  challenge?: string;
 }
 
 /** The request as Express hands it over, typed against `node:http` so `@types/express` is not needed. */
@@ -47,6 +49,7 @@ const optionsSchema = z.strictObject({
     error: "authorize is required: (request, req) => boolean | { tenants } decides who may use the admin",
   }),
   onError: z.custom<(error: unknown) => void>((value) => typeof value === "function", { error: "must be a function" }).optional(),
+  challenge: z.string().optional(),
 });
 
 /** Admin bodies are small JSON documents. */
@@ -62,7 +65,7 @@ export function createExpressAdmin(inbox: AdminInbox, options: ExpressAdminOptio
     const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "options", message: issue.message }));
     throw new WebhookConfigError(`Invalid createExpressAdmin() options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues);
   }
-  const { authorize, onError } = parsed.data;
+  const { authorize, onError, challenge } = parsed.data;
   // The Fetch request → the Express request it was built from, for the host's authorize hook.
   const native = new WeakMap<Request, ExpressAdminRequest>();
   const coreAuthorize = (request: Request) => authorize(request, native.get(request)!);
@@ -71,7 +74,7 @@ export function createExpressAdmin(inbox: AdminInbox, options: ExpressAdminOptio
   const handlerFor = (basePath: string) => {
     let handler = handlers.get(basePath);
     if (!handler) {
-      handler = createAdminHandler(inbox, { authorize: coreAuthorize, basePath, ...(onError ? { onError } : {}) });
+      handler = createAdminHandler(inbox, { authorize: coreAuthorize, basePath, ...(onError ? { onError } : {}), ...(challenge ? { challenge } : {}) });
       handlers.set(basePath, handler);
     }
     return handler;

@@ -32,6 +32,8 @@ export interface FastifyWebhookInboxAdminOptions {
   prefix?: string;
   /** Told about unexpected failures (answered 500 without details). @default console.error */
   onError?: (error: unknown) => void;
+  /** `WWW-Authenticate` sent with every 401 so browsers prompt for a login (`httpBasic(...)` provides it). */
+  challenge?: string;
   logLevel?: string;
 }
 
@@ -44,6 +46,7 @@ const optionsSchema = z.strictObject({
   }),
   prefix: z.string().optional(),
   onError: z.custom<(error: unknown) => void>(isFunction, { error: "must be a function" }).optional(),
+  challenge: z.string().optional(),
   logLevel: z.string().optional(),
 });
 
@@ -56,12 +59,13 @@ const plugin: FastifyPluginAsync<FastifyWebhookInboxAdminOptions> = async (app, 
     const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "options", message: issue.message }));
     throw new WebhookConfigError(`Invalid fastifyWebhookInboxAdmin options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues);
   }
-  const { inbox, authorize, onError } = parsed.data;
+  const { inbox, authorize, onError, challenge } = parsed.data;
   const native = new WeakMap<Request, FastifyRequest>();
   const handler = createAdminHandler(inbox, {
     authorize: (request) => authorize(request, native.get(request)!),
     basePath: app.prefix,
     ...(onError ? { onError } : {}),
+    ...(challenge ? { challenge } : {}),
   });
 
   // This scope only (encapsulated): bodies reach the core as bytes, which validates them itself.

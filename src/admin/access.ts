@@ -1,14 +1,17 @@
 import { z } from "zod";
 import { asList } from "../filters.ts";
+import { AdminHttpError } from "./http.ts";
 import type { DeliveryFilter, DeliverySummary, EventFilter, EventRecord } from "../types.ts";
 
 /**
  * What `authorize` may answer:
  * - `false`: refused (every route, the page and its assets included);
  * - `true`: full access;
- * - `{ tenants }`: read and retry only the events and deliveries of these provider tenants, no settings changes.
+ * - `{ tenants }`: read and retry only the events and deliveries of these provider tenants, no settings changes;
+ * - `{ readOnly: true }` (optionally with `tenants`): lists and views only; retry, re-process and
+ *   settings changes are refused with 403 and the dashboard hides them.
  */
-export type AdminAccessDecision = boolean | { readonly tenants: readonly string[] };
+export type AdminAccessDecision = boolean | { readonly tenants?: readonly string[]; readonly readOnly?: boolean };
 
 /**
  * The host's gate in front of the admin surface, called on every request with the Fetch `Request`
@@ -19,9 +22,14 @@ export type AdminAuthorize = (request: Request) => AdminAccessDecision | Promise
 /** A caller's resolved access: `tenants === null` means every tenant. */
 export interface AdminAccess {
   readonly tenants: readonly string[] | null;
+  /** Lists and views only: no retry, re-process or settings changes. */
+  readonly readOnly?: boolean;
 }
 
-const decisionSchema = z.union([z.boolean(), z.strictObject({ tenants: z.array(z.string()) })]);
+const decisionSchema = z.union([
+  z.boolean(),
+  z.strictObject({ tenants: z.array(z.string()).optional(), readOnly: z.boolean().optional() }).refine((value) => value.tenants !== undefined || value.readOnly !== undefined),
+]);
 
 /**
  * Reads the hook's answer. Anything that is not a documented answer counts as a refusal, so a hook
@@ -30,13 +38,19 @@ const decisionSchema = z.union([z.boolean(), z.strictObject({ tenants: z.array(z
 export function resolveAccess(decision: unknown): AdminAccess | null {
   const parsed = decisionSchema.safeParse(decision);
   if (!parsed.success || parsed.data === false) return null;
-  if (parsed.data === true) return { tenants: null };
-  return { tenants: [...new Set(parsed.data.tenants)] };
+  if (parsed.data === true) return { tenants: null, readOnly: false };
+  const { tenants, readOnly = false } = parsed.data;
+  return { tenants: tenants === undefined ? null : [...new Set(tenants)], readOnly };
 }
 
-/** Whether a caller may change settings (tenant-restricted callers may not). */
+/** Whether a caller may change settings (tenant-restricted and read-only callers may not). */
 export function isUnrestricted(access: AdminAccess): boolean {
-  return access.tenants === null;
+  return access.tenants === null && access.readOnly !== true;
+}
+
+/** Refuses a change (retry, re-process, settings) to a read-only caller, before anything else is looked at. */
+export function requireWritable(access: AdminAccess): void {
+  if (access.readOnly === true) throw new AdminHttpError(403, "READ_ONLY", "this caller has read-only access: lists and views only, no retry, re-process or settings changes");
 }
 
 /**

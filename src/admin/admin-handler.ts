@@ -26,6 +26,11 @@ export interface AdminHandlerOptions {
   basePath?: string;
   /** Told about unexpected failures (answered 500 without details). @default logs the message with console.error */
   onError?: (error: unknown) => void;
+  /**
+   * A `WWW-Authenticate` value sent with every 401, so a browser shows its login prompt
+   * (`httpBasic(...)` provides it). @default none
+   */
+  challenge?: string;
 }
 
 const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === "function";
@@ -39,6 +44,7 @@ const optionsSchema = z.strictObject({
     .regex(/^(\/[^/?#]+)*\/?$/, { error: 'basePath must be a path such as "/admin" (or "" for the root)' })
     .optional(),
   onError: z.custom<(error: unknown) => void>(isFunction, { error: "onError must be a function" }).optional(),
+  challenge: z.string().regex(/^[^\r\n]+$/, { error: "challenge must be one header line, e.g. Basic realm=\"Admin\"" }).optional(),
 });
 
 const INBOX_METHODS = ["listEvents", "getEvent", "countEvents", "listDeliveries", "getDelivery", "retry", "retryMany", "reprocessDelivery", "listIntegrations", "setMode", "setServiceEnabled"] as const;
@@ -66,7 +72,7 @@ export function createAdminHandler(inbox: AdminInbox, options: AdminHandlerOptio
     const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join(".") || "options", message: issue.message }));
     throw new WebhookConfigError(`invalid admin options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues);
   }
-  const { authorize } = parsed.data;
+  const { authorize, challenge } = parsed.data;
   const basePath = (parsed.data.basePath ?? "").replace(/\/+$/, "");
   const onError = parsed.data.onError ?? ((error: unknown) => console.error(`webhook-inbox admin: ${describeError(error)}`));
 
@@ -78,9 +84,10 @@ export function createAdminHandler(inbox: AdminInbox, options: AdminHandlerOptio
       const rest = path.slice(basePath.length);
       const access = resolveAccess(await authorize(request));
       if (!access) {
+        const headers: Record<string, string> = challenge ? { "www-authenticate": challenge } : {};
         return rest.startsWith("/api/")
-          ? json(401, { error: { code: "UNAUTHORIZED", message: "not authorized to use the webhook admin" } })
-          : text(401, "Not authorized to use the webhook admin.\n", "text/plain; charset=utf-8");
+          ? json(401, { error: { code: "UNAUTHORIZED", message: "not authorized to use the webhook admin" } }, headers)
+          : text(401, "Not authorized to use the webhook admin.\n", "text/plain; charset=utf-8", headers);
       }
       // The page loads its assets and API with relative URLs, so it must be served from a path ending in "/".
       if (rest === "") return new Response(null, { status: 308, headers: { location: `${basePath}/${url.search}`, "cache-control": "no-store" } });

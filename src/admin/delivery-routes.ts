@@ -1,6 +1,6 @@
 import { MAX_PAGE_SIZE } from "../filters.ts";
 import type { DeliveryFilter, DeliveryRecord, DeliverySummary, EventSummary } from "../types.ts";
-import { canSeeDelivery, scopeDeliveryFilter, scopeEventFilter, type AdminAccess } from "./access.ts";
+import { canSeeDelivery, requireWritable, scopeDeliveryFilter, scopeEventFilter, type AdminAccess } from "./access.ts";
 import type { AdminInbox, Route, RouteContext } from "./context.ts";
 import { AdminHttpError, json, parseWith, queryObject, readJson } from "./http.ts";
 import { rawBodyView } from "./raw-body.ts";
@@ -62,6 +62,7 @@ async function getDelivery(context: RouteContext): Promise<Response> {
 
 /** Re-parses an `unparseable` delivery (after its cause is fixed) and queues its events. */
 async function reprocess(context: RouteContext): Promise<Response> {
+  requireWritable(context.access);
   const id = idParam(context);
   await visibleDelivery(context.inbox, id, context.access);
   await readJson(context.request, { required: false });

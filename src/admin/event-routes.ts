@@ -1,5 +1,5 @@
 import { EVENT_STATUSES, type EventDetails, type EventFilter, type EventStatus, type EventSummary } from "../types.ts";
-import { canSeeEvent, scopeEventFilter, type AdminAccess } from "./access.ts";
+import { canSeeEvent, requireWritable, scopeEventFilter, type AdminAccess } from "./access.ts";
 import type { AdminInbox, Route, RouteContext } from "./context.ts";
 import { AdminHttpError, json, parseWith, queryObject, readJson } from "./http.ts";
 import {
@@ -77,6 +77,7 @@ async function countEvents({ inbox, url, access }: RouteContext): Promise<Respon
 }
 
 async function retryOne(context: RouteContext): Promise<Response> {
+  requireWritable(context.access);
   const id = idParam(context);
   await visibleEvent(context.inbox, id, context.access);
   await readJson(context.request, { required: false });
@@ -89,6 +90,7 @@ async function retryOne(context: RouteContext): Promise<Response> {
  * with 409 and the actual count unless `expectedCount` matches it: the operator confirms what they saw.
  */
 async function retryMany({ inbox, request, access }: RouteContext): Promise<Response> {
+  requireWritable(access);
   const body = await readJson(request, { required: true });
   if (typeof body === "object" && body !== null && !Array.isArray(body) && "ids" in body) {
     const ids = [...new Set(parseWith(retryByIdsBody, body, "body").ids)];

@@ -7,3 +7,4 @@ export type { AdminFetchHandler, AdminHandlerOptions } from "./admin-handler.ts"
 export type { AdminAuthorize, AdminAccessDecision } from "./access.ts";
 export type { AdminInbox } from "./context.ts";
 export type { RawBodyView } from "./raw-body.ts";
+export * from "./auth/index.ts";

@@ -1,4 +1,4 @@
-import { isUnrestricted, type AdminAccess } from "./access.ts";
+import { isUnrestricted, requireWritable, type AdminAccess } from "./access.ts";
 import type { AdminInbox, Route, RouteContext } from "./context.ts";
 import { AdminHttpError, json, parseWith, readJson } from "./http.ts";
 import { modeBody, pathId, serviceBody } from "./schemas.ts";
@@ -7,12 +7,13 @@ function settings(inbox: AdminInbox, access: AdminAccess) {
   return {
     serviceEnabled: inbox.serviceEnabled,
     integrations: inbox.listIntegrations(),
-    access: { tenants: access.tenants, canChangeSettings: isUnrestricted(access) },
+    access: { tenants: access.tenants, readOnly: access.readOnly === true, canRetry: access.readOnly !== true, canChangeSettings: isUnrestricted(access) },
   };
 }
 
 /** Settings are inbox-wide: a caller restricted to some tenants may read them, never change them. */
 function requireUnrestricted(access: AdminAccess): void {
+  requireWritable(access);
   if (!isUnrestricted(access)) {
     throw new AdminHttpError(403, "FORBIDDEN", "settings apply to every tenant; a tenant-restricted caller may not change them");
   }

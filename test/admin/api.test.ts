@@ -208,7 +208,7 @@ describe("admin API over Express (read-only routes)", () => {
         { id: "books", provider: "test", mode: "immediate", effectiveMode: "immediate" },
         { id: "ledger", provider: "ledger", mode: "immediate", effectiveMode: "immediate" },
       ],
-      access: { tenants: null, canChangeSettings: true },
+      access: { tenants: null, readOnly: false, canRetry: true, canChangeSettings: true },
     });
   });
 
@@ -509,7 +509,7 @@ describe("admin authorization", () => {
     const full = await call(`/api/deliveries/${inv1.deliveryId}`);
     expect(full.json).toMatchObject({ tenantIds: ["acme", "globex"], tenantsWithheld: false, rawBodyWithheld: false, rawBody: scenario.firstBody });
     const settings = await call("/api/settings", { role: "acme" });
-    expect(settings.json.access).toEqual({ tenants: ["acme"], canChangeSettings: false });
+    expect(settings.json.access).toEqual({ tenants: ["acme"], readOnly: false, canRetry: true, canChangeSettings: false });
   });
 
   it("answers 404 to a tenant-scoped caller for another tenant's event or delivery, by id", async () => {

@@ -113,6 +113,26 @@ describe("admin: authorization", () => {
     expect((await env.inbox.getEvent(eventId))!.status).toBe("failed");
   });
 
+  it.each([
+    ["read-only", { readOnly: true }],
+    ["read-only for one tenant", { readOnly: true, tenants: ["t1"] }],
+  ])("a %s caller reads every route but every change is refused with 403 READ_ONLY", async (_label, decision) => {
+    const admin = handlerFor(env.inbox, () => decision);
+    const eventId = env.id("fail-1");
+    for (const route of ADMIN_ROUTES) {
+      const path = route.pattern.replace(":id", route.pattern.startsWith("deliveries") ? env.deliveries.t1 : route.pattern.startsWith("settings") ? "acme" : eventId);
+      const body = route.pattern === "settings/service" ? { enabled: false } : route.pattern.startsWith("settings") ? { mode: "direct" } : route.pattern === "events/retry" ? { ids: [eventId] } : {};
+      const response = await admin(new Request(`${BASE}/api/${path}`, route.method === "GET" ? {} : { ...json(body), method: route.method }));
+      if (route.method === "GET") expect(response.status, route.pattern).toBe(200);
+      else expect([response.status, ((await response.json()) as { error: { code: string } }).error.code], route.pattern).toEqual([403, "READ_ONLY"]);
+    }
+    const settings = (await (await admin(new Request(`${BASE}/api/settings`))).json()) as { access: Record<string, unknown> };
+    expect(settings.access).toMatchObject({ readOnly: true, canRetry: false, canChangeSettings: false });
+    expect(env.inbox.serviceEnabled).toBe(true);
+    expect(env.inbox.getMode("acme")).toBe("immediate");
+    expect((await env.inbox.getEvent(eventId))!.attempts.length).toBe(1);
+  });
+
   it("changes are refused cross-site even for an authorized caller", async () => {
     const admin = handlerFor(env.inbox, () => true);
     const response = await admin(new Request(`${BASE}/api/settings/service`, { method: "PUT", headers: { "content-type": "application/json", "sec-fetch-site": "cross-site" }, body: JSON.stringify({ enabled: false }) }));

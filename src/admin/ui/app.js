@@ -65,7 +65,12 @@ async function showAccess() {
   try {
     const current = await settings();
     const tenants = current.access.tenants;
-    slot.replaceChildren(tenants === null ? h("span.pill", null, "All tenants") : h("span.pill", { title: tenants.join(", ") }, "Tenants: " + tenants.join(", ")));
+    // Read-only callers get no retry or re-process controls (the server refuses them anyway).
+    document.body.classList.toggle("read-only", current.access.readOnly === true);
+    slot.replaceChildren(
+      tenants === null ? h("span.pill", null, "All tenants") : h("span.pill", { title: tenants.join(", ") }, "Tenants: " + tenants.join(", ")),
+      current.access.readOnly ? h("span.pill", { title: "Lists and views only" }, "Read-only") : null,
+    );
   } catch {
     slot.replaceChildren();
   }

@@ -136,7 +136,7 @@ export function renderDelivery(root, id) {
   function render(delivery) {
     const actions = h("div.head-actions");
     if (delivery.status === "unparseable") {
-      const reprocess = h("button.button.primary", { type: "button", title: "Parse the stored body again and queue its events" }, "Re-process");
+      const reprocess = h("button.button.primary", { type: "button", "data-write": true, title: "Parse the stored body again and queue its events" }, "Re-process");
       reprocess.addEventListener("click", async () => {
         reprocess.disabled = true;
         try {

@@ -25,7 +25,7 @@ export function renderEvent(root, id, params) {
   }
 
   function render(event) {
-    const retry = h("button.button.primary", { type: "button", disabled: event.status === "succeeded",
+    const retry = h("button.button.primary", { type: "button", "data-write": true, disabled: event.status === "succeeded",
       title: event.status === "succeeded" ? "A succeeded event is not retried" : "Run a manual attempt now (spends no automatic attempt)" }, "Retry now");
     retry.addEventListener("click", async () => {
       retry.disabled = true;

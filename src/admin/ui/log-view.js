@@ -57,8 +57,8 @@ export function renderLog(root, params) {
   const selectAll = h("input", { type: "checkbox", "aria-label": "Select all events shown" });
   const tbody = h("tbody");
   const more = h("button.button", { type: "button", hidden: true }, "Load more");
-  const retrySelected = h("button.button.primary", { type: "button", disabled: true }, "Retry selected");
-  const retryMatching = h("button.button", { type: "button" }, "Retry all matching\u2026");
+  const retrySelected = h("button.button.primary", { type: "button", disabled: true, "data-write": true }, "Retry selected");
+  const retryMatching = h("button.button", { type: "button", "data-write": true }, "Retry all matching\u2026");
   const confirmSlot = h("div.confirm-slot");
   const errorSlot = h("div");
   const empty = h("p.empty", { hidden: true }, "No events match these filters.");

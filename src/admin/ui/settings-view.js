@@ -54,7 +54,7 @@ export function renderSettings(root) {
 
     root.replaceChildren(
       h("div.page-head", null, h("h1", null, "Settings"),
-        canChange ? null : h("p.note", null, "You can see these settings but not change them: your access is limited to some tenants."),
+        canChange ? null : h("p.note", null, current.access.readOnly ? "You can see these settings but not change them: your access is read-only." : "You can see these settings but not change them: your access is limited to some tenants."),
         h("p.subtitle", null, "Changes apply to this server process at once (they are not saved across restarts).")),
       h("section.card", { "aria-labelledby": "service-label" },
         h("div.service-row", null,
