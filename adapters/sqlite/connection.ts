@@ -1,12 +1,14 @@
 /**
  * The transaction wrapper of SqliteStore: its one connection, opened (and migrated) once; operations
- * run one at a time behind a FIFO lock, driver errors become StoreError naming the method, and the
- * host's `transaction(fn)` holds the lock across ticks while calls made from inside `fn` join it.
+ * run one at a time behind a FIFO lock, wait out another connection's file lock asynchronously
+ * (busy-retry.ts), driver errors become StoreError naming the method, and the host's
+ * `transaction(fn)` holds the lock across ticks while calls made from inside `fn` join it.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Database, Statement } from "better-sqlite3";
 import { StoreError, isWebhookInboxError } from "../../src/index.ts";
 import { AsyncMutex } from "./async-mutex.ts";
+import { DRIVER_BUSY_TIMEOUT_MS, StillBusyError, retryWhileBusy } from "./busy-retry.ts";
 import { loadSqliteDriver } from "./load-driver.ts";
 import { runSqliteMigrations } from "./migrations.ts";
 import { TRANSACTION } from "./queries.ts";
@@ -56,9 +58,10 @@ export class SqliteConnection {
   /** Runs `work` on the open database under the lock (or inside the caller's transaction), wrapping driver errors. */
   async run<T>(method: string, work: Work<T>): Promise<T> {
     if (this.joinsTransaction()) return this.#guard(method, () => work(this.#db!, this.#prepare));
-    return this.#mutex.run(() => {
+    return this.#mutex.run(async () => {
       if (this.#closed && this.#db === null) throw closedError(method);
-      return this.#guard(method, () => work(this.#open(), this.#prepare));
+      // A write lock held by another connection is waited out asynchronously: the event loop keeps turning.
+      return this.#guardAsync(method, () => retryWhileBusy(() => work(this.#open(), this.#prepare), this.#options.busyTimeoutMs));
     });
   }
 
@@ -81,8 +84,13 @@ export class SqliteConnection {
     }
     return this.#mutex.run(async () => {
       if (this.#closed) throw closedError("transaction");
-      const db = this.#guard("transaction", () => this.#open());
-      this.#guard("transaction", () => db.exec(TRANSACTION.begin));
+      const db = await this.#guardAsync("transaction", () =>
+        retryWhileBusy(() => {
+          const opened = this.#open();
+          opened.exec(TRANSACTION.begin);
+          return opened;
+        }, this.#options.busyTimeoutMs),
+      );
       const token = {};
       this.#openTransaction = token;
       try {
@@ -121,12 +129,19 @@ export class SqliteConnection {
     this.#closed = true;
   }
 
+  async #guardAsync<T>(method: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw wrapError(method, error);
+    }
+  }
+
   #guard<T>(method: string, work: () => T): T {
     try {
       return work();
     } catch (error) {
-      if (isWebhookInboxError(error)) throw error;
-      throw new StoreError("sqlite", `${method} failed`, error);
+      throw wrapError(method, error);
     }
   }
 
@@ -134,7 +149,7 @@ export class SqliteConnection {
   #open(): Database {
     if (this.#db) return this.#db;
     const Driver = loadSqliteDriver();
-    const db = new Driver(this.#options.filename, { timeout: this.#options.busyTimeoutMs });
+    const db = new Driver(this.#options.filename, { timeout: DRIVER_BUSY_TIMEOUT_MS });
     try {
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${this.#options.synchronous === "full" ? "FULL" : "NORMAL"}`);
@@ -147,6 +162,13 @@ export class SqliteConnection {
     this.#db = db;
     return db;
   }
+}
+
+/** Driver failures become StoreError naming the method; the library's own errors pass as they are. */
+function wrapError(method: string, error: unknown): unknown {
+  if (isWebhookInboxError(error)) return error;
+  if (error instanceof StillBusyError) return new StoreError("sqlite", `${method} failed: ${error.message}`, error.cause);
+  return new StoreError("sqlite", `${method} failed`, error);
 }
 
 /** The error of an operation on a closed store. */

@@ -56,7 +56,11 @@ const sqliteStoreOptionsSchema = z.strictObject({
    * loss or an OS crash; faster. @default "full"
    */
   synchronous: z.enum(["full", "normal"]).default("full"),
-  /** How long to wait for a lock held by another connection before failing. @default 5000 */
+  /**
+   * How long an operation waits for a lock held by another connection (another process writing the
+   * file) before it fails; a receive is then answered 503 + Retry-After. The wait is asynchronous
+   * (short tries with backoff), so the event loop never blocks on the lock. @default 5000
+   */
   busyTimeoutMs: z.number().int().nonnegative().default(5_000),
   /** Concurrent `insertDelivery` calls share one transaction (one fsync). */
   groupCommit: z
