@@ -1,27 +1,21 @@
-import { createHash } from "node:crypto";
+// The inbox's facade: lifecycle, lifecycle events, settings, operator actions and queries over the store.
 import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import EventEmitter from "eventemitter3";
 import { type Clock, systemClock } from "./clock.ts";
-import type { ParsedDelivery, ParsedEvent, ProviderAdapter } from "./contracts/provider-adapter.ts";
 import type { RunReport, Scheduler } from "./contracts/scheduler.ts";
 import type { WebhookStore } from "./contracts/webhook-store.ts";
-import {
-  RateLimitedError,
-  WebhookInboxError,
-  WebhookPayloadError,
-  describeError,
-  isWebhookInboxError,
-  type WebhookInboxErrorCode,
-} from "./errors.ts";
+import { WebhookInboxError, describeError } from "./errors.ts";
 import { type InboxEventMap, type Logger, consoleLogger, guardLogger } from "./events.ts";
 import { createId } from "./ids.ts";
 import { backoffDelay } from "./internal/backoff.ts";
-import { type Emit, processClaimed } from "./internal/process-claimed.ts";
-import { processDirect } from "./internal/process-direct.ts";
+import type { Emit } from "./internal/emit.ts";
+import { newEvent, tenantsOf } from "./internal/new-event.ts";
+import { processClaimed } from "./internal/process-claimed.ts";
 import { RateLimiter } from "./internal/rate-limiter.ts";
-import { normalizeHeaders, redactHeaders } from "./internal/redact-headers.ts";
-import * as responses from "./internal/responses.ts";
+import { answer } from "./internal/receive/answer.ts";
+import type { Integration, ReceiveContext } from "./internal/receive/receive-context.ts";
+import { type ReceiveInput, receiveRequest } from "./internal/receive/receive-pipeline.ts";
 import { DEFAULT_RETRY_DELAY, type ResolvedOptions, type WebhookInboxOptions, parseOptions } from "./options.ts";
 import { TimerScheduler } from "./timer-scheduler.ts";
 import type {
@@ -34,26 +28,13 @@ import type {
   EventHandler,
   EventSummary,
   Mode,
-  NewDelivery,
-  NewEvent,
   Page,
   PageRequest,
   ReceiveResult,
 } from "./types.ts";
 import { attemptsRemaining } from "./types.ts";
 
-/** What an HTTP adapter hands to `receive()`. */
-export interface ReceiveInput {
-  /** Integration id (a key of `integrations`). */
-  readonly integration: string;
-  /** The exact bytes of the request body. */
-  readonly rawBody: Uint8Array;
-  readonly headers: Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
-  /** @default "POST" */
-  readonly method?: string;
-  /** The adapter stopped reading the body past `maxBodyBytes`. */
-  readonly truncated?: boolean;
-}
+export type { ReceiveInput } from "./internal/receive/receive-pipeline.ts";
 
 /** One integration as the processor runs it. */
 export interface IntegrationInfo {
@@ -64,11 +45,6 @@ export interface IntegrationInfo {
   /** The mode in force: `direct` while `serviceEnabled` is off. */
   readonly effectiveMode: Mode;
 }
-
-type Integration = ResolvedOptions["integrations"][string];
-
-/** How much of a refused request's body the delivery log keeps. */
-const REFUSED_BODY_BYTES = 16 * 1024;
 
 /**
  * The framework-agnostic core: stores every webhook before answering it, splits it into per-entity
@@ -103,6 +79,7 @@ export class WebhookProcessor {
   #inFlight = new Set<Promise<unknown>>();
   #lastPruneAt = Number.NEGATIVE_INFINITY;
   #reprocessing = new Set<string>();
+  readonly #receiveContext: ReceiveContext;
 
   constructor(options: WebhookInboxOptions) {
     this.#options = parseOptions(options);
@@ -123,6 +100,24 @@ export class WebhookProcessor {
         clock: this.#clock,
         onError: (error) => this.#reportError(error, "a processing pass failed"),
       });
+    this.#receiveContext = {
+      store: this.#store,
+      clock: this.#clock,
+      logger: this.#logger,
+      limiter: this.#limiter,
+      options: this.#options,
+      integration: (id) => this.#integrations.get(id),
+      effectiveMode: (id) => this.#effectiveMode(id),
+      handlerFor: (integration, entityType) => this.#handlerFor(integration, entityType),
+      stopSignal: () => this.#stopController.signal,
+      ensureReady: () => this.#ensureReady(),
+      wakeForImmediate: () => {
+        if (this.#started) this.#scheduler.wake(this.#options.coalesceMs);
+      },
+      emit: (name, payload) => this.#emit(name, payload),
+      listening: (name) => this.#emitter.listenerCount(name) > 0,
+      reportError: (error, message) => this.#reportError(error, message),
+    };
   }
 
   // ── lifecycle ────────────────────────────────────────────────────────────
@@ -212,207 +207,13 @@ export class WebhookProcessor {
    * every request is logged as a delivery (rejected ones with their reason).
    */
   async receive(input: ReceiveInput): Promise<ReceiveResult> {
-    const work = this.#receive(input).catch((error: unknown) => {
-      // Every known outcome is mapped inside #receive; this is the last line, for the unforeseen.
+    const work = receiveRequest(this.#receiveContext, input).catch((error: unknown) => {
+      // Every known outcome is mapped inside the pipeline; this is the last line, for the unforeseen.
       this.#reportError(error, "receive() failed unexpectedly; answered 500");
-      return responses.errorResponse(500, "INTERNAL", "The webhook could not be received");
+      return answer({ kind: "internal" });
     });
     this.#track(work);
     return work;
-  }
-
-  async #receive(input: ReceiveInput): Promise<ReceiveResult> {
-    const receivedAt = this.#clock.now();
-    const headers = normalizeHeaders(input.headers ?? {});
-    const rawBody = input.rawBody ?? new Uint8Array();
-    const integration = this.#integrations.get(input.integration);
-    const draft: NewDelivery = {
-      id: createId(receivedAt.getTime()),
-      // Bounded: the name comes from the URL, and unknown ones are logged too.
-      integration: String(input.integration).slice(0, 200),
-      provider: integration?.provider.name ?? "unknown",
-      tenantIds: [],
-      receivedAt,
-      headers: redactHeaders(headers),
-      rawBody,
-      dedupeKey: null,
-      status: "rejected",
-      reason: null,
-      response: null,
-    };
-    if (!integration) {
-      return this.#reject(draft, "INTEGRATION_UNKNOWN", `unknown integration ${JSON.stringify(input.integration)}`,
-        responses.errorResponse(404, "INTEGRATION_UNKNOWN", "No webhook integration is configured at this address"));
-    }
-    const method = (input.method ?? "POST").toUpperCase();
-    if (method !== "POST") {
-      return this.#reject(draft, "METHOD_NOT_ALLOWED", `method ${method} is not allowed`,
-        responses.errorResponse(405, "METHOD_NOT_ALLOWED", "Webhooks must be POSTed", { allow: "POST" }));
-    }
-    if (input.truncated || rawBody.byteLength > this.#options.maxBodyBytes) {
-      return this.#reject(draft, "PAYLOAD_TOO_LARGE", `body larger than ${this.#options.maxBodyBytes} bytes`,
-        responses.errorResponse(413, "PAYLOAD_TOO_LARGE", `Body larger than ${this.#options.maxBodyBytes} bytes`));
-    }
-    const provider = integration.provider;
-    const mediaType = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
-    if (!provider.contentTypes.includes(mediaType)) {
-      return this.#reject(draft, "UNSUPPORTED_MEDIA_TYPE", `content type ${JSON.stringify(mediaType || "(none)")} is not one ${provider.name} sends`,
-        responses.errorResponse(415, "UNSUPPORTED_MEDIA_TYPE", `Expected ${provider.contentTypes.join(" or ")}`));
-    }
-    try {
-      provider.verify({ rawBody, headers });
-    } catch (error) {
-      const reason = isWebhookInboxError(error) ? error.message : `signature check failed: ${describeError(error)}`;
-      return this.#reject(draft, "SIGNATURE_INVALID", reason, responses.unauthorized());
-    }
-    return this.#receiveVerified(input.integration, integration, draft, headers);
-  }
-
-  async #receiveVerified(id: string, integration: Integration, draft: NewDelivery, headers: Record<string, string>): Promise<ReceiveResult> {
-    const provider = integration.provider;
-    let parsed: ParsedDelivery;
-    try {
-      parsed = provider.parse({ rawBody: draft.rawBody, headers, receivedAt: draft.receivedAt });
-    } catch (error) {
-      // Signed but unreadable: keep it whole and acknowledge (a 4xx makes QuickBooks resend the batch and hold back later ones).
-      const reason = error instanceof WebhookPayloadError || isWebhookInboxError(error) ? error.message : `parse failed: ${describeError(error)}`;
-      const response = responses.storedUnparseable(integration.acceptedStatus, draft.id);
-      const delivery: NewDelivery = { ...draft, status: "unparseable", reason, dedupeKey: `${id}:raw:${sha256(draft.rawBody)}`, response };
-      return this.#storeDelivery(delivery, [], response, integration);
-    }
-    const tenantIds = [...new Set(parsed.events.map((event) => event.tenantId))];
-    // Scoped by integration: two integrations of one provider (two apps on one company, each with its
-    // own handler) each receive the change; only a resend to the same integration is a duplicate.
-    const base: NewDelivery = { ...draft, tenantIds, dedupeKey: `${id}:${parsed.dedupeKey}` };
-    if (parsed.handshake) {
-      const response = responses.emptyOk();
-      return this.#storeDelivery({ ...base, dedupeKey: null, status: "accepted", reason: "handshake", response }, [], response, integration);
-    }
-    const mode = this.#effectiveMode(id);
-    if (mode === "direct") return this.#receiveDirect(id, integration, { ...base, status: "processed" }, parsed.events);
-    const events = parsed.events.map((event) => this.#newEvent(id, provider, base, event, mode, integration));
-    const response = responses.accepted(integration.acceptedStatus, draft.id, events.length);
-    const result = await this.#storeDelivery({ ...base, status: "accepted", response }, events, response, integration);
-    if (result.status < 300 && mode === "immediate" && this.#started) this.#scheduler.wake(this.#options.coalesceMs);
-    return result;
-  }
-
-  #newEvent(integrationId: string, provider: ProviderAdapter, delivery: NewDelivery, event: ParsedEvent, mode: Mode, integration: Integration): NewEvent {
-    const receivedAt = delivery.receivedAt;
-    const delay = mode === "delayed" ? integration.delayMs : 0;
-    return {
-      id: createId(receivedAt.getTime()),
-      deliveryId: delivery.id,
-      integration: integrationId,
-      provider: provider.name,
-      tenantId: event.tenantId,
-      entityType: event.entityType,
-      entityId: event.entityId,
-      operation: event.operation,
-      deleted: event.deleted,
-      occurredAt: event.occurredAt,
-      receivedAt,
-      mode,
-      status: "queued",
-      maxAttempts: integration.maxAttempts ?? this.#options.maxAttempts,
-      nextAttemptAt: new Date(receivedAt.getTime() + delay),
-      nextTrigger: mode === "immediate" ? "receive" : "scheduler",
-      payload: event.payload,
-    };
-  }
-
-  /** Stores a delivery (and events) before answering; a store failure is 503 so the provider retries. */
-  async #storeDelivery(delivery: NewDelivery, events: NewEvent[], response: ReceiveResult, integration: Integration): Promise<ReceiveResult> {
-    try {
-      await this.#ensureReady();
-      const result = await this.#store.insertDelivery({ delivery, events });
-      if (result.status === "duplicate") {
-        const answer = responses.duplicate(integration.acceptedStatus, result.deliveryId, result.duplicateOf);
-        await this.#recordResponse(result.deliveryId, answer);
-        if (this.#listening("delivery:received")) {
-          this.#emit("delivery:received", { delivery: summary({ ...delivery, status: "duplicate", response: answer }, result.duplicateOf, 0) });
-        }
-        return answer;
-      }
-      if (this.#listening("delivery:received")) this.#emit("delivery:received", { delivery: summary(delivery, null, events.length) });
-      return response;
-    } catch (error) {
-      return this.#storeUnavailable(delivery, error);
-    }
-  }
-
-  #storeUnavailable(delivery: NewDelivery, error: unknown): ReceiveResult {
-    this.#reportError(error, "could not store a delivery; answered 503 so the provider resends it");
-    const response = responses.errorResponse(503, "STORE_FAILED", "Temporarily unable to store the webhook; please retry", { "retry-after": "5" });
-    this.#emit("delivery:rejected", { delivery: summary({ ...delivery, status: "rejected", response }, null, 0), code: "STORE_FAILED", reason: describeError(error) });
-    return response;
-  }
-
-  async #receiveDirect(id: string, integration: Integration, delivery: NewDelivery, events: readonly ParsedEvent[]): Promise<ReceiveResult> {
-    const processedResponse = responses.processed(delivery.id, events.length);
-    try {
-      await this.#ensureReady();
-      const stored = await this.#store.insertDelivery({ delivery: { ...delivery, response: processedResponse }, events: [] });
-      if (stored.status === "duplicate") {
-        const answer = responses.duplicate(200, stored.deliveryId, stored.duplicateOf);
-        await this.#recordResponse(stored.deliveryId, answer);
-        return answer;
-      }
-    } catch (error) {
-      return this.#storeUnavailable(delivery, error);
-    }
-    try {
-      await processDirect({
-        integration: id,
-        provider: integration.provider,
-        deliveryId: delivery.id,
-        events,
-        receivedAt: delivery.receivedAt,
-        clock: this.#clock,
-        limiter: this.#limiter,
-        fetchTimeoutMs: this.#options.fetchTimeoutMs,
-        handlerTimeoutMs: this.#options.handlerTimeoutMs,
-        handlerFor: (integrationId, entityType) => this.#handlerFor(integrationId, entityType),
-        signal: this.#stopController.signal,
-      });
-      this.#emit("delivery:received", { delivery: summary({ ...delivery, response: processedResponse }, null, 0) });
-      return processedResponse;
-    } catch (error) {
-      const reason = describeError(error);
-      const response =
-        error instanceof RateLimitedError
-          ? responses.errorResponse(503, "RATE_LIMITED", "Provider rate limit reached; retry later", { "retry-after": String(Math.ceil(error.retryAfterMs / 1000)) })
-          : responses.errorResponse(500, "PROCESSING_FAILED", "The webhook could not be processed");
-      // The provider will resend: free the dedupe key so that resend is processed, not answered "duplicate".
-      await this.#store
-        .updateDelivery({ id: delivery.id, status: "failed", reason, response, releaseDedupeKey: true })
-        .catch((updateError: unknown) => this.#reportError(updateError, "could not record a direct delivery's failure"));
-      this.#emit("delivery:rejected", { delivery: summary({ ...delivery, status: "failed", reason, response }, null, 0), code: "HANDLER_FAILED", reason });
-      return response;
-    }
-  }
-
-  /** Records the answer given to a stored duplicate; best effort: the duplicate is stored, so failing here must not turn the answer into a 503. */
-  async #recordResponse(id: string, response: ReceiveResult): Promise<void> {
-    await this.#store.updateDelivery({ id, response }).catch((error: unknown) => this.#reportError(error, "could not record the answer to a duplicate"));
-  }
-
-  /** Logs a refused request as a delivery (best effort: a store failure here must not change the answer). */
-  async #reject(draft: NewDelivery, code: WebhookInboxErrorCode, reason: string, response: ReceiveResult): Promise<ReceiveResult> {
-    // Anyone who knows the URL can send these: keep a prefix for diagnosis, not megabytes per request.
-    const size = draft.rawBody.byteLength;
-    const kept = size > REFUSED_BODY_BYTES ? draft.rawBody.subarray(0, REFUSED_BODY_BYTES) : draft.rawBody;
-    const note = kept.byteLength < size ? ` (first ${REFUSED_BODY_BYTES} of ${size} body bytes kept)` : "";
-    const delivery: NewDelivery = { ...draft, rawBody: kept, status: "rejected", reason: reason + note, response };
-    this.#logger.warn(`rejected a webhook request: ${reason}`, { integration: draft.integration, deliveryId: draft.id, status: response.status });
-    try {
-      await this.#ensureReady();
-      await this.#store.insertDelivery({ delivery, events: [] });
-    } catch (error) {
-      this.#reportError(error, "could not log a rejected request");
-    }
-    this.#emit("delivery:rejected", { delivery: summary(delivery, null, 0), code, reason });
-    return response;
   }
 
   // ── processing ───────────────────────────────────────────────────────────
@@ -518,10 +319,9 @@ export class WebhookProcessor {
     const mode = this.#effectiveMode(delivery.integration) === "delayed" ? "delayed" : "immediate";
     const now = this.#clock.now();
     const events = parsed.events.map((event) =>
-      this.#newEvent(delivery.integration, integration.provider, { ...delivery, receivedAt: now }, event, mode, integration),
+      newEvent(delivery.integration, integration, { id: delivery.id, receivedAt: now }, event, mode, this.#options.maxAttempts),
     );
-    const tenantIds = [...new Set(parsed.events.map((event) => event.tenantId))];
-    await this.#store.updateDelivery({ id, status: "accepted", reason: "re-processed by an operator", events, tenantIds });
+    await this.#store.updateDelivery({ id, status: "accepted", reason: "re-processed by an operator", events, tenantIds: tenantsOf(parsed.events) });
     if (this.#started) this.#scheduler.wake(0);
     return (await this.#store.getDelivery(id))!;
   }
@@ -608,11 +408,6 @@ export class WebhookProcessor {
     work.then(done, done);
   }
 
-  /** Whether anyone listens: lets the hot path skip building a payload nobody reads. */
-  #listening(name: keyof InboxEventMap): boolean {
-    return this.#emitter.listenerCount(name) > 0;
-  }
-
   #emit<K extends keyof InboxEventMap>(name: K, payload: Parameters<InboxEventMap[K]>[0]): void {
     try {
       (this.#emitter.emit as (name: K, payload: unknown) => boolean)(name, payload);
@@ -631,15 +426,6 @@ export class WebhookProcessor {
 /** Creates a `WebhookProcessor`; options are validated at once (a bad option throws `WebhookConfigError`). */
 export function createWebhookInbox(options: WebhookInboxOptions): WebhookProcessor {
   return new WebhookProcessor(options);
-}
-
-function summary(delivery: NewDelivery, duplicateOf: string | null, eventCount: number): DeliverySummary {
-  const { rawBody: _rawBody, ...rest } = delivery;
-  return { ...rest, duplicateOf, eventCount };
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex").slice(0, 32);
 }
 
 function unlimitedController(): AbortController {

@@ -1,0 +1,100 @@
+// The receive pipeline: screen, verify, parse, de-duplicate, then store (or process in `direct` mode) and answer.
+import { createHash } from "node:crypto";
+import type { ParsedDelivery } from "../../contracts/provider-adapter.ts";
+import { WebhookPayloadError, describeError, isWebhookInboxError } from "../../errors.ts";
+import { createId } from "../../ids.ts";
+import type { NewDelivery, ReceiveResult } from "../../types.ts";
+import { newEvent, tenantsOf } from "../new-event.ts";
+import { normalizeHeaders, redactHeaders } from "../redact-headers.ts";
+import { answer } from "./answer.ts";
+import { logRefused } from "./log-refused.ts";
+import type { Integration, ReceiveContext } from "./receive-context.ts";
+import { receiveDirect } from "./receive-direct.ts";
+import { screenRequest } from "./screen-request.ts";
+import { storeDelivery } from "./store-delivery.ts";
+
+/** What an HTTP adapter hands to `receive()`. */
+export interface ReceiveInput {
+  /** Integration id (a key of `integrations`). */
+  readonly integration: string;
+  /** The exact bytes of the request body. */
+  readonly rawBody: Uint8Array;
+  readonly headers: Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** @default "POST" */
+  readonly method?: string;
+  /** The adapter stopped reading the body past `maxBodyBytes`. */
+  readonly truncated?: boolean;
+}
+
+/**
+ * Handles one inbound request. Every outcome is an answer, and every request is logged as a delivery
+ * (refused ones with their reason). Throws only for the unforeseen; the caller answers that with 500.
+ */
+export async function receiveRequest(ctx: ReceiveContext, input: ReceiveInput): Promise<ReceiveResult> {
+  const receivedAt = ctx.clock.now();
+  const headers = normalizeHeaders(input.headers ?? {});
+  const rawBody = input.rawBody ?? new Uint8Array();
+  const integration = ctx.integration(input.integration);
+  const draft: NewDelivery = {
+    id: createId(receivedAt.getTime()),
+    // Bounded: the name comes from the URL, and unknown ones are logged too.
+    integration: String(input.integration).slice(0, 200),
+    provider: integration?.provider.name ?? "unknown",
+    tenantIds: [],
+    receivedAt,
+    headers: redactHeaders(headers),
+    rawBody,
+    dedupeKey: null,
+    status: "rejected",
+    reason: null,
+    response: null,
+  };
+  const screening = screenRequest({
+    integrationId: input.integration,
+    integration,
+    method: input.method,
+    headers,
+    rawBody,
+    truncated: input.truncated,
+    maxBodyBytes: ctx.options.maxBodyBytes,
+  });
+  if (!screening.passed) return logRefused(ctx, draft, screening.refusal, screening.reason);
+  return receiveVerified(ctx, input.integration, screening.integration, draft, headers);
+}
+
+async function receiveVerified(
+  ctx: ReceiveContext,
+  id: string,
+  integration: Integration,
+  draft: NewDelivery,
+  headers: Record<string, string>,
+): Promise<ReceiveResult> {
+  let parsed: ParsedDelivery;
+  try {
+    parsed = integration.provider.parse({ rawBody: draft.rawBody, headers, receivedAt: draft.receivedAt });
+  } catch (error) {
+    // Signed but unreadable: keep it whole and acknowledge (a 4xx makes QuickBooks resend the batch and hold back later ones).
+    const reason = error instanceof WebhookPayloadError || isWebhookInboxError(error) ? error.message : `parse failed: ${describeError(error)}`;
+    const response = answer({ kind: "unparseable", status: integration.acceptedStatus, deliveryId: draft.id });
+    const delivery: NewDelivery = { ...draft, status: "unparseable", reason, dedupeKey: `${id}:raw:${sha256(draft.rawBody)}`, response };
+    return storeDelivery(ctx, delivery, [], response, integration.acceptedStatus);
+  }
+  // Scoped by integration: two integrations of one provider (two apps on one company, each with its
+  // own handler) each receive the change; only a resend to the same integration is a duplicate.
+  const base: NewDelivery = { ...draft, tenantIds: tenantsOf(parsed.events), dedupeKey: `${id}:${parsed.dedupeKey}` };
+  if (parsed.handshake) {
+    const response = answer({ kind: "handshake" });
+    return storeDelivery(ctx, { ...base, dedupeKey: null, status: "accepted", reason: "handshake", response }, [], response, integration.acceptedStatus);
+  }
+  const mode = ctx.effectiveMode(id);
+  if (mode === "direct") return receiveDirect(ctx, id, integration, { ...base, status: "processed" }, parsed.events);
+  const events = parsed.events.map((event) => newEvent(id, integration, base, event, mode, ctx.options.maxAttempts));
+  const response = answer({ kind: "accepted", status: integration.acceptedStatus, deliveryId: draft.id, events: events.length });
+  const result = await storeDelivery(ctx, { ...base, status: "accepted", response }, events, response, integration.acceptedStatus);
+  if (result.status < 300 && mode === "immediate") ctx.wakeForImmediate();
+  return result;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex").slice(0, 32);
+}
