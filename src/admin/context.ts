@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import type { WebhookProcessor } from "../processor.ts";
 import type { AdminAccess } from "./access.ts";
 
@@ -30,9 +31,30 @@ export interface RouteContext {
 
 export type RouteHandler = (context: RouteContext) => Promise<Response>;
 
-/** One API route: `pattern` is relative to `${basePath}/api/`, with `:name` segments. */
+/** An error a route may answer, beyond those every route shares (docs/admin-api.md lists both). */
+export interface RouteError {
+  readonly status: number;
+  readonly code: string;
+  readonly when: string;
+}
+
+/**
+ * One API route: `pattern` is relative to `${basePath}/api/`, with `:name` segments. The schemas and
+ * texts are what docs/admin-api.md is generated from (scripts/admin-api-docs.ts).
+ */
 export interface Route {
   readonly method: "GET" | "POST" | "PUT";
   readonly pattern: string;
   readonly handler: RouteHandler;
+  /** One sentence: what the route does. */
+  readonly summary: string;
+  /** The query string's schema (GET routes). */
+  readonly query?: z.ZodType;
+  /** The JSON body's schema, or its alternative shapes. */
+  readonly body?: z.ZodType | readonly z.ZodType[];
+  /** What a success answers. */
+  readonly response: string;
+  readonly errors?: readonly RouteError[];
+  /** More to say (confirmation rules, scoping). */
+  readonly notes?: string;
 }

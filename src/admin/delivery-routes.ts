@@ -73,7 +73,24 @@ async function reprocess(context: RouteContext): Promise<Response> {
 
 /** Delivery routes, relative to `api/`. */
 export const deliveryRoutes: readonly Route[] = [
-  { method: "GET", pattern: "deliveries", handler: listDeliveries },
-  { method: "GET", pattern: "deliveries/:id", handler: getDelivery },
-  { method: "POST", pattern: "deliveries/:id/reprocess", handler: reprocess },
+  {
+    method: "GET", pattern: "deliveries", handler: listDeliveries, query: deliveryListQuery,
+    summary: "Lists inbound requests (deliveries), rejected ones included, newest first.",
+    response: "`{ items, nextCursor }`: delivery summaries; a tenant-restricted caller sees only its own tenants among those a delivery names (`tenantsWithheld`).",
+  },
+  {
+    method: "GET", pattern: "deliveries/:id", handler: getDelivery,
+    summary: "One inbound request: headers (secrets redacted), raw body, the response given, and its events.",
+    response: "The delivery with `rawBody` (UTF-8 text, or base64 when `rawBodyEncoding` says so), `events` and `moreEvents`. The raw body is withheld (`rawBodyWithheld: true`) from a caller who may not see every tenant it names.",
+    errors: [{ status: 404, code: "DELIVERY_NOT_FOUND", when: "no such delivery the caller may see" }],
+  },
+  {
+    method: "POST", pattern: "deliveries/:id/reprocess", handler: reprocess,
+    summary: "Parses an `unparseable` delivery again (after its cause is fixed) and queues its events.",
+    response: "`{ delivery }`: the delivery as `GET deliveries/:id` shows it.",
+    errors: [
+      { status: 404, code: "DELIVERY_NOT_FOUND", when: "no such delivery the caller may see" },
+      { status: 409, code: "REQUEST_INVALID", when: "the delivery is not `unparseable`, or is being re-processed already" },
+    ],
+  },
 ];

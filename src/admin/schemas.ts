@@ -35,19 +35,22 @@ const limit = z.coerce
   .max(MAX_PAGE_SIZE, { error: `must be at most ${MAX_PAGE_SIZE}` });
 
 const eventFilterShape = {
-  integration: list(text(100)).optional(),
-  tenantId: list(text(200)).optional(),
-  status: list(z.enum(EVENT_STATUSES, { error: `must be one of ${EVENT_STATUSES.join(", ")}` })).optional(),
-  entityType: text(200).optional(),
-  entityId: text(500).optional(),
-  deliveryId: text(100).optional(),
-  receivedFrom: isoTime.optional(),
-  receivedTo: isoTime.optional(),
+  integration: list(text(100)).optional().describe("integration ids"),
+  tenantId: list(text(200)).optional().describe("provider tenants (QuickBooks realm, Xero organisation)"),
+  status: list(z.enum(EVENT_STATUSES, { error: `must be one of ${EVENT_STATUSES.join(", ")}` })).optional().describe(`any of ${EVENT_STATUSES.join(", ")}`),
+  entityType: text(200).optional().describe("entity type as the provider names it (Invoice, CONTACT)"),
+  entityId: text(500).optional().describe("entity id"),
+  deliveryId: text(100).optional().describe("the delivery the events came in"),
+  receivedFrom: isoTime.optional().describe("received at or after"),
+  receivedTo: isoTime.optional().describe("received before"),
   /** Free text over event id, delivery id, entity id and tenant id. */
-  q: text(200).optional(),
+  q: text(200).optional().describe("free text over event id, delivery id, entity id and tenant id"),
 };
 
-const page = { cursor: text(500).optional(), limit: limit.optional() };
+const page = {
+  cursor: text(500).optional().describe("the previous page's nextCursor"),
+  limit: limit.optional().describe(`page size (default 50, at most ${MAX_PAGE_SIZE})`),
+};
 
 /** `GET api/events` query. */
 export const eventListQuery = z.strictObject({ ...eventFilterShape, ...page });
@@ -58,33 +61,33 @@ export const eventFilterBody = z.strictObject(eventFilterShape);
 
 /** `GET api/deliveries` query. */
 export const deliveryListQuery = z.strictObject({
-  integration: list(text(100)).optional(),
-  tenantId: list(text(200)).optional(),
-  status: list(z.enum(DELIVERY_STATUSES, { error: `must be one of ${DELIVERY_STATUSES.join(", ")}` })).optional(),
-  receivedFrom: isoTime.optional(),
-  receivedTo: isoTime.optional(),
+  integration: list(text(100)).optional().describe("integration ids"),
+  tenantId: list(text(200)).optional().describe("provider tenants the delivery names"),
+  status: list(z.enum(DELIVERY_STATUSES, { error: `must be one of ${DELIVERY_STATUSES.join(", ")}` })).optional().describe(`any of ${DELIVERY_STATUSES.join(", ")}`),
+  receivedFrom: isoTime.optional().describe("received at or after"),
+  receivedTo: isoTime.optional().describe("received before"),
   /** Free text over delivery id and reason. */
-  q: text(200).optional(),
+  q: text(200).optional().describe("free text over delivery id and reason"),
   ...page,
 });
 
 /** `POST api/events/retry` body naming events. */
 export const retryByIdsBody = z.strictObject({
-  ids: z.array(text(100)).min(1, { error: "needs at least one id" }).max(MAX_RETRY_IDS, { error: `takes at most ${MAX_RETRY_IDS} ids` }),
+  ids: z.array(text(100)).min(1, { error: "needs at least one id" }).max(MAX_RETRY_IDS, { error: `takes at most ${MAX_RETRY_IDS} ids` }).describe("event ids to retry"),
 });
 
 /** `POST api/events/retry` body with a filter, confirmed by the count the operator was shown. */
 export const retryByFilterBody = z.strictObject({
-  filter: eventFilterBody,
+  filter: eventFilterBody.describe("the event filter (the same fields as GET events' query; lists as arrays or comma strings)"),
   /** How many events the operator agreed to retry; anything else is refused with the actual count. */
-  expectedCount: z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(0, { error: "must be at least 0" }).optional(),
+  expectedCount: z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(0, { error: "must be at least 0" }).optional().describe("the count the operator confirmed (from the 409 answer or GET counts)"),
 });
 
 /** `PUT api/settings/service` body. */
-export const serviceBody = z.strictObject({ enabled: z.boolean({ error: "must be true or false" }) });
+export const serviceBody = z.strictObject({ enabled: z.boolean({ error: "must be true or false" }).describe("false: every integration runs in direct mode") });
 
 /** `PUT api/settings/integrations/:id` body. */
-export const modeBody = z.strictObject({ mode: z.enum(MODES, { error: `must be one of ${MODES.join(", ")}` }) });
+export const modeBody = z.strictObject({ mode: z.enum(MODES, { error: `must be one of ${MODES.join(", ")}` }).describe(`one of ${MODES.join(", ")}`) });
 
 /** Path ids are UUIDv7 in practice; anything printable and short is accepted and simply not found otherwise. */
 export const pathId = text(100).regex(/^[\w.:-]+$/, { error: "has characters an id never has" });

@@ -41,9 +41,21 @@ async function putMode({ inbox, request, access, params }: RouteContext): Promis
   return json(200, settings(inbox, access));
 }
 
+const SETTINGS_ANSWER = "`{ serviceEnabled, integrations, access }`: `access` says what the caller may do (`tenants`, `readOnly`, `canRetry`, `canChangeSettings`).";
+const NOT_FOR_RESTRICTED = { status: 403, code: "FORBIDDEN", when: "the caller is restricted to some tenants (settings apply to every tenant)" } as const;
+
 /** Settings routes, relative to `api/`. The changes apply to this process's inbox. */
 export const settingsRoutes: readonly Route[] = [
-  { method: "GET", pattern: "settings", handler: getSettings },
-  { method: "PUT", pattern: "settings/service", handler: putService },
-  { method: "PUT", pattern: "settings/integrations/:id", handler: putMode },
+  { method: "GET", pattern: "settings", handler: getSettings, summary: "The service switch, each integration's mode, and the caller's access.", response: SETTINGS_ANSWER },
+  {
+    method: "PUT", pattern: "settings/service", handler: putService, body: serviceBody,
+    summary: "Turns the service switch on or off (off: every integration runs in `direct` mode).",
+    response: SETTINGS_ANSWER, errors: [NOT_FOR_RESTRICTED],
+  },
+  {
+    method: "PUT", pattern: "settings/integrations/:id", handler: putMode, body: modeBody,
+    summary: "Sets an integration's processing mode.",
+    response: SETTINGS_ANSWER,
+    errors: [NOT_FOR_RESTRICTED, { status: 404, code: "INTEGRATION_UNKNOWN", when: "no integration with this id" }],
+  },
 ];
