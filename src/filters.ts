@@ -6,8 +6,18 @@ export function asList<T>(value: T | readonly T[] | undefined): readonly T[] | u
   return Array.isArray(value) ? (value as readonly T[]) : [value as T];
 }
 
-/** The in-memory reading of `EventFilter`; SQL stores implement the same semantics in their WHERE clauses. */
-export function eventMatches(event: EventRecord, filter: EventFilter): boolean {
+/** Whether `needle` (lower case) occurs in `value` as JSON text (strings as themselves). */
+function jsonContains(value: unknown, needle: string): boolean {
+  if (value === undefined || value === null) return false;
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text !== undefined && text.toLowerCase().includes(needle);
+}
+
+/**
+ * The in-memory reading of `EventFilter`; SQL stores implement the same semantics in their WHERE
+ * clauses. `resourceData` is the event's downloaded data, for the `text` filter.
+ */
+export function eventMatches(event: EventRecord, filter: EventFilter, resourceData?: unknown): boolean {
   const integrations = asList(filter.integration);
   if (integrations && !integrations.includes(event.integration)) return false;
   const tenants = asList(filter.tenantId);
@@ -23,6 +33,10 @@ export function eventMatches(event: EventRecord, filter: EventFilter): boolean {
     const needle = filter.search.toLowerCase();
     const haystack = [event.id, event.deliveryId, event.entityId, event.tenantId];
     if (!haystack.some((value) => value.toLowerCase().includes(needle))) return false;
+  }
+  if (filter.text) {
+    const needle = filter.text.toLowerCase();
+    if (!jsonContains(event.lastError, needle) && !jsonContains(event.payload, needle) && !jsonContains(resourceData, needle)) return false;
   }
   return true;
 }

@@ -224,7 +224,7 @@ export class MemoryStore implements WebhookStore {
     const pool = ids ? ids.map((id) => this.#events.get(id)).filter((e) => e !== undefined) : this.#events.values();
     const requeued: string[] = [];
     for (const event of pool) {
-      if (filter && !eventMatches(event, filter)) continue;
+      if (filter && !eventMatches(event, filter, this.#resources.get(event.id)?.data)) continue;
       if (event.status === "succeeded") continue;
       const lease = this.#leases.get(event.id);
       if (lease && lease.expiresAt > at) continue;
@@ -264,7 +264,7 @@ export class MemoryStore implements WebhookStore {
     for (const id of ids) {
       if (input.cursor !== undefined && id >= input.cursor) continue;
       const event = this.#events.get(id)!;
-      if (!eventMatches(event, input)) continue;
+      if (!eventMatches(event, input, this.#resources.get(event.id)?.data)) continue;
       items.push({ ...event });
       if (items.length > limit) break;
     }
@@ -274,7 +274,7 @@ export class MemoryStore implements WebhookStore {
   async countEvents(filter: EventFilter): Promise<EventCount[]> {
     const counts = new Map<string, EventCount>();
     for (const event of this.#events.values()) {
-      if (!eventMatches(event, filter)) continue;
+      if (!eventMatches(event, filter, this.#resources.get(event.id)?.data)) continue;
       const key = `${event.integration}\u0000${event.status}`;
       const row = counts.get(key);
       counts.set(key, { integration: event.integration, status: event.status, count: (row?.count ?? 0) + 1 });

@@ -181,6 +181,12 @@ export interface EventFilter {
   readonly receivedTo?: Date;
   /** Free text: matches event id, delivery id, entity id or tenant id (substring). */
   readonly search?: string;
+  /**
+   * Free text over what an event holds: its last error, its payload and its downloaded resource
+   * data, as JSON text (case-insensitive substring; the JSON's spacing may differ between stores, so
+   * search for words and values rather than punctuation).
+   */
+  readonly text?: string;
 }
 
 /** Filters for the delivery log. */

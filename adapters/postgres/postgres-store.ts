@@ -257,7 +257,7 @@ export class PostgresStore implements WebhookStore {
       const params = new SqlParams([input.now]);
       let where = "";
       if (input.ids) where += ` and id = any(${params.add([...input.ids])}::text[])`;
-      if (input.filter) where += eventWhere(input.filter, params);
+      if (input.filter) where += eventWhere(input.filter, params, this.#quotedSchema);
       const { rows } = await this.#pool.query(this.#sql.requeue(where), params.values);
       const requeued = ((rows[0] as Row | undefined)?.ids as string[] | undefined) ?? [];
       if (!input.ids) return requeued;
@@ -303,7 +303,7 @@ export class PostgresStore implements WebhookStore {
     return this.#run("listEvents", async () => {
       const limit = pageSize(input.limit);
       const params = new SqlParams();
-      const where = eventWhere(input, params) + pageWhere(input.cursor, params);
+      const where = eventWhere(input, params, this.#quotedSchema) + pageWhere(input.cursor, params);
       const { rows } = await this.#pool.query(this.#sql.listEvents(where, params.add(limit + 1)), params.values);
       return toPage((rows as Row[]).map(rowToEvent), limit);
     });
@@ -312,7 +312,7 @@ export class PostgresStore implements WebhookStore {
   async countEvents(filter: EventFilter): Promise<EventCount[]> {
     return this.#run("countEvents", async () => {
       const params = new SqlParams();
-      const { rows } = await this.#pool.query(this.#sql.countEvents(eventWhere(filter, params)), params.values);
+      const { rows } = await this.#pool.query(this.#sql.countEvents(eventWhere(filter, params, this.#quotedSchema)), params.values);
       return (rows as Row[]).map((row) => ({
         integration: row.integration as string,
         status: row.status as EventStatus,

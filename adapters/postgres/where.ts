@@ -19,7 +19,7 @@ export class SqlParams {
  * nothing, `receivedTo` is exclusive, `search` is a case-insensitive substring). Returns
  * ` and …` clauses to append after a WHERE.
  */
-export function eventWhere(filter: EventFilter, params: SqlParams): string {
+export function eventWhere(filter: EventFilter, params: SqlParams, schema: string): string {
   let sql = "";
   const integrations = asList(filter.integration);
   if (integrations) sql += ` and integration = any(${params.add(integrations)}::text[])`;
@@ -37,6 +37,11 @@ export function eventWhere(filter: EventFilter, params: SqlParams): string {
     // strpos, not LIKE: the needle needs no escaping of % and _.
     sql += ` and (strpos(lower(id), ${needle}) > 0 or strpos(lower(delivery_id), ${needle}) > 0`;
     sql += ` or strpos(lower(entity_id), ${needle}) > 0 or strpos(lower(tenant_id), ${needle}) > 0)`;
+  }
+  if (filter.text) {
+    const needle = params.add(filter.text.toLowerCase());
+    sql += ` and (strpos(lower(coalesce(last_error, '')), ${needle}) > 0 or strpos(lower(coalesce(payload::text, '')), ${needle}) > 0`;
+    sql += ` or exists (select 1 from ${schema}.resources r where r.event_id = events.id and strpos(lower(coalesce(r.data::text, '')), ${needle}) > 0))`;
   }
   return sql;
 }

@@ -45,6 +45,14 @@ export function eventWhere(filter: EventFilter): SqlWhere {
     clauses.push("(instr(lower(id), ?) > 0 OR instr(lower(delivery_id), ?) > 0 OR instr(lower(entity_id), ?) > 0 OR instr(lower(tenant_id), ?) > 0)");
     params.push(needle, needle, needle, needle);
   }
+  if (filter.text) {
+    const needle = filter.text.toLowerCase();
+    clauses.push(
+      "(instr(lower(COALESCE(last_error, '')), ?) > 0 OR instr(lower(payload), ?) > 0" +
+        " OR EXISTS (SELECT 1 FROM resources WHERE resources.event_id = events.id AND instr(lower(resources.data), ?) > 0))",
+    );
+    params.push(needle, needle, needle);
+  }
   return { sql: clauses.length === 0 ? "1" : clauses.join(" AND "), params };
 }
 

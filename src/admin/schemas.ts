@@ -45,6 +45,7 @@ const eventFilterShape = {
   receivedTo: isoTime.optional().describe("received before"),
   /** Free text over event id, delivery id, entity id and tenant id. */
   q: text(200).optional().describe("free text over event id, delivery id, entity id and tenant id"),
+  text: text(200).optional().describe("free text over the last error, the payload and the resource data"),
 };
 
 const page = {

@@ -76,6 +76,36 @@ export function queriesSection(suite: ConformanceSuite): void {
       assert.deepEqual(await ids({ search: "%" }), []);
     });
 
+    it("filters events by text over the last error, the payload and the resource data", async () => {
+      const { events } = await insert({}, [
+        { entityId: "e-error", payload: { memo: "plain" } },
+        { entityId: "e-payload", payload: { memo: "Needle in the PAYLOAD" } },
+        { entityId: "e-resource", payload: { memo: "plain" } },
+        { entityId: "e-none", payload: { memo: "plain" } },
+      ]);
+      const [withError, withPayload, withResource, none] = events as [NewEvent, NewEvent, NewEvent, NewEvent];
+      const failed = await claimOne(withError.id, withError.nextAttemptAt);
+      assert.equal((await suite.store.finishAttempts([finishInput(failed, { status: "failed", lastError: "Handler said: needle missing", attemptsMade: 3 })]))[0], true);
+      const fetched = await claimOne(withResource.id, withResource.nextAttemptAt);
+      assert.equal((await suite.store.finishAttempts([finishInput(fetched, { resource: { data: { Name: "Needle & Co", Total: 42.5 }, downloadedAt: at(900) } })]))[0], true);
+      const ids = async (filter: EventFilter) => (await suite.store.listEvents(filter)).items.map((e) => e.id);
+
+      // Case-insensitive, in any of the three; ids are not part of text (that is search).
+      assert.deepEqual(await ids({ text: "NEEDLE" }), newestFirst([withError.id, withPayload.id, withResource.id]));
+      assert.deepEqual(await ids({ text: "needle missing" }), [withError.id]);
+      assert.deepEqual(await ids({ text: "payload" }), [withPayload.id]);
+      assert.deepEqual(await ids({ text: "42.5" }), [withResource.id]);
+      assert.deepEqual(await ids({ text: "e-none" }), []);
+      assert.deepEqual(await ids({ text: "plain" }), newestFirst([withError.id, withResource.id, none.id]));
+      // Composes with the other filters, counts and retry-by-filter.
+      assert.deepEqual(await ids({ text: "needle", status: "failed" }), [withError.id]);
+      const counted = await suite.store.countEvents({ text: "needle" });
+      assert.equal(counted.reduce((sum, row) => sum + row.count, 0), 3);
+      assert.deepEqual(await suite.store.requeue({ now: at(2_000), filter: { text: "needle missing" } }), [withError.id]);
+      // SQL wildcards are literal characters.
+      assert.deepEqual(await ids({ text: "%" }), []);
+    });
+
     it("filters deliveries by integration, tenant, status, time and search, without raw bodies", async () => {
       const { d1, d2, d3, rejected } = await seedLog();
       const page = await suite.store.listDeliveries({});
