@@ -11,7 +11,8 @@ import { createId } from "./ids.ts";
 import { backoffDelay } from "./internal/backoff.ts";
 import type { Emit } from "./internal/emit.ts";
 import { newEvent, tenantsOf } from "./internal/new-event.ts";
-import { processClaimed } from "./internal/process-claimed.ts";
+import type { PassContext } from "./internal/pass/pass-context.ts";
+import { processClaimed } from "./internal/pass/process-claimed.ts";
 import { RateLimiter } from "./internal/rate-limiter.ts";
 import { answer } from "./internal/receive/answer.ts";
 import type { Integration, ReceiveContext } from "./internal/receive/receive-context.ts";
@@ -240,7 +241,7 @@ export class WebhookProcessor {
     }
   }
 
-  #processingContext() {
+  #processingContext(): PassContext {
     const emit: Emit = (name, payload) => this.#emit(name, payload);
     return {
       store: this.#store,

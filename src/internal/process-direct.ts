@@ -1,11 +1,14 @@
+// `direct` mode's processing: a delivery's entities downloaded and handled inside the request.
 import type { Clock } from "../clock.ts";
 import type { ParsedEvent, ProviderAdapter } from "../contracts/provider-adapter.ts";
 import { RateLimitedError, WebhookInboxError } from "../errors.ts";
 import { createId } from "../ids.ts";
 import type { EventHandler, InboxEvent } from "../types.ts";
 import { fetchGroup } from "./fetch-resources.ts";
-import { groupBy, runHandler } from "./process-claimed.ts";
+import { groupBy } from "./group-by.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
+import { runHandler } from "./run-handler.ts";
+import { newestOf } from "./staleness.ts";
 
 export interface DirectInput {
   readonly integration: string;
@@ -27,13 +30,16 @@ export interface DirectInput {
  * throws, so the request is answered with an error and the provider's own retry is the only retry.
  */
 export async function processDirect(input: DirectInput): Promise<void> {
-  const groups = groupBy(input.events, (event) => `${event.tenantId}\u0000${event.entityType}`);
+  // Ids in the delivery's order, made before any choice: "newest" is then the same rule as in a pass.
+  const changes = input.events.map((event) => ({ ...event, id: createId() }));
+  const groups = groupBy(changes, (event) => `${event.tenantId}\u0000${event.entityType}`);
   for (const events of groups.values()) {
     const { tenantId, entityType } = events[0]!;
-    const newestPerEntity = [...groupBy(events, (event) => event.entityId).values()].map(
-      (changes) => changes.reduce((a, b) => (b.occurredAt >= a.occurredAt ? b : a)),
-    );
-    const ids = newestPerEntity.filter((event) => !event.deleted).map((event) => event.entityId);
+    const entities = [...groupBy(events, (event) => event.entityId).values()];
+    const newestPerEntity = entities.map(newestOf);
+    // As in a pass: an entity is downloaded when any of its changes is not a deletion, so a record
+    // that exists never reaches the handler as deleted.
+    const ids = entities.filter((changesOf) => changesOf.some((event) => !event.deleted)).map((changesOf) => changesOf[0]!.entityId);
     const fetched = ids.length
       ? await fetchGroup({
           provider: input.provider,
@@ -56,7 +62,7 @@ export async function processDirect(input: DirectInput): Promise<void> {
       const handler = input.handlerFor(input.integration, entityType);
       if (!handler) throw new WebhookInboxError("HANDLER_FAILED", `no handler for ${input.integration}/${entityType}`);
       const event: InboxEvent = {
-        id: createId(),
+        id: change.id,
         integration: input.integration,
         tenantId,
         entityType,

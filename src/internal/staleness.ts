@@ -1,8 +1,24 @@
+// The staleness guard, and the one rule for which of an entity's changes is the newest.
 import type { EventRecord, Watermark } from "../types.ts";
 
-/** Orders events of one entity oldest → newest by (occurredAt, id): ids are time-ordered, so ties break by arrival. */
+/**
+ * THE order of an entity's changes, oldest → newest: by `occurredAt`, ties broken by event id. Ids are
+ * time-ordered in creation order (a delivery's changes get theirs in the order the provider listed
+ * them), so among changes stamped alike the later arrival is the newer. A time that is not a number
+ * counts as the earliest. Used by the pass, by `direct` mode and by every store's watermark.
+ */
 export function compareEvents(a: Pick<EventRecord, "occurredAt" | "id">, b: Pick<EventRecord, "occurredAt" | "id">): number {
-  return a.occurredAt.getTime() - b.occurredAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return timeOf(a.occurredAt) - timeOf(b.occurredAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** The newest of a non-empty list of one entity's changes, by `compareEvents`. */
+export function newestOf<T extends Pick<EventRecord, "occurredAt" | "id">>(changes: readonly T[]): T {
+  return changes.reduce((newest, change) => (compareEvents(change, newest) > 0 ? change : newest));
+}
+
+function timeOf(date: Date): number {
+  const ms = date.getTime();
+  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
 }
 
 export interface StaleVerdict {
