@@ -32,3 +32,4 @@ export { validateOptions, type ValidateOptionsFormat } from "./validate-options.
 export { isWebhookReceiver } from "./webhook-receiver.ts";
 export { decodeJsonBody } from "./provider-kit/json-body.ts";
 export { screenIds } from "./provider-kit/screen-ids.ts";
+export { emptyAcknowledgement, jsonAcknowledgement } from "./provider-kit/acknowledgement.ts";

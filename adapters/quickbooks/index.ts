@@ -12,7 +12,7 @@
  * });
  * ```
  */
-import type { ProviderAdapter } from "../../src/index.ts";
+import { jsonAcknowledgement, type ProviderAdapter } from "../../src/index.ts";
 import { fetchQuickBooksResources, quickBooksMaxBatchSize } from "./batch-fetch.ts";
 import { resolveQuickBooksOptions, type QuickBooksOptions } from "./options.ts";
 import { parseQuickBooksDelivery } from "./parse.ts";
@@ -42,6 +42,8 @@ export function quickbooks(options: QuickBooksOptions): ProviderAdapter {
     name: "quickbooks",
     contentTypes: QUICKBOOKS_CONTENT_TYPES,
     limits: resolved.limits,
+    // Intuit counts only "an HTTP 200" within 3 seconds as delivered (webhooks best practices page).
+    acknowledge: (input) => jsonAcknowledgement(input, 200),
     maxBatchSize: () => batchSize,
     verify: (request) => verifyQuickBooksSignature(request, resolved.verifierToken),
     parse: (request) => parseQuickBooksDelivery(request),

@@ -12,7 +12,7 @@
  * });
  * ```
  */
-import type { ProviderAdapter } from "../../src/index.ts";
+import { emptyAcknowledgement, type ProviderAdapter } from "../../src/index.ts";
 import { fetchXeroResource, fetchXeroResources, xeroMaxBatchSize } from "./fetch-resources.ts";
 import { resolveXeroOptions, type XeroOptions } from "./options.ts";
 import { parseXeroDelivery } from "./parse.ts";
@@ -37,6 +37,10 @@ export function xero(options: XeroOptions): ProviderAdapter {
     name: "xero",
     contentTypes: XERO_CONTENT_TYPES,
     limits: resolved.limits,
+    // "respond with status: 200 Ok ... no body in the response, no cookies in the response headers", for
+    // every request, events and intent to receive alike (Xero's webhooks docs, "Configuring your server");
+    // anything else is retried for 24 hours, then the subscription is disabled.
+    acknowledge: (input) => emptyAcknowledgement(input.status ?? 200),
     // SUBSCRIPTION events (Xero's webhook OpenAPI) name the app's subscription, not an Accounting record.
     downloads: (entityType) => entityType.toUpperCase() !== "SUBSCRIPTION",
     maxBatchSize: (entityType) => xeroMaxBatchSize(resolved, entityType),

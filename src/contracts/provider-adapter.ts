@@ -32,6 +32,14 @@ export interface ProviderAdapter {
   maxBatchSize(entityType: string): number;
   /** Throws `WebhookVerificationError` when the signature is missing or wrong. */
   verify(request: ProviderRequest): void;
+  /**
+   * The answer a request gets once its delivery is stored (or, in `direct` mode, processed): status,
+   * headers and body, as the provider requires. Xero: 200, empty body, no cookies, for every request;
+   * QuickBooks: 200. Optional: without it a stored delivery is answered `202` with a JSON body naming
+   * the delivery, which is what generic senders expect. `input.status` is the integration's
+   * `acceptedStatus` override, when one is set.
+   */
+  acknowledge?(input: AcknowledgementInput): ProviderAcknowledgement;
   /** Splits a verified body into changes. Throws `WebhookPayloadError`. */
   parse(request: ProviderRequest): ParsedDelivery;
   /** Downloads current data for `ids` (all one tenant and one entity type). */
@@ -42,6 +50,30 @@ export interface ProviderAdapter {
    * Optional: without it the core asks `fetchResources` for that id alone. Throws as `fetchResources` does.
    */
   fetchResource?(request: FetchResourceRequest): Promise<ResourceResult>;
+}
+
+/** What the core is acknowledging. */
+export interface AcknowledgementInput {
+  /**
+   * `accepted`: stored, processing follows; `duplicate`: already received; `unparseable`: signed but
+   * unreadable, stored for an operator; `processed`: handled in the request (`direct` mode);
+   * `handshake`: a probe with no changes (Xero's intent to receive).
+   */
+  readonly outcome: "accepted" | "duplicate" | "unparseable" | "processed" | "handshake";
+  readonly deliveryId: string;
+  /** Events the delivery was split into. */
+  readonly events: number;
+  /** `duplicate`: the delivery first received. */
+  readonly duplicateOf?: string;
+  /** The integration's `acceptedStatus`, when set: it overrides the provider's status. */
+  readonly status?: 200 | 202;
+}
+
+/** The response an acknowledgement sends (headers lower-cased; `""` for an empty body). */
+export interface ProviderAcknowledgement {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
 }
 
 export interface ProviderRequest {

@@ -9,3 +9,4 @@ export * from "./provider-signers.ts";
 export { FakeCallCounters, FakeRecordStore, type FakeCall, type FakeProviderApi, type FakeRateWindow } from "./fake-api-kit.ts";
 export * from "./fake-quickbooks.ts";
 export * from "./fake-xero.ts";
+export * from "./provider-sender.ts";
