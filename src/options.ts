@@ -56,8 +56,15 @@ const integrationSchema = z.strictObject({
   provider: providerSchema,
   /** @default "immediate" */
   mode: z.enum(MODES).default("immediate"),
-  /** Status of a deferred acknowledgement (202, or 200 for providers that insist on it). @default 202 */
-  acceptedStatus: z.union([z.literal(200), z.literal(202)]).default(202),
+  /**
+   * Overrides the status of a stored delivery's acknowledgement. By default each provider answers as
+   * it requires: Xero 200 with an empty body and no cookies ("Configuring your server" in Xero's
+   * webhooks docs; anything else is retried for 24 h, then the subscription is disabled), QuickBooks
+   * 200 (Intuit's webhooks best practices: "HTTP 200 within 3 seconds"), the test provider and
+   * providers without an `acknowledge` 202 with a JSON body.
+   * @default the provider's rule
+   */
+  acceptedStatus: z.union([z.literal(200), z.literal(202)]).optional(),
   /** `delayed` only: how long an event waits before it is due, so bursts gather into batches. @default 1_000 */
   delayMs: z.number().int().min(0).default(1_000),
   /** Overrides the inbox-wide `maxAttempts` for this integration. */

@@ -1,6 +1,6 @@
 /**
  * QuickBooks Online webhooks in an Express app: verified on the exact bytes, stored in SQLite
- * before the 202, then processed from the queue (batched downloads, retries, rate limits).
+ * before the 200 Intuit requires, then processed from the queue (batched downloads, retries, rate limits).
  *
  *   QBO_VERIFIER_TOKEN=... QBO_ACCESS_TOKEN=... npx tsx examples/express-quickbooks/index.ts
  *

@@ -1,6 +1,6 @@
 /**
  * Xero webhooks in a Fastify app: answers Xero's "intent to receive" check (200 / 401, empty
- * bodies), stores each delivery before the 202, then processes it a moment later so bursts are
+ * bodies), stores each delivery before the empty 200 Xero requires, then processes it a moment later so bursts are
  * downloaded in batches (`IDs=`), within Xero's rate limits.
  *
  *   XERO_WEBHOOK_KEY=... XERO_ACCESS_TOKEN=... npx tsx examples/fastify-xero/index.ts

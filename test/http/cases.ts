@@ -19,7 +19,7 @@ import {
   type WebhookProcessor,
 } from "webhook-inbox";
 import { quickbooks } from "webhook-inbox/quickbooks";
-import { ManualClock, TEST_SIGNATURE_HEADER, signTestPayload, testProvider, testWebhook } from "webhook-inbox/testing";
+import { ManualClock, TEST_SIGNATURE_HEADER, signTestPayload, signXero, testProvider, testWebhook } from "webhook-inbox/testing";
 import { xero } from "webhook-inbox/xero";
 
 export const SECRET = "http-cases-secret";
@@ -94,15 +94,30 @@ export function vector(id: string): Vector {
 const vectorIntegration = (id: string) => `vector-${id.toLowerCase()}`;
 
 /** A request carrying a vector's body and its expected signature. */
-function vectorRequest(id: string, overrides: { signature?: string; contentType?: string; body?: string } = {}): HttpRequest {
+function vectorRequest(id: string, overrides: { signature?: string; contentType?: string; body?: string; path?: string } = {}): HttpRequest {
   const v = vector(id);
   return {
     method: "POST",
-    path: `/webhooks/${vectorIntegration(id)}`,
+    path: overrides.path ?? `/webhooks/${vectorIntegration(id)}`,
     headers: { "content-type": overrides.contentType ?? "application/json", [v.header]: overrides.signature ?? v.expected },
     body: overrides.body ?? v.body,
   };
 }
+
+/** `body` signed with a Xero vector's key, sent to that vector's integration. */
+function xeroSigned(id: string, body: string): HttpRequest {
+  return vectorRequest(id, { body, signature: signXero(body, vector(id).key) });
+}
+
+/**
+ * A fetch standing in for Xero's API in direct mode: every `IDs=` read finds what it asks for, so a
+ * direct-mode delivery is processed in the request.
+ */
+const xeroFindsEverything: typeof fetch = async (input) => {
+  const url = new URL(String(input));
+  const ids = (url.searchParams.get("IDs") ?? url.pathname.split("/").pop() ?? "").split(",");
+  return new Response(JSON.stringify({ Invoices: ids.map((id) => ({ InvoiceID: id })) }), { status: 200, headers: { "content-type": "application/json" } });
+};
 
 /** XERO-1's note records the header Xero really sent with that body: a deliberately bad ITR probe. */
 const xeroBadProbeSignature = /Xero sent header (\S+) for this body/.exec(vector("XERO-1").note ?? "")?.[1];
@@ -127,6 +142,9 @@ export function createCaseInbox(options: { store?: "failing" } = {}): WebhookPro
     test: { provider: testProvider({ secret: SECRET }) },
     "test-200": { provider: testProvider({ secret: SECRET }), acceptedStatus: 200 },
   };
+  const xero3 = vector("XERO-3").key;
+  integrations["xero-delayed"] = { provider: xero({ webhookKey: xero3, getAccessToken: noToken }), mode: "delayed" };
+  integrations["xero-direct"] = { provider: xero({ webhookKey: xero3, getAccessToken: noToken, fetch: xeroFindsEverything }), mode: "direct" };
   for (const v of vectors) {
     integrations[vectorIntegration(v.id)] = {
       provider: v.provider === "quickbooks" ? quickbooks({ verifierToken: v.key, getAccessToken: noToken }) : xero({ webhookKey: v.key, getAccessToken: noToken }),
@@ -259,14 +277,14 @@ export const cases: readonly HttpCase[] = [
   },
   // ── the real providers, signed with the fixtures' vectors ───────────────
   {
-    name: "QuickBooks classic (QBO-1, pretty-printed bytes) → 202",
+    name: "QuickBooks classic (QBO-1, pretty-printed bytes) → 200, Intuit's \"HTTP 200\"",
     request: vectorRequest("QBO-1"),
-    expect: { status: 202, body: { status: "accepted", events: 1 }, delivery: { status: "accepted", integration: "vector-qbo-1", events: 1 }, deliveries: 1 },
+    expect: { status: 200, body: { status: "accepted", events: 1 }, delivery: { status: "accepted", integration: "vector-qbo-1", events: 1 }, deliveries: 1 },
   },
   {
-    name: "QuickBooks classic compact (QBO-2) → 202",
+    name: "QuickBooks classic compact (QBO-2) → 200",
     request: vectorRequest("QBO-2"),
-    expect: { status: 202, body: { status: "accepted", events: 1 }, delivery: { status: "accepted", events: 1 }, deliveries: 1 },
+    expect: { status: 200, body: { status: "accepted", events: 1 }, delivery: { status: "accepted", events: 1 }, deliveries: 1 },
   },
   {
     name: "QuickBooks: QBO-1's signature on the re-serialised body → 401 (pitfall 1)",
@@ -274,19 +292,19 @@ export const cases: readonly HttpCase[] = [
     expect: { status: 401, body: "empty", delivery: { status: "rejected", reason: /signature|match/i }, deliveries: 1 },
   },
   {
-    name: "QuickBooks CloudEvents as application/cloudevents+json (QBO-3) → 202 (pitfall 6)",
+    name: "QuickBooks CloudEvents as application/cloudevents+json (QBO-3) → 200",
     request: vectorRequest("QBO-3", { contentType: "application/cloudevents+json" }),
-    expect: { status: 202, body: { status: "accepted", events: 1 }, delivery: { status: "accepted", events: 1 }, deliveries: 1 },
+    expect: { status: 200, body: { status: "accepted", events: 1 }, delivery: { status: "accepted", events: 1 }, deliveries: 1 },
   },
   {
-    name: "QuickBooks CloudEvents compact as application/json (QBO-4) → 202",
+    name: "QuickBooks CloudEvents compact as application/json (QBO-4) → 200",
     request: vectorRequest("QBO-4"),
-    expect: { status: 202, body: { status: "accepted", events: 1 }, delivery: { status: "accepted", events: 1 }, deliveries: 1 },
+    expect: { status: 200, body: { status: "accepted", events: 1 }, delivery: { status: "accepted", events: 1 }, deliveries: 1 },
   },
   {
-    name: "QuickBooks CloudEvents merge (QBO-5) → 202, the survivor and the merged-away entity",
+    name: "QuickBooks CloudEvents merge (QBO-5) → 200, the survivor and the merged-away entity",
     request: vectorRequest("QBO-5"),
-    expect: { status: 202, body: { status: "accepted", events: 2 }, delivery: { status: "accepted", events: 2 }, deliveries: 1 },
+    expect: { status: 200, body: { status: "accepted", events: 2 }, delivery: { status: "accepted", events: 2 }, deliveries: 1 },
   },
   {
     name: "Xero intent to receive, correctly signed (XERO-2) → 200, empty body",
@@ -304,13 +322,40 @@ export const cases: readonly HttpCase[] = [
     expect: { status: 401, body: "empty", delivery: { status: "rejected" }, deliveries: 1 },
   },
   {
-    name: "Xero two events on the wire (XERO-3) → 202 with both events",
+    name: "Xero two events on the wire (XERO-3), immediate mode → 200, empty body, no cookie; both events stored",
     request: vectorRequest("XERO-3"),
-    expect: { status: 202, body: { status: "accepted", events: 2 }, delivery: { status: "accepted", integration: "vector-xero-3", events: 2 }, deliveries: 1 },
+    expect: { status: 200, body: "empty", delivery: { status: "accepted", integration: "vector-xero-3", events: 2 }, deliveries: 1 },
   },
   {
-    name: "Xero pretty-printed event (XERO-4) → 202 with one event",
+    name: "Xero pretty-printed event (XERO-4) → 200, empty body",
     request: vectorRequest("XERO-4"),
-    expect: { status: 202, body: { status: "accepted", events: 1 }, delivery: { status: "accepted", events: 1 }, deliveries: 1 },
+    expect: { status: 200, body: "empty", delivery: { status: "accepted", events: 1 }, deliveries: 1 },
+  },
+  {
+    name: "Xero events, delayed mode → 200, empty body",
+    request: vectorRequest("XERO-3", { path: "/webhooks/xero-delayed" }),
+    expect: { status: 200, body: "empty", delivery: { status: "accepted", integration: "xero-delayed", events: 2 }, deliveries: 1 },
+  },
+  {
+    name: "Xero events, direct mode (processed in the request) → 200, empty body",
+    request: vectorRequest("XERO-3", { path: "/webhooks/xero-direct" }),
+    expect: { status: 200, body: "empty", delivery: { status: "processed", integration: "xero-direct" }, deliveries: 1 },
+  },
+  {
+    name: "Xero redelivery → 200, empty body (a duplicate is answered as Xero requires too)",
+    before: [vectorRequest("XERO-3")],
+    request: vectorRequest("XERO-3"),
+    expect: { status: 200, body: "empty", delivery: { status: "duplicate", events: 0 }, deliveries: 2 },
+  },
+  {
+    name: "Xero: correctly signed but unparseable → 200, empty body, stored whole",
+    request: xeroSigned("XERO-3", '{"events":"not a list"}'),
+    expect: { status: 200, body: "empty", delivery: { status: "unparseable", reason: /events/ }, deliveries: 1 },
+  },
+  {
+    name: "QuickBooks redelivery → 200 naming the original",
+    before: [vectorRequest("QBO-2")],
+    request: vectorRequest("QBO-2"),
+    expect: { status: 200, body: { status: "duplicate" }, delivery: { status: "duplicate", events: 0 }, deliveries: 2 },
   },
 ];

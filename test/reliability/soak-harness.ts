@@ -290,7 +290,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     }));
     const webhook = quickBooksClassicPayload(VERIFIER, changes);
     const answer = await post(webhook.body, webhook.headers);
-    if (answer.status === 202) {
+    if (answer.status === 200) {
       const parsed = JSON.parse(answer.text) as { deliveryId: string; events: number; status: string };
       if (parsed.status === "accepted") acknowledged.set(parsed.deliveryId, parsed.events);
       else duplicatesAnswered += 1;

@@ -1,4 +1,6 @@
 // The answer to a webhook request: every HTTP status the receive pipeline gives is decided here.
+import type { AcknowledgementInput, ProviderAdapter } from "../../contracts/provider-adapter.ts";
+import { jsonAcknowledgement } from "../../provider-kit/acknowledgement.ts";
 import type { ReceiveResult } from "../../types.ts";
 
 /** Why a request was refused before it was stored as a webhook. */
@@ -12,13 +14,13 @@ export type Refusal =
 /** How a request ended, as far as its answer is concerned. */
 export type ReceiveOutcome =
   | { readonly kind: "refused"; readonly refusal: Refusal }
-  /** Stored, processing follows (`immediate` and `delayed`). */
-  | { readonly kind: "accepted"; readonly status: 200 | 202; readonly deliveryId: string; readonly events: number }
-  | { readonly kind: "duplicate"; readonly status: 200 | 202; readonly deliveryId: string; readonly duplicateOf: string }
+  /** Stored, processing follows (`immediate` and `delayed`). `status`: the integration's `acceptedStatus` override. */
+  | { readonly kind: "accepted"; readonly status?: 200 | 202; readonly deliveryId: string; readonly events: number }
+  | { readonly kind: "duplicate"; readonly status?: 200 | 202; readonly deliveryId: string; readonly duplicateOf: string }
   /** Signed but unreadable: acknowledged so the provider does not resend it forever, kept for an operator. */
-  | { readonly kind: "unparseable"; readonly status: 200 | 202; readonly deliveryId: string }
+  | { readonly kind: "unparseable"; readonly status?: 200 | 202; readonly deliveryId: string }
   /** Xero's intent to receive. */
-  | { readonly kind: "handshake" }
+  | { readonly kind: "handshake"; readonly deliveryId: string }
   /** `direct` mode: processed in the request. */
   | { readonly kind: "processed"; readonly deliveryId: string; readonly events: number }
   /** `direct` mode: the provider's rate limit stopped processing. */
@@ -30,26 +32,25 @@ export type ReceiveOutcome =
   /** Anything unforeseen. */
   | { readonly kind: "internal" };
 
-/** The one mapping from an outcome to its status, headers and body. */
-export function answer(outcome: ReceiveOutcome): ReceiveResult {
+/**
+ * The one mapping from an outcome to its status, headers and body. A stored (or, in `direct` mode,
+ * processed) delivery is acknowledged the way its provider requires (`provider.acknowledge`: Xero 200
+ * with an empty body, QuickBooks 200); without one, `202` with a JSON body naming the delivery.
+ */
+export function answer(outcome: ReceiveOutcome, provider?: Pick<ProviderAdapter, "acknowledge">): ReceiveResult {
   switch (outcome.kind) {
     case "refused":
       return refusalAnswer(outcome.refusal);
     case "accepted":
-      return json(outcome.status, { status: "accepted", message: "Webhook accepted for processing", deliveryId: outcome.deliveryId, events: outcome.events });
+      return acknowledge(provider, { outcome: "accepted", deliveryId: outcome.deliveryId, events: outcome.events, ...status(outcome.status) });
     case "duplicate":
-      return json(outcome.status, {
-        status: "duplicate",
-        message: "Webhook already received; it is not processed again",
-        deliveryId: outcome.deliveryId,
-        duplicateOf: outcome.duplicateOf,
-      });
+      return acknowledge(provider, { outcome: "duplicate", deliveryId: outcome.deliveryId, events: 0, duplicateOf: outcome.duplicateOf, ...status(outcome.status) });
     case "unparseable":
-      return json(outcome.status, { status: "unparseable", message: "Webhook stored for review: its body could not be parsed", deliveryId: outcome.deliveryId });
+      return acknowledge(provider, { outcome: "unparseable", deliveryId: outcome.deliveryId, events: 0, ...status(outcome.status) });
     case "handshake":
-      return { status: 200, headers: {}, body: "" };
+      return acknowledge(provider, { outcome: "handshake", deliveryId: outcome.deliveryId, events: 0 });
     case "processed":
-      return json(200, { status: "processed", deliveryId: outcome.deliveryId, events: outcome.events });
+      return acknowledge(provider, { outcome: "processed", deliveryId: outcome.deliveryId, events: outcome.events });
     case "rate-limited":
       return error(503, "RATE_LIMITED", "Provider rate limit reached; retry later", { "retry-after": String(Math.ceil(outcome.retryAfterMs / 1000)) });
     case "processing-failed":
@@ -59,6 +60,26 @@ export function answer(outcome: ReceiveOutcome): ReceiveResult {
     case "internal":
       return error(500, "INTERNAL", "The webhook could not be received");
   }
+}
+
+function status(value: 200 | 202 | undefined): { status?: 200 | 202 } {
+  return value === undefined ? {} : { status: value };
+}
+
+/** The provider's acknowledgement, checked; one that throws or is malformed falls back to the JSON form. */
+function acknowledge(provider: Pick<ProviderAdapter, "acknowledge"> | undefined, input: AcknowledgementInput): ReceiveResult {
+  if (provider?.acknowledge) {
+    try {
+      const given = provider.acknowledge(input);
+      if (Number.isInteger(given.status) && given.status >= 200 && given.status <= 299 && typeof given.body === "string") {
+        return { status: given.status, headers: { ...given.headers }, body: given.body };
+      }
+    } catch {
+      // A broken adapter must not lose the delivery's answer: the stored delivery gets the JSON form below.
+    }
+  }
+  const fallback = jsonAcknowledgement(input);
+  return { status: fallback.status, headers: { ...fallback.headers }, body: fallback.body };
 }
 
 function refusalAnswer(refusal: Refusal): ReceiveResult {

@@ -15,12 +15,12 @@ export async function receiveDirect(
   delivery: NewDelivery,
   events: readonly ParsedEvent[],
 ): Promise<ReceiveResult> {
-  const processedResponse = answer({ kind: "processed", deliveryId: delivery.id, events: events.length });
+  const processedResponse = answer({ kind: "processed", deliveryId: delivery.id, events: events.length }, integration.provider);
   try {
     await ctx.ensureReady();
     const stored = await ctx.store.insertDelivery({ delivery: { ...delivery, response: processedResponse }, events: [] });
     if (stored.status === "duplicate") {
-      const duplicate = answer({ kind: "duplicate", status: 200, deliveryId: stored.deliveryId, duplicateOf: stored.duplicateOf });
+      const duplicate = answer({ kind: "duplicate", status: 200, deliveryId: stored.deliveryId, duplicateOf: stored.duplicateOf }, integration.provider);
       await recordDuplicateAnswer(ctx, stored.deliveryId, duplicate);
       return duplicate;
     }

@@ -75,25 +75,29 @@ async function receiveVerified(
   } catch (error) {
     // Signed but unreadable: keep it whole and acknowledge (a 4xx makes QuickBooks resend the batch and hold back later ones).
     const reason = error instanceof WebhookPayloadError || isWebhookInboxError(error) ? error.message : `parse failed: ${describeError(error)}`;
-    const response = answer({ kind: "unparseable", status: integration.acceptedStatus, deliveryId: draft.id });
+    const response = answer({ kind: "unparseable", status: integration.acceptedStatus, deliveryId: draft.id }, integration.provider);
     const delivery: NewDelivery = { ...draft, status: "unparseable", reason, dedupeKey: `${id}:raw:${sha256(draft.rawBody)}`, response };
-    return storeDelivery(ctx, delivery, [], response, integration.acceptedStatus);
+    return storeDelivery(ctx, delivery, [], response, integration);
   }
   // Scoped by integration: two integrations of one provider (two apps on one company, each with its
   // own handler) each receive the change; only a resend to the same integration is a duplicate.
   const base: NewDelivery = { ...draft, tenantIds: tenantsOf(parsed.events), dedupeKey: `${id}:${parsed.dedupeKey}` };
   if (parsed.handshake) {
-    const response = answer({ kind: "handshake" });
-    return storeDelivery(ctx, { ...base, dedupeKey: null, status: "accepted", reason: "handshake", response }, [], response, integration.acceptedStatus);
+    const response = answer({ kind: "handshake", deliveryId: draft.id }, integration.provider);
+    return storeDelivery(ctx, { ...base, dedupeKey: null, status: "accepted", reason: "handshake", response }, [], response, integration);
   }
   const mode = ctx.effectiveMode(id);
   if (mode === "direct") return receiveDirect(ctx, id, integration, { ...base, status: "processed" }, parsed.events);
   const events = parsed.events.map((event) => newEvent(id, integration, base, event, mode, ctx.options.maxAttempts));
-  const response = answer({ kind: "accepted", status: integration.acceptedStatus, deliveryId: draft.id, events: events.length });
-  const result = await storeDelivery(ctx, { ...base, status: "accepted", response }, events, response, integration.acceptedStatus);
+  const response = answer({ kind: "accepted", status: integration.acceptedStatus, deliveryId: draft.id, events: events.length }, integration.provider);
+  // The log says what was decided even when the provider's rule wants an empty body (Xero).
+  const result = await storeDelivery(ctx, { ...base, status: "accepted", reason: ACCEPTED_REASON, response }, events, response, integration);
   if (result.status < 300 && mode === "immediate") ctx.wakeForImmediate();
   return result;
 }
+
+/** The reason an accepted delivery is logged with, whatever its acknowledgement's body. */
+export const ACCEPTED_REASON = "accepted for processing";
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex").slice(0, 32);

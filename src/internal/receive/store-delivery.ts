@@ -3,7 +3,7 @@ import { describeError } from "../../errors.ts";
 import type { NewDelivery, NewEvent, ReceiveResult } from "../../types.ts";
 import { answer } from "./answer.ts";
 import { deliverySummary } from "./delivery-summary.ts";
-import type { ReceiveContext } from "./receive-context.ts";
+import type { Integration, ReceiveContext } from "./receive-context.ts";
 
 /** Stores a delivery (and its events) and gives `response`, or the duplicate answer; a store failure is 503 so the provider resends. */
 export async function storeDelivery(
@@ -11,13 +11,16 @@ export async function storeDelivery(
   delivery: NewDelivery,
   events: NewEvent[],
   response: ReceiveResult,
-  acceptedStatus: 200 | 202,
+  integration: Integration,
 ): Promise<ReceiveResult> {
   try {
     await ctx.ensureReady();
     const result = await ctx.store.insertDelivery({ delivery, events });
     if (result.status === "duplicate") {
-      const duplicate = answer({ kind: "duplicate", status: acceptedStatus, deliveryId: result.deliveryId, duplicateOf: result.duplicateOf });
+      const duplicate = answer(
+        { kind: "duplicate", status: integration.acceptedStatus, deliveryId: result.deliveryId, duplicateOf: result.duplicateOf },
+        integration.provider,
+      );
       await recordDuplicateAnswer(ctx, result.deliveryId, duplicate);
       if (ctx.listening("delivery:received")) {
         ctx.emit("delivery:received", { delivery: deliverySummary({ ...delivery, status: "duplicate", response: duplicate }, result.duplicateOf, 0) });
