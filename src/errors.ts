@@ -6,6 +6,10 @@
 export type WebhookInboxErrorCode =
   | "CONFIG_INVALID"
   | "REQUEST_INVALID"
+  /** The operation collides with the resource's state or with one already running (409). */
+  | "CONFLICT"
+  /** stop() ended the work: the reason a handler's signal carries when the inbox stops. */
+  | "INBOX_STOPPING"
   | "PAYLOAD_INVALID"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
@@ -20,7 +24,17 @@ export type WebhookInboxErrorCode =
   | "HANDLER_TIMEOUT"
   | "EVENT_NOT_FOUND"
   | "EVENT_NOT_RETRYABLE"
-  | "DELIVERY_NOT_FOUND";
+  | "DELIVERY_NOT_FOUND"
+  /** Admin API: no such route. */
+  | "NOT_FOUND"
+  /** Admin API: the caller is not authorized. */
+  | "UNAUTHORIZED"
+  /** Admin API: the caller may not do this (another site, another tenant's settings). */
+  | "FORBIDDEN"
+  /** Admin API: the caller has read-only access. */
+  | "READ_ONLY"
+  /** Admin API: a retry by filter whose confirmed count no longer matches. */
+  | "COUNT_MISMATCH";
 
 const BRAND: unique symbol = Symbol.for("webhook-inbox/error") as never;
 
@@ -57,9 +71,27 @@ export class WebhookConfigError extends WebhookInboxError {
   }
 }
 
-/** A request the inbox refuses (405, 413, 415, unknown integration). */
+/**
+ * A request refused with a 4xx answer: the admin API throws it (as `AdminHttpError`) for a bad
+ * parameter, body, media type, size, method or route. A webhook request is never thrown at: it is
+ * answered (401, 404, 405, 413, 415) and logged as a rejected delivery.
+ */
 export class WebhookRequestError extends WebhookInboxError {
   override name = "WebhookRequestError";
+  /** Extra fields of the JSON error body (e.g. `param`, the parameter at fault). */
+  readonly details: Readonly<Record<string, unknown>>;
+  /** Extra response headers (e.g. `allow` on a 405). */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(
+    status: number,
+    code: WebhookInboxErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(code, message, { status, cause: options.cause });
+    this.details = options.details ?? {};
+    this.headers = options.headers ?? {};
+  }
 }
 
 /** Missing or wrong signature: always 401 with a fixed body. */

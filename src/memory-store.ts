@@ -11,6 +11,7 @@ import type {
   WebhookStore,
 } from "./contracts/webhook-store.ts";
 import { StoreError } from "./errors.ts";
+import { poisonMessage } from "./poison-message.ts";
 import { entityKeyString, isNewerWatermark } from "./entity-key.ts";
 import { MinHeap } from "./internal/min-heap.ts";
 import { deliveryMatches, eventMatches, pageSize } from "./filters.ts";
@@ -394,12 +395,6 @@ function newEventRecord(event: NewEvent): MutableEvent {
     supersededBy: null,
     updatedAt: event.receivedAt,
   };
-}
-
-/** The message every store records for a poison event, so operators see one wording. */
-export function poisonMessage(event: Pick<EventRecord, "attemptsStarted" | "attemptsFinished">): string {
-  const interrupted = event.attemptsStarted - event.attemptsFinished;
-  return `${interrupted} attempt(s) started but never finished (the process died or lost its lease); not retried automatically`;
 }
 
 function markPoisoned(event: MutableEvent, now: Date): void {

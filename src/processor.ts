@@ -142,7 +142,7 @@ export class WebhookProcessor {
   async stop(): Promise<void> {
     if (this.#started) {
       this.#started = false;
-      this.#stopController.abort(new WebhookInboxError("HANDLER_FAILED", "the inbox is stopping"));
+      this.#stopController.abort(new WebhookInboxError("INBOX_STOPPING", "the inbox is stopping", { status: 503 }));
       await this.#scheduler.stop();
       await this.#unsubscribe?.();
       this.#unsubscribe = null;
@@ -298,7 +298,7 @@ export class WebhookProcessor {
   async reprocessDelivery(id: string): Promise<DeliveryRecord> {
     // A second click while the first is running must not queue the events twice.
     if (this.#reprocessing.has(id)) {
-      throw new WebhookInboxError("REQUEST_INVALID", `delivery ${id} is being re-processed already`, { status: 409 });
+      throw new WebhookInboxError("CONFLICT", `delivery ${id} is being re-processed already`, { status: 409 });
     }
     this.#reprocessing.add(id);
     try {
@@ -313,7 +313,7 @@ export class WebhookProcessor {
     const delivery = await this.#store.getDelivery(id);
     if (!delivery) throw new WebhookInboxError("DELIVERY_NOT_FOUND", `no delivery ${id}`, { status: 404 });
     if (delivery.status !== "unparseable") {
-      throw new WebhookInboxError("REQUEST_INVALID", `delivery ${id} is ${delivery.status}; only unparseable deliveries can be re-processed`, { status: 409 });
+      throw new WebhookInboxError("CONFLICT", `delivery ${id} is ${delivery.status}; only unparseable deliveries can be re-processed`, { status: 409 });
     }
     const integration = this.#integration(delivery.integration);
     const parsed = integration.provider.parse({ rawBody: delivery.rawBody, headers: delivery.headers, receivedAt: delivery.receivedAt });

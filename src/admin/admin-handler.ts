@@ -5,7 +5,7 @@ import { DASHBOARD_CSP, dashboardAsset } from "./assets/index.ts";
 import type { AdminInbox, Route } from "./context.ts";
 import { deliveryRoutes } from "./delivery-routes.ts";
 import { eventRoutes } from "./event-routes.ts";
-import { AdminHttpError, errorResponse, json, text } from "./http.ts";
+import { AdminHttpError, errorBody, errorResponse, json, text } from "./http.ts";
 import { matchRoute } from "./router.ts";
 import { settingsRoutes } from "./settings-routes.ts";
 
@@ -31,11 +31,6 @@ export interface AdminHandlerOptions {
    * (`httpBasic(...)` provides it). @default none
    */
   challenge?: string;
-  /**
-   * The public URL of each integration's webhook endpoint (integration id → URL). A fresh install's
-   * dashboard shows them, saying where to point each provider. @default none (the page explains)
-   */
-  webhookUrls?: Record<string, string>;
 }
 
 const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === "function";
@@ -49,7 +44,6 @@ const optionsSchema = z.strictObject({
     .regex(/^(\/[^/?#]+)*\/?$/, { error: 'basePath must be a path such as "/admin" (or "" for the root)' })
     .optional(),
   onError: z.custom<(error: unknown) => void>(isFunction, { error: "onError must be a function" }).optional(),
-  webhookUrls: z.record(z.string(), z.string().max(2000)).optional(),
   challenge: z.string().regex(/^[^\r\n]+$/, { error: "challenge must be one header line, e.g. Basic realm=\"Admin\"" }).optional(),
 });
 
@@ -79,7 +73,6 @@ export function createAdminHandler(inbox: AdminInbox, options: AdminHandlerOptio
     throw new WebhookConfigError(`invalid admin options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues);
   }
   const { authorize, challenge } = parsed.data;
-  const webhookUrls = Object.freeze({ ...(parsed.data.webhookUrls ?? {}) });
   const basePath = (parsed.data.basePath ?? "").replace(/\/+$/, "");
   const onError = parsed.data.onError ?? ((error: unknown) => console.error(`webhook-inbox admin: ${describeError(error)}`));
 
@@ -93,7 +86,7 @@ export function createAdminHandler(inbox: AdminInbox, options: AdminHandlerOptio
       if (!access) {
         const headers: Record<string, string> = challenge ? { "www-authenticate": challenge } : {};
         return rest.startsWith("/api/")
-          ? json(401, { error: { code: "UNAUTHORIZED", message: "not authorized to use the webhook admin" } }, headers)
+          ? json(401, errorBody("UNAUTHORIZED", "not authorized to use the webhook admin"), headers)
           : text(401, "Not authorized to use the webhook admin.\n", "text/plain; charset=utf-8", headers);
       }
       // The page loads its assets and API with relative URLs, so it must be served from a path ending in "/".
@@ -107,7 +100,7 @@ export function createAdminHandler(inbox: AdminInbox, options: AdminHandlerOptio
         if (match.match.route.method !== "GET" && request.headers.get("sec-fetch-site") === "cross-site") {
           throw new AdminHttpError(403, "FORBIDDEN", "admin changes are refused from another site");
         }
-        return await match.match.route.handler({ inbox, request, url, params: match.match.params, access, webhookUrls });
+        return await match.match.route.handler({ inbox, request, url, params: match.match.params, access });
       }
       if (request.method !== "GET" && request.method !== "HEAD") {
         return text(405, "Method not allowed.\n", "text/plain; charset=utf-8", { allow: "GET, HEAD" });

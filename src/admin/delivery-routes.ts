@@ -90,7 +90,7 @@ export const deliveryRoutes: readonly Route[] = [
     response: "`{ delivery }`: the delivery as `GET deliveries/:id` shows it.",
     errors: [
       { status: 404, code: "DELIVERY_NOT_FOUND", when: "no such delivery the caller may see" },
-      { status: 409, code: "REQUEST_INVALID", when: "the delivery is not `unparseable`, or is being re-processed already" },
+      { status: 409, code: "CONFLICT", when: "the delivery is not `unparseable`, or is being re-processed already" },
     ],
   },
 ];

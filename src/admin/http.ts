@@ -1,18 +1,17 @@
 import type { z } from "zod";
-import { isWebhookInboxError } from "../errors.ts";
+import { WebhookRequestError, type WebhookInboxErrorCode, isWebhookInboxError } from "../errors.ts";
 
-/** An error answered as JSON `{ error: { code, message, ...extra } }` with `status`. */
-export class AdminHttpError extends Error {
+/** An admin request refused with `status` (4xx), answered as `errorBody(code, message, extra)`. */
+export class AdminHttpError extends WebhookRequestError {
   override name = "AdminHttpError";
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
+  constructor(status: number, code: WebhookInboxErrorCode, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+    super(status, code, message, { details: extra, headers });
   }
+}
+
+/** The one error body of the admin API: `{ error: { code, message, ...details } }`. */
+export function errorBody(code: string, message: string, details: Readonly<Record<string, unknown>> = {}): { error: Record<string, unknown> } {
+  return { error: { code, message, ...details } };
 }
 
 /** Headers on every answer: nothing is cached, sniffed or framed. */
@@ -40,18 +39,17 @@ export function text(status: number, body: string, contentType: string, headers:
  * internals: no message, no stack.
  */
 export function errorResponse(error: unknown, onError: (error: unknown) => void): Response {
-  if (error instanceof AdminHttpError) {
-    return json(error.status, { error: { code: error.code, message: error.message, ...error.extra } }, error.headers);
-  }
   if (isWebhookInboxError(error) && error.status >= 400 && error.status < 500) {
-    return json(error.status, { error: { code: error.code, message: error.message } });
+    // Brand-checked, so a copy of the library loaded twice (ESM and CJS) is answered the same way.
+    const { details, headers } = error as Partial<WebhookRequestError>;
+    return json(error.status, errorBody(error.code, error.message, details), headers);
   }
   onError(error);
   // A library failure keeps its status and code (a store outage is 503: worth retrying), never its message.
   if (isWebhookInboxError(error) && error.status >= 500 && error.status < 600) {
-    return json(error.status, { error: { code: error.code, message: "The admin request failed; the server log has the details" } });
+    return json(error.status, errorBody(error.code, "The admin request failed; the server log has the details"));
   }
-  return json(500, { error: { code: "INTERNAL_ERROR", message: "The admin request failed; the server log has the details" } });
+  return json(500, errorBody("INTERNAL_ERROR", "The admin request failed; the server log has the details"));
 }
 
 /** A 400 naming the parameter (query) or field path (body) that zod refused. */

@@ -1,6 +1,6 @@
 // `direct` mode in the request: store the delivery, process its events at once, answer by the result.
 import type { ParsedEvent } from "../../contracts/provider-adapter.ts";
-import { RateLimitedError, describeError } from "../../errors.ts";
+import { RateLimitedError, describeError, isWebhookInboxError } from "../../errors.ts";
 import type { NewDelivery, ReceiveResult } from "../../types.ts";
 import { processDirect } from "../process-direct.ts";
 import { answer } from "./answer.ts";
@@ -50,7 +50,9 @@ export async function receiveDirect(
     await ctx.store
       .updateDelivery({ id: delivery.id, status: "failed", reason, response, releaseDedupeKey: true })
       .catch((updateError: unknown) => ctx.reportError(updateError, "could not record a direct delivery's failure"));
-    ctx.emit("delivery:rejected", { delivery: deliverySummary({ ...delivery, status: "failed", reason, response }, null, 0), code: "HANDLER_FAILED", reason });
+    // The cause's own code (RATE_LIMITED, PROVIDER_REQUEST_FAILED, HANDLER_TIMEOUT, INBOX_STOPPING); a handler's own error is HANDLER_FAILED.
+    const code = isWebhookInboxError(error) ? error.code : "HANDLER_FAILED";
+    ctx.emit("delivery:rejected", { delivery: deliverySummary({ ...delivery, status: "failed", reason, response }, null, 0), code, reason });
     return response;
   }
 }
