@@ -80,7 +80,10 @@ export function createFetchHandler(inbox: WebhookReceiver, options: FetchHandler
       method: request.method,
       truncated: body.truncated,
     });
-    return new Response(result.body === "" ? null : result.body, { status: result.status, headers: result.headers });
+    // A refused body was left unread on the connection: keeping it alive would make the next request on
+    // it wait for bytes that never come (node:http resets it after its timeout). Close it after this answer.
+    const headers = body.truncated ? { ...result.headers, connection: "close" } : result.headers;
+    return new Response(result.body === "" ? null : result.body, { status: result.status, headers });
   };
 }
 

@@ -29,6 +29,8 @@ export interface ExpressAdminOptions {
   onError?: (error: unknown) => void;
   /** `WWW-Authenticate` sent with every 401 so browsers prompt for a login (`httpBasic(...)` provides it). */
   challenge?: string;
+  /** Each integration's public webhook URL (integration id → URL), shown by a fresh install's dashboard. */
+  webhookUrls?: Record<string, string>;
 }
 
 /** The request as Express hands it over, typed against `node:http` so `@types/express` is not needed. */
@@ -50,6 +52,7 @@ const optionsSchema = z.strictObject({
   }),
   onError: z.custom<(error: unknown) => void>((value) => typeof value === "function", { error: "must be a function" }).optional(),
   challenge: z.string().optional(),
+  webhookUrls: z.record(z.string(), z.string()).optional(),
 });
 
 /** Admin bodies are small JSON documents. */
@@ -65,7 +68,7 @@ export function createExpressAdmin(inbox: AdminInbox, options: ExpressAdminOptio
     const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "options", message: issue.message }));
     throw new WebhookConfigError(`Invalid createExpressAdmin() options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues);
   }
-  const { authorize, onError, challenge } = parsed.data;
+  const { authorize, onError, challenge, webhookUrls } = parsed.data;
   // The Fetch request → the Express request it was built from, for the host's authorize hook.
   const native = new WeakMap<Request, ExpressAdminRequest>();
   const coreAuthorize = (request: Request) => authorize(request, native.get(request)!);
@@ -74,7 +77,7 @@ export function createExpressAdmin(inbox: AdminInbox, options: ExpressAdminOptio
   const handlerFor = (basePath: string) => {
     let handler = handlers.get(basePath);
     if (!handler) {
-      handler = createAdminHandler(inbox, { authorize: coreAuthorize, basePath, ...(onError ? { onError } : {}), ...(challenge ? { challenge } : {}) });
+      handler = createAdminHandler(inbox, { authorize: coreAuthorize, basePath, ...(onError ? { onError } : {}), ...(challenge ? { challenge } : {}), ...(webhookUrls ? { webhookUrls } : {}) });
       handlers.set(basePath, handler);
     }
     return handler;

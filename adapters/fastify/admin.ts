@@ -34,6 +34,8 @@ export interface FastifyWebhookInboxAdminOptions {
   onError?: (error: unknown) => void;
   /** `WWW-Authenticate` sent with every 401 so browsers prompt for a login (`httpBasic(...)` provides it). */
   challenge?: string;
+  /** Each integration's public webhook URL (integration id → URL), shown by a fresh install's dashboard. */
+  webhookUrls?: Record<string, string>;
   logLevel?: string;
 }
 
@@ -47,6 +49,7 @@ const optionsSchema = z.strictObject({
   prefix: z.string().optional(),
   onError: z.custom<(error: unknown) => void>(isFunction, { error: "must be a function" }).optional(),
   challenge: z.string().optional(),
+  webhookUrls: z.record(z.string(), z.string()).optional(),
   logLevel: z.string().optional(),
 });
 
@@ -59,13 +62,14 @@ const plugin: FastifyPluginAsync<FastifyWebhookInboxAdminOptions> = async (app, 
     const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "options", message: issue.message }));
     throw new WebhookConfigError(`Invalid fastifyWebhookInboxAdmin options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues);
   }
-  const { inbox, authorize, onError, challenge } = parsed.data;
+  const { inbox, authorize, onError, challenge, webhookUrls } = parsed.data;
   const native = new WeakMap<Request, FastifyRequest>();
   const handler = createAdminHandler(inbox, {
     authorize: (request) => authorize(request, native.get(request)!),
     basePath: app.prefix,
     ...(onError ? { onError } : {}),
     ...(challenge ? { challenge } : {}),
+    ...(webhookUrls ? { webhookUrls } : {}),
   });
 
   // This scope only (encapsulated): bodies reach the core as bytes, which validates them itself.

@@ -31,6 +31,11 @@ export interface AdminHandlerOptions {
    * (`httpBasic(...)` provides it). @default none
    */
   challenge?: string;
+  /**
+   * The public URL of each integration's webhook endpoint (integration id → URL). A fresh install's
+   * dashboard shows them, saying where to point each provider. @default none (the page explains)
+   */
+  webhookUrls?: Record<string, string>;
 }
 
 const isFunction = (value: unknown): value is (...args: never[]) => unknown => typeof value === "function";
@@ -44,6 +49,7 @@ const optionsSchema = z.strictObject({
     .regex(/^(\/[^/?#]+)*\/?$/, { error: 'basePath must be a path such as "/admin" (or "" for the root)' })
     .optional(),
   onError: z.custom<(error: unknown) => void>(isFunction, { error: "onError must be a function" }).optional(),
+  webhookUrls: z.record(z.string(), z.string().max(2000)).optional(),
   challenge: z.string().regex(/^[^\r\n]+$/, { error: "challenge must be one header line, e.g. Basic realm=\"Admin\"" }).optional(),
 });
 
@@ -73,6 +79,7 @@ export function createAdminHandler(inbox: AdminInbox, options: AdminHandlerOptio
     throw new WebhookConfigError(`invalid admin options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues);
   }
   const { authorize, challenge } = parsed.data;
+  const webhookUrls = Object.freeze({ ...(parsed.data.webhookUrls ?? {}) });
   const basePath = (parsed.data.basePath ?? "").replace(/\/+$/, "");
   const onError = parsed.data.onError ?? ((error: unknown) => console.error(`webhook-inbox admin: ${describeError(error)}`));
 
@@ -100,7 +107,7 @@ export function createAdminHandler(inbox: AdminInbox, options: AdminHandlerOptio
         if (match.match.route.method !== "GET" && request.headers.get("sec-fetch-site") === "cross-site") {
           throw new AdminHttpError(403, "FORBIDDEN", "admin changes are refused from another site");
         }
-        return await match.match.route.handler({ inbox, request, url, params: match.match.params, access });
+        return await match.match.route.handler({ inbox, request, url, params: match.match.params, access, webhookUrls });
       }
       if (request.method !== "GET" && request.method !== "HEAD") {
         return text(405, "Method not allowed.\n", "text/plain; charset=utf-8", { allow: "GET, HEAD" });

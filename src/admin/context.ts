@@ -27,6 +27,8 @@ export interface RouteContext {
   /** Path parameters by name (`:id`). */
   readonly params: Readonly<Record<string, string>>;
   readonly access: AdminAccess;
+  /** Where each integration's webhooks are received (`webhookUrls` option), for the empty state. */
+  readonly webhookUrls: Readonly<Record<string, string>>;
 }
 
 export type RouteHandler = (context: RouteContext) => Promise<Response>;

@@ -3,10 +3,10 @@ import type { AdminInbox, Route, RouteContext } from "./context.ts";
 import { AdminHttpError, json, parseWith, readJson } from "./http.ts";
 import { modeBody, pathId, serviceBody } from "./schemas.ts";
 
-function settings(inbox: AdminInbox, access: AdminAccess) {
+function settings(inbox: AdminInbox, access: AdminAccess, webhookUrls: Readonly<Record<string, string>>) {
   return {
     serviceEnabled: inbox.serviceEnabled,
-    integrations: inbox.listIntegrations(),
+    integrations: inbox.listIntegrations().map((integration) => ({ ...integration, webhookUrl: webhookUrls[integration.id] ?? null })),
     access: { tenants: access.tenants, readOnly: access.readOnly === true, canRetry: access.readOnly !== true, canChangeSettings: isUnrestricted(access) },
   };
 }
@@ -19,18 +19,18 @@ function requireUnrestricted(access: AdminAccess): void {
   }
 }
 
-async function getSettings({ inbox, access }: RouteContext): Promise<Response> {
-  return json(200, settings(inbox, access));
+async function getSettings({ inbox, access, webhookUrls }: RouteContext): Promise<Response> {
+  return json(200, settings(inbox, access, webhookUrls));
 }
 
-async function putService({ inbox, request, access }: RouteContext): Promise<Response> {
+async function putService({ inbox, request, access, webhookUrls }: RouteContext): Promise<Response> {
   requireUnrestricted(access);
   const { enabled } = parseWith(serviceBody, await readJson(request, { required: true }), "body");
   inbox.setServiceEnabled(enabled);
-  return json(200, settings(inbox, access));
+  return json(200, settings(inbox, access, webhookUrls));
 }
 
-async function putMode({ inbox, request, access, params }: RouteContext): Promise<Response> {
+async function putMode({ inbox, request, access, params, webhookUrls }: RouteContext): Promise<Response> {
   requireUnrestricted(access);
   const id = parseWith(pathId, params.id, "path", "id");
   const { mode } = parseWith(modeBody, await readJson(request, { required: true }), "body");
@@ -38,10 +38,10 @@ async function putMode({ inbox, request, access, params }: RouteContext): Promis
     throw new AdminHttpError(404, "INTEGRATION_UNKNOWN", `no integration ${JSON.stringify(id)}`);
   }
   inbox.setMode(id, mode);
-  return json(200, settings(inbox, access));
+  return json(200, settings(inbox, access, webhookUrls));
 }
 
-const SETTINGS_ANSWER = "`{ serviceEnabled, integrations, access }`: `access` says what the caller may do (`tenants`, `readOnly`, `canRetry`, `canChangeSettings`).";
+const SETTINGS_ANSWER = "`{ serviceEnabled, integrations, access }`: each integration with its `webhookUrl` (from the `webhookUrls` option, else `null`); `access` says what the caller may do (`tenants`, `readOnly`, `canRetry`, `canChangeSettings`).";
 const NOT_FOR_RESTRICTED = { status: 403, code: "FORBIDDEN", when: "the caller is restricted to some tenants (settings apply to every tenant)" } as const;
 
 /** Settings routes, relative to `api/`. The changes apply to this process's inbox. */

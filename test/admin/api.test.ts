@@ -205,8 +205,8 @@ describe("admin API over Express (read-only routes)", () => {
     expect(json).toEqual({
       serviceEnabled: true,
       integrations: [
-        { id: "books", provider: "test", mode: "immediate", effectiveMode: "immediate" },
-        { id: "ledger", provider: "ledger", mode: "immediate", effectiveMode: "immediate" },
+        { id: "books", provider: "test", mode: "immediate", effectiveMode: "immediate", webhookUrl: null },
+        { id: "ledger", provider: "ledger", mode: "immediate", effectiveMode: "immediate", webhookUrl: null },
       ],
       access: { tenants: null, readOnly: false, canRetry: true, canChangeSettings: true },
     });

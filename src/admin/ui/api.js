@@ -10,7 +10,14 @@ export class ApiError extends Error {
     this.status = status;
     this.code = error ? error.code : null;
     this.body = body;
+    /** True when the server could not be reached at all (no HTTP answer). */
+    this.unreachable = status === 0;
   }
+}
+
+/** Tells the page whether the server answered (app.js shows or hides the "unreachable" banner). */
+function reachable(ok) {
+  window.dispatchEvent(new CustomEvent(ok ? "api:reachable" : "api:unreachable"));
 }
 
 /** Calls the API; non-GET calls send JSON (the server requires application/json for changes). */
@@ -30,7 +37,14 @@ export async function api(path, options) {
     headers["content-type"] = "application/json";
     init.body = JSON.stringify(body === undefined ? {} : body);
   }
-  const response = await fetch(url, init);
+  let response;
+  try {
+    response = await fetch(url, init);
+  } catch {
+    reachable(false);
+    throw new ApiError(0, { error: { code: "UNREACHABLE", message: "Server unreachable: the data shown may be out of date." } });
+  }
+  reachable(true);
   let data = null;
   try {
     data = await response.json();

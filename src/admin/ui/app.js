@@ -1,7 +1,7 @@
 // @ts-check
 // Hash routing (#/events, #/events/<id>, #/deliveries, #/deliveries/<id>, #/settings): works under any mount path.
 import { settings } from "./api.js";
-import { h } from "./dom.js";
+import { h, clearToast } from "./dom.js";
 import { renderLog } from "./log-view.js";
 import { renderEvent } from "./event-view.js";
 import { renderDeliveries, renderDelivery } from "./deliveries-view.js";
@@ -37,6 +37,7 @@ function route() {
   if (location.hash && !location.hash.startsWith("#/")) return;
   if (cleanup) cleanup();
   cleanup = null;
+  clearToast();
   const { segments, params } = parseHash();
   const [section, id] = segments;
   main.replaceChildren();
@@ -67,14 +68,24 @@ async function showAccess() {
     const tenants = current.access.tenants;
     // Read-only callers get no retry or re-process controls (the server refuses them anyway).
     document.body.classList.toggle("read-only", current.access.readOnly === true);
-    slot.replaceChildren(
-      tenants === null ? h("span.pill", null, "All tenants") : h("span.pill", { title: tenants.join(", ") }, "Tenants: " + tenants.join(", ")),
-      current.access.readOnly ? h("span.pill", { title: "Lists and views only" }, "Read-only") : null,
-    );
+    slot.replaceChildren(tenants === null ? h("span.pill", null, "All tenants") : h("span.pill", { title: tenants.join(", ") }, "Tenants: " + tenants.join(", ")));
+    if (current.access.readOnly) slot.append(" ", h("span.pill", { title: "Lists and views only" }, "Read-only"));
   } catch {
     slot.replaceChildren();
   }
 }
+
+// While the server cannot be reached, a banner says so and the shown data is dimmed: it is not current.
+const offline = h("div.offline-banner", { role: "alert", hidden: true }, "Server unreachable \u2014 the data below may be out of date; it refreshes when the server answers again.");
+document.body.prepend(offline);
+window.addEventListener("api:unreachable", () => {
+  offline.hidden = false;
+  document.body.classList.add("offline");
+});
+window.addEventListener("api:reachable", () => {
+  offline.hidden = true;
+  document.body.classList.remove("offline");
+});
 
 window.addEventListener("hashchange", route);
 route();

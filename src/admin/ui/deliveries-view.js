@@ -1,13 +1,14 @@
 // @ts-check
 // Inbound requests: every HTTP request received, its headers (secrets redacted), raw body and the response given.
 import { api, settings, encodeId } from "./api.js";
-import { h, time, badge, jsonBlock, details, link, toast, errorBox, loading, navigate } from "./dom.js";
+import { h, time, badge, jsonBlock, details, link, toast, errorBox, loading, navigate, copyButton } from "./dom.js";
 
 const STATUSES = ["accepted", "processed", "failed", "duplicate", "unparseable", "rejected"];
 const FILTER_KEYS = ["integration", "status", "tenantId", "q"];
 const PAGE = 50;
 const STATUS_TEXT = { 200: "OK", 202: "Accepted", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large", 415: "Unsupported Media Type", 500: "Internal Server Error", 503: "Service Unavailable" };
 let lastListHash = "#/deliveries";
+const listPrefs = { autoRefresh: false };
 
 function toHash(filter) {
   const params = new URLSearchParams();
@@ -25,6 +26,16 @@ export function renderDeliveries(root, params) {
   const more = h("button.button", { type: "button", hidden: true }, "Load more");
   const empty = h("p.empty", { hidden: true }, "No inbound request matches these filters.");
   const errorSlot = h("div");
+  const auto = h("input", { type: "checkbox", id: "d-auto-refresh", checked: listPrefs.autoRefresh });
+  let timer = null;
+  const schedule = () => {
+    clearInterval(timer);
+    timer = listPrefs.autoRefresh ? setInterval(() => load(false), 5000) : null;
+  };
+  auto.addEventListener("change", () => {
+    listPrefs.autoRefresh = auto.checked;
+    schedule();
+  });
 
   const integrationSelect = h("select", { name: "integration", id: "d-integration" }, h("option", { value: "" }, "All integrations"));
   settings().then((current) => {
@@ -90,6 +101,9 @@ export function renderDeliveries(root, params) {
     h("div.page-head", null, h("h1", null, "Inbound requests"),
       h("p.subtitle", null, "Every HTTP request the webhook endpoints received, including the ones refused, with the answer each one got.")),
     form,
+    h("div.toolbar", null, h("div.toolbar-group", null,
+      h("label.toggle", { for: "d-auto-refresh" }, auto, " Auto-refresh"),
+      h("button.button", { type: "button", on: { click: () => load(false) } }, "Refresh"))),
     errorSlot,
     h("div.table-wrap", null, h("table.grid", { "aria-label": "Inbound requests" },
       h("thead", null, h("tr", null,
@@ -106,9 +120,33 @@ export function renderDeliveries(root, params) {
     h("div.more", null, more),
   );
   load(false);
+  schedule();
   return () => {
     state.disposed = true;
+    clearInterval(timer);
   };
+}
+
+/** A shell-safe single-quoted word. */
+const shellQuote = (value) => "'" + String(value).replace(/'/g, "'\\''") + "'";
+/** Headers curl sets itself, and ones a replay must not carry. */
+const NOT_REPLAYED = new Set(["host", "content-length", "connection", "transfer-encoding", "accept-encoding"]);
+
+/**
+ * The request as a curl command for the same integration's webhook URL (set WEBHOOK_URL). Redacted
+ * headers (signatures, cookies) are left out: a replay needs a fresh signature.
+ */
+export function curlCommand(delivery) {
+  const lines = ["curl -X POST \"${WEBHOOK_URL:?the webhook URL of integration " + delivery.integration + "}\""];
+  const redacted = [];
+  for (const name of Object.keys(delivery.headers || {}).sort()) {
+    const value = delivery.headers[name];
+    if (NOT_REPLAYED.has(name)) continue;
+    if (value === "[redacted]") { redacted.push(name); continue; }
+    lines.push("-H " + shellQuote(name + ": " + value));
+  }
+  lines.push(delivery.rawBodyEncoding === "base64" ? "--data-binary @<(printf %s " + shellQuote(delivery.rawBody) + " | base64 -d)" : "--data-binary " + shellQuote(delivery.rawBody));
+  return (redacted.length ? "# redacted, so not replayed (sign again): " + redacted.join(", ") + "\n" : "") + lines.join(" \\\n  ");
 }
 
 function headersTable(headers, label) {
@@ -155,7 +193,7 @@ export function renderDelivery(root, id) {
       crumbs(),
       h("div.page-head.event-head", null,
         h("div", null,
-          h("h1", null, "Request ", h("span.mono", null, delivery.id)),
+          h("h1", null, "Request ", h("span.mono", null, delivery.id), " ", copyButton(delivery.id, "delivery id")),
           h("p.subtitle", null, badge(delivery.status), " ", delivery.integration, " \u00b7 ", delivery.provider, " \u00b7 received ", time(delivery.receivedAt))),
         actions),
       details([
@@ -180,6 +218,7 @@ export function renderDelivery(root, id) {
         headersTable(delivery.headers, "Request headers")),
       h("section.section", { "aria-labelledby": "h-body" },
         h("h2", { id: "h-body" }, "Raw body ", h("span.muted.small", null, "(" + delivery.rawBodyBytes + " bytes" + (delivery.rawBodyEncoding === "base64" ? ", not UTF-8: shown as base64" : "") + ")")),
+        delivery.rawBodyWithheld ? null : h("div.json-tools", null, h("span.copy-curl", null, copyButton(curlCommand(delivery), "as curl")), h("span.muted.small", null, " as curl (for this integration's webhook URL)")),
         delivery.rawBodyWithheld
           ? h("p.note", null, "Withheld: this request also carries changes of tenants outside your access.")
           : delivery.rawBodyEncoding === "base64" ? h("pre.code", { tabindex: "0", "aria-label": "Raw body (base64)" }, delivery.rawBody) : h("pre.code", { tabindex: "0", "aria-label": "Raw body" }, delivery.rawBody)),

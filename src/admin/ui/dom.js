@@ -66,7 +66,39 @@ export function badge(status) {
   return h("span.badge.badge-" + kind, null, value.replace("_", " "));
 }
 
-/** Pretty JSON in a <pre>, as text. */
+/** A "Copy" button putting `text` on the clipboard; it says whether that worked. */
+export function copyButton(text, label) {
+  const button = h("button.button.small.copy", { type: "button", title: "Copy " + (label || "to the clipboard") }, "Copy");
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Copy failed";
+    }
+    setTimeout(() => { button.textContent = "Copy"; }, 1500);
+  });
+  return button;
+}
+
+/** A JSON value as a collapsible tree: objects and arrays are <details> (open), leaves are text. */
+function jsonNode(value, key, depth) {
+  const keyPart = key === null ? null : [h("span.json-key", null, JSON.stringify(key)), ": "];
+  if (value !== null && typeof value === "object") {
+    const isArray = Array.isArray(value);
+    const entries = isArray ? value.map((item, index) => [null, item, index]) : Object.entries(value).map(([k, v]) => [k, v]);
+    const [open, close] = isArray ? ["[", "]"] : ["{", "}"];
+    if (entries.length === 0) return h("div.json-leaf", null, keyPart, open + close);
+    return h("details.json-node", { open: depth < 4 },
+      h("summary", null, keyPart, open, h("span.json-size.muted", null, " " + entries.length + (isArray ? " item" : " key") + (entries.length === 1 ? "" : "s") + " ")),
+      h("div.json-children", null, entries.map(([k, v]) => jsonNode(v, k, depth + 1))),
+      h("div.json-close", null, close));
+  }
+  const kind = value === null ? "null" : typeof value;
+  return h("div.json-leaf", null, keyPart, h("span.json-" + (["string", "number", "boolean", "null"].includes(kind) ? kind : "other"), null, JSON.stringify(value)));
+}
+
+/** JSON as a collapsible tree with Copy, Expand all and Collapse all; text only, never markup. */
 export function jsonBlock(value, label) {
   let text;
   try {
@@ -74,7 +106,15 @@ export function jsonBlock(value, label) {
   } catch {
     text = String(value);
   }
-  return h("pre.code", { tabindex: "0", "aria-label": label || "JSON" }, text === undefined ? "undefined" : text);
+  if (text === undefined) text = "undefined";
+  const tree = h("div.code.json-tree", { tabindex: "0", role: "group", "aria-label": label || "JSON" }, jsonNode(value, null, 0));
+  const setAll = (open) => { for (const node of tree.querySelectorAll("details")) /** @type {HTMLDetailsElement} */ (node).open = open; };
+  return h("div.json-view", null,
+    h("div.json-tools", null,
+      copyButton(text, label || "JSON"),
+      h("button.button.small", { type: "button", on: { click: () => setAll(true) } }, "Expand all"),
+      h("button.button.small", { type: "button", on: { click: () => setAll(false) } }, "Collapse all")),
+    tree);
 }
 
 /** A definition list from [label, value] pairs (values: node or text). */
@@ -87,16 +127,25 @@ export function link(href, text, props) {
 }
 
 let toastTimer = null;
-/** A short message in the live region (read out by screen readers). */
+/** A short message in the live region (read out by screen readers); it belongs to the page it was shown on. */
 export function toast(message, kind) {
   const el = document.getElementById("toast");
   if (!el) return;
-  el.replaceChildren(h("div.toast" + (kind === "error" ? ".toast-error" : ""), null, message));
+  el.replaceChildren(h("div.toast" + (kind === "error" ? ".toast-error" : kind === "info" ? ".toast-info" : ""), null, message));
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => el.replaceChildren(), 6000);
 }
 
+/** Removes the toast (on navigation: a message about one page is not shown on the next). */
+export function clearToast() {
+  clearTimeout(toastTimer);
+  const el = document.getElementById("toast");
+  if (el) el.replaceChildren();
+}
+
+/** An error in place of a view; a network failure says the server is unreachable. */
 export function errorBox(error) {
+  if (error && error.unreachable) return h("div.alert.unreachable", { role: "alert" }, "Server unreachable: the data shown may be out of date. Retrying\u2026");
   return h("div.alert", { role: "alert" }, error && error.message ? error.message : String(error));
 }
 

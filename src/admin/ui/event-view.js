@@ -1,7 +1,7 @@
 // @ts-check
 // One event: Details, Attempts and Resource Data tabs, and a Retry button.
 import { api, encodeId } from "./api.js";
-import { h, time, duration, badge, jsonBlock, details, link, toast, errorBox, loading } from "./dom.js";
+import { h, time, duration, badge, jsonBlock, details, link, toast, errorBox, loading, copyButton } from "./dom.js";
 import { logHash } from "./log-view.js";
 
 const TABS = [
@@ -15,10 +15,16 @@ export function renderEvent(root, id, params) {
   let current = TABS.some((tab) => tab.id === params.get("tab")) ? params.get("tab") : "details";
   root.replaceChildren(h("nav.crumbs", { "aria-label": "Breadcrumb" }, link(logHash(), "\u2190 Incoming webhooks")), loading());
 
+  let shownVersion = null;
   async function load() {
     try {
       const event = await api("events/" + encodeId(id));
-      if (!disposed) render(event);
+      if (disposed) return;
+      // Auto-refresh re-renders only when something changed (keeps focus and the open tab).
+      const version = event.status + "/" + event.attempts.length + "/" + (event.resourceData ? event.resourceData.downloadedAt : "");
+      if (version === shownVersion) return;
+      shownVersion = version;
+      render(event);
     } catch (error) {
       if (!disposed) root.replaceChildren(h("nav.crumbs", { "aria-label": "Breadcrumb" }, link(logHash(), "\u2190 Incoming webhooks")), errorBox(error));
     }
@@ -98,8 +104,14 @@ export function renderEvent(root, id, params) {
   }
 
   load();
+  // While the event can still change (queued, processing, retrying), it refreshes itself.
+  const timer = setInterval(() => {
+    const status = shownVersion ? shownVersion.split("/")[0] : null;
+    if (status === "queued" || status === "processing" || status === "retrying") load();
+  }, 5000);
   return () => {
     disposed = true;
+    clearInterval(timer);
   };
 }
 
@@ -126,7 +138,8 @@ function detailsTab(event) {
           ["Attempts made", String(event.attemptsMade) + " of " + String(event.maxAttempts) + " automatic"],
           ["Attempts remaining", event.status === "succeeded" || event.status === "stale" ? "none (the event is " + event.status + ")" : String(event.attemptsRemaining)],
           ["Next attempt", final ? null : h("span", null, time(event.nextAttemptAt), event.nextAttemptAt ? " (" + event.nextTrigger + ")" : "")],
-          ["Last error", event.lastError ? h("span.error-text", null, event.lastError) : null],
+          // A stale skip is information (a newer change was applied), not a failure.
+          [event.status === "stale" ? "Why skipped" : "Last error", event.lastError ? h(event.status === "stale" ? "span.info-text" : "span.error-text", null, event.lastError) : null],
           event.status === "stale" || event.supersededBy ? ["Superseded by", superseded] : null,
           ["Mode", event.mode],
           ["Updated at", time(event.updatedAt)],
@@ -134,8 +147,8 @@ function detailsTab(event) {
       h("section.detail-card", { "aria-labelledby": "h-webhook" },
         h("h2", { id: "h-webhook" }, "Webhook"),
         details([
-          ["Event id", h("span.mono", null, event.id)],
-          ["Delivery", link("#/deliveries/" + encodeId(event.deliveryId), event.deliveryId, { class: "mono" })],
+          ["Event id", h("span", null, h("span.mono", null, event.id), " ", copyButton(event.id, "event id"))],
+          ["Delivery", h("span", null, link("#/deliveries/" + encodeId(event.deliveryId), event.deliveryId, { class: "mono" }), " ", copyButton(event.deliveryId, "delivery id"))],
           ["Integration", event.integration + " (" + event.provider + ")"],
           ["Tenant", h("span.mono", null, event.tenantId)],
           ["Entity", event.entityType + " " + event.entityId],

@@ -4,7 +4,10 @@ import { api, settings, encodeId } from "./api.js";
 import { h, time, badge, toast, errorBox, navigate } from "./dom.js";
 
 const STATUSES = ["queued", "processing", "retrying", "succeeded", "failed", "stale"];
-const FILTER_KEYS = ["integration", "status", "tenantId", "entityType", "entityId", "deliveryId", "receivedFrom", "receivedTo", "q"];
+const FILTER_KEYS = ["integration", "status", "tenantId", "entityType", "entityId", "deliveryId", "receivedFrom", "receivedTo", "q", "text"];
+/** Time-range presets: a window ending now. */
+/** @type {[string, number][]} */
+const PRESETS = [["Last hour", 3600e3], ["Last 24 h", 86400e3], ["Last 7 days", 7 * 86400e3]];
 const MORE_KEYS = ["entityType", "entityId", "deliveryId", "receivedFrom", "receivedTo"];
 const PAGE = 50;
 const REFRESH_MS = 5000;
@@ -54,6 +57,8 @@ export function renderLog(root, params) {
 
   const summary = h("div.summary", { "aria-label": "Events by status" });
   const updated = h("span.muted.small", { "aria-live": "off" });
+  const shown = h("p.shown-total.muted", { "aria-live": "polite" });
+  let matchCount = 0;
   const selectAll = h("input", { type: "checkbox", "aria-label": "Select all events shown" });
   const tbody = h("tbody");
   const more = h("button.button", { type: "button", hidden: true }, "Load more");
@@ -71,10 +76,11 @@ export function renderLog(root, params) {
       integrationSelect.appendChild(h("option", { value: integration.id, selected: filter.integration === integration.id }, integration.id));
     }
   }, () => {});
-  const statusSelect = h("select", { name: "status", id: "f-status" },
-    h("option", { value: "" }, "Any status"),
-    STATUSES.map((status) => h("option", { value: status, selected: filter.status === status }, status)),
-    filter.status && !STATUSES.includes(filter.status) ? h("option", { value: filter.status, selected: true }, filter.status) : null,
+  // Several statuses at once: a checkbox each (none checked = any status).
+  const chosen = new Set(filter.status ? filter.status.split(",") : []);
+  const statusChoices = h("fieldset.status-choices", { id: "f-status" },
+    h("legend", null, "Status"),
+    STATUSES.map((status) => h("label", null, h("input", { type: "checkbox", name: "status", value: status, checked: chosen.has(status) }), status)),
   );
   const field = (id, label, input) => h("div.field", null, h("label", { for: id }, label), input);
   const textInput = (name, placeholder) => h("input", { type: "text", name, id: "f-" + name, value: filter[name] || "", placeholder, autocomplete: "off", spellcheck: "false" });
@@ -86,14 +92,15 @@ export function renderLog(root, params) {
     const data = new FormData(form);
     const next = {};
     for (const key of FILTER_KEYS) {
-      const value = String(data.get(key) || "").trim();
+      const value = key === "status" ? data.getAll("status").join(",") : String(data.get(key) || "").trim();
       if (value) next[key] = key === "receivedFrom" || key === "receivedTo" ? fromLocalInput(value) : value;
     }
     navigate(toHash(next));
   } } },
+    field("f-text", "Search text", textInput("text", "error, payload or resource data")),
     field("f-q", "Search ids", textInput("q", "event, delivery, entity or tenant id")),
     field("f-integration", "Integration", integrationSelect),
-    field("f-status", "Status", statusSelect),
+    h("div.field", null, statusChoices),
     field("f-tenantId", "Tenant", textInput("tenantId", "tenant id")),
     h("div.field.actions", null,
       h("button.button.primary", { type: "submit" }, "Apply"),
@@ -106,17 +113,51 @@ export function renderLog(root, params) {
         field("f-deliveryId", "Delivery id", textInput("deliveryId", "")),
         field("f-receivedFrom", "Received from", fromInput),
         field("f-receivedTo", "Received before", toInput))),
+    h("div.time-presets", { role: "group", "aria-label": "Time range" },
+      PRESETS.map(([label, ms]) => h("button.button.small", { type: "button", on: { click: () => {
+        const next = Object.assign({}, filter, { receivedFrom: new Date(Date.now() - ms).toISOString(), receivedTo: "" });
+        navigate(toHash(next));
+      } } }, label)),
+      filter.receivedFrom || filter.receivedTo
+        ? h("button.button.small", { type: "button", on: { click: () => navigate(toHash(Object.assign({}, filter, { receivedFrom: "", receivedTo: "" }))) } }, "Any time")
+        : null),
   );
 
   // ── rendering ──
+  /** A fresh install (nothing received, no filter): where to point each provider. */
+  const WHERE = {
+    quickbooks: "QuickBooks: developer.intuit.com \u2192 your app \u2192 Webhooks \u2192 Endpoint URL",
+    xero: "Xero: developer.xero.com \u2192 your app \u2192 Webhooks \u2192 Delivery URL",
+  };
+  const welcome = h("div.card.welcome", { hidden: true, "aria-label": "Getting started" });
+  function renderWelcome(show) {
+    welcome.hidden = !show;
+    if (!show) return;
+    settings().then((current) => {
+      welcome.replaceChildren(
+        h("h2", null, "No webhook received yet"),
+        h("p", null, "Point each provider at its webhook URL; deliveries and their events appear here as they arrive."),
+        h("ul.welcome-list", null, current.integrations.map((integration) => h("li", { "data-integration": integration.id },
+          h("strong", null, integration.id), " (" + integration.provider + ", " + integration.mode + "): ",
+          integration.webhookUrl ? h("code.mono", null, integration.webhookUrl) : h("span.muted", null, "the URL where your app mounts this integration's receiver (pass webhookUrls to the admin to show it here)"),
+          WHERE[integration.provider] ? h("div.muted.small", null, WHERE[integration.provider]) : null))));
+    }, () => {});
+  }
+
+  // The counts are an overview: every status for the other filters, whatever statuses are picked.
   function renderSummary(counts) {
     summary.replaceChildren(
       h("a.count" + (!filter.status ? ".active" : ""), { href: toHash(Object.assign({}, filter, { status: "" })) }, h("span.count-label", null, "All"), h("span.count-value", null, String(counts.total))),
-      ...STATUSES.map((status) => h("a.count.count-" + status + (filter.status === status ? ".active" : ""), {
+      ...STATUSES.map((status) => h("a.count.count-" + status + (chosen.has(status) ? ".active" : ""), {
         href: toHash(Object.assign({}, filter, { status })),
-        "aria-current": filter.status === status ? "true" : null,
+        "aria-current": chosen.has(status) ? "true" : null,
       }, h("span.count-label", null, status), h("span.count-value", null, String(counts.byStatus[status] || 0)))),
     );
+  }
+
+  /** "50 of 923": rows shown of all that match (the matching statuses' counts). */
+  function matching(counts) {
+    return chosen.size === 0 ? counts.total : [...chosen].reduce((sum, status) => sum + (counts.byStatus[status] || 0), 0);
   }
 
   function syncSelection() {
@@ -148,7 +189,7 @@ export function renderLog(root, params) {
       h("td", null, badge(event.status)),
       h("td.num", { title: "Automatic attempts remaining of " + event.maxAttempts }, event.status === "succeeded" || event.status === "stale" ? h("span.muted", null, "\u2014") : String(event.attemptsRemaining) + " / " + String(event.maxAttempts)),
       h("td.nowrap", null, final ? h("span.muted", null, "\u2014") : time(event.nextAttemptAt)),
-      h("td.error", { title: event.lastError || "" }, event.lastError ? event.lastError : h("span.muted", null, "\u2014")),
+      h("td.error" + (event.status === "stale" ? ".info" : ""), { title: event.lastError || "" }, event.lastError ? event.lastError : h("span.muted", null, "\u2014")),
     );
     // The whole row opens the event, except its checkbox and link (which keep their own behaviour).
     tr.addEventListener("click", (e) => {
@@ -176,7 +217,7 @@ export function renderLog(root, params) {
       const limit = append ? PAGE : Math.min(500, Math.max(PAGE, state.items.length));
       const [page, counts] = await Promise.all([
         api("events", { query: Object.assign({}, filter, { limit, cursor: append ? state.nextCursor : undefined }) }),
-        append ? null : api("counts", { query: filter }),
+        append ? null : api("counts", { query: Object.assign({}, filter, { status: undefined }) }),
       ]);
       if (state.disposed) return;
       state.items = append ? state.items.concat(page.items) : page.items;
@@ -185,8 +226,11 @@ export function renderLog(root, params) {
         const ids = new Set(state.items.map((item) => item.id));
         for (const id of [...state.selected]) if (!ids.has(id)) state.selected.delete(id);
         renderSummary(counts);
+        matchCount = matching(counts);
+        renderWelcome(counts.total === 0 && Object.keys(filter).length === 0);
       }
       renderRows();
+      shown.textContent = state.items.length + " of " + matchCount + " event" + (matchCount === 1 ? "" : "s");
       updated.textContent = "Updated " + new Date().toLocaleTimeString();
     } catch (error) {
       if (!state.disposed) errorSlot.replaceChildren(errorBox(error));
@@ -220,6 +264,13 @@ export function renderLog(root, params) {
       const result = await api("events/retry", { method: "POST", body: { ids } });
       const skipped = result.skipped.length;
       toast("Re-queued " + result.requeued.length + " event(s)" + (skipped ? "; " + skipped + " skipped (already succeeded or being processed)" : "") + ".");
+      const byId = new Map(state.items.map((item) => [item.id, item]));
+      const name = (id) => { const item = byId.get(id); return item ? item.entityType + " " + item.entityId : id; };
+      const outcome = (id) => result.requeued.includes(id) ? "re-queued for a manual attempt" : "not retried (already succeeded or being processed)";
+      confirmSlot.replaceChildren(h("div.note.retry-results", { role: "status", "aria-label": "Retry results" },
+        h("strong", null, "Retry results"),
+        h("ul", null, ids.map((id) => h("li", { "data-id": id }, name(id) + ": " + outcome(id)))),
+        h("button.button.small", { type: "button", on: { click: () => confirmSlot.replaceChildren() } }, "Dismiss")));
       state.selected.clear();
       await load();
     } catch (error) {
@@ -269,8 +320,10 @@ export function renderLog(root, params) {
         h("label.toggle", { for: "auto-refresh" }, auto, " Auto-refresh"),
         h("button.button", { type: "button", on: { click: () => load() } }, "Refresh"),
         updated)),
+    welcome,
     confirmSlot,
     errorSlot,
+    shown,
     h("div.table-wrap", null, h("table.grid", { "aria-label": "Incoming webhook events" },
       h("thead", null, h("tr", null,
         h("th.select", { scope: "col" }, selectAll),
