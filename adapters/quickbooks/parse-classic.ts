@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { dateTimeOrEpochMsSchema, type ParsedEvent } from "../../src/index.ts";
 import { canonicalEntityName, canonicalOperation, isDeleteOperation } from "./entity-names.ts";
-import { idText, parseOrThrow } from "./payload-schema.ts";
+import { entryProblem, idText, parseOrThrow } from "./payload-schema.ts";
 
 const entitySchema = z.looseObject({
   name: z.string().trim().min(1, { error: "must be a non-empty string" }),
@@ -17,7 +17,8 @@ const classicSchema = z.looseObject({
   eventNotifications: z.array(
     z.looseObject({
       realmId: idText,
-      dataChangeEvent: z.looseObject({ entities: z.array(entitySchema) }),
+      // Entities are checked one by one, so one odd entry never sinks its neighbours.
+      dataChangeEvent: z.looseObject({ entities: z.array(z.unknown()) }),
     }),
   ),
 });
@@ -26,6 +27,8 @@ const classicSchema = z.looseObject({
 export interface ParsedChange {
   readonly events: readonly ParsedEvent[];
   readonly dedupeParts: readonly string[];
+  /** Entries that could not be parsed: a body of the same format holding only them, and why. */
+  readonly rejected?: { readonly body: unknown; readonly reasons: readonly string[] };
 }
 
 /**
@@ -34,13 +37,20 @@ export interface ParsedChange {
  * deleted event for the merged-away entity.
  */
 export function parseClassic(body: unknown): ParsedChange {
-  const raw = body as { eventNotifications?: { dataChangeEvent?: { entities?: unknown[] } }[] };
   const parsed = parseOrThrow(classicSchema, body, "classic");
   const events: ParsedEvent[] = [];
   const dedupeParts: string[] = [];
+  const reasons: string[] = [];
+  const rejectedByRealm = new Map<string, unknown[]>();
   parsed.eventNotifications.forEach((notification, n) => {
-    notification.dataChangeEvent.entities.forEach((entity, e) => {
-      const asSent = raw.eventNotifications?.[n]?.dataChangeEvent?.entities?.[e];
+    notification.dataChangeEvent.entities.forEach((asSent, e) => {
+      const checked = entryProblem(entitySchema, asSent, ["eventNotifications", n, "dataChangeEvent", "entities", e]);
+      if ("reason" in checked) {
+        reasons.push(`quickbooks classic payload: ${checked.reason}`);
+        rejectedByRealm.set(notification.realmId, [...(rejectedByRealm.get(notification.realmId) ?? []), asSent]);
+        return;
+      }
+      const entity = checked.data;
       const entityType = canonicalEntityName(entity.name);
       const operation = canonicalOperation(entity.operation);
       // Classic payloads have no event id: Intuit's advice is (realm, name, id, operation, lastUpdated).
@@ -61,7 +71,11 @@ export function parseClassic(body: unknown): ParsedChange {
       );
     });
   });
-  return { events, dedupeParts };
+  if (reasons.length === 0) return { events, dedupeParts };
+  const rejectedBody = {
+    eventNotifications: [...rejectedByRealm].map(([realmId, entities]) => ({ realmId, dataChangeEvent: { entities } })),
+  };
+  return { events, dedupeParts, rejected: { body: rejectedBody, reasons } };
 }
 
 /** Shared by both formats: one event per change, plus the merged-away entity of a Merge. */

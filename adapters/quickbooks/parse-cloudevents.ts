@@ -2,7 +2,7 @@ import { z } from "zod";
 import { isoDateTimeSchema, type ParsedEvent } from "../../src/index.ts";
 import { canonicalEntityName, canonicalOperation } from "./entity-names.ts";
 import { changeEvents, type ParsedChange } from "./parse-classic.ts";
-import { idText, parseOrThrow } from "./payload-schema.ts";
+import { entryProblem, idText } from "./payload-schema.ts";
 
 /** `qbo.<entity>.<operation>.v<n>`, e.g. `qbo.invoice.updated.v1` (Intuit's "Understanding the data object" page). */
 const TYPE_PATTERN = /^qbo\.([A-Za-z][A-Za-z0-9]*)\.([A-Za-z]+)\.v\d+$/;
@@ -18,8 +18,6 @@ const cloudEventSchema = z.looseObject({
   data: z.record(z.string(), z.unknown()).nullish(),
 });
 
-const batchSchema = z.array(cloudEventSchema);
-
 /** Kept in the payload of an event whose CloudEvent has no `time`, so the log says so. */
 export const TIME_FROM_RECEIPT = "the CloudEvent has no time: occurredAt is the delivery's receive time";
 
@@ -31,10 +29,19 @@ export const TIME_FROM_RECEIPT = "the CloudEvent has no time: occurredAt is the 
  */
 export function parseCloudEvents(body: unknown, receivedAt: Date): ParsedChange {
   const list = Array.isArray(body) ? body : [body];
-  const parsed = parseOrThrow(batchSchema, list, "CloudEvents");
   const events: ParsedEvent[] = [];
   const dedupeParts: string[] = [];
-  parsed.forEach((event, index) => {
+  const reasons: string[] = [];
+  const rejected: unknown[] = [];
+  list.forEach((asSent, index) => {
+    // Each event on its own: one odd entry never sinks its neighbours.
+    const checked = entryProblem(cloudEventSchema, asSent, Array.isArray(body) ? [index] : []);
+    if ("reason" in checked) {
+      reasons.push(`quickbooks CloudEvents payload: ${checked.reason}`);
+      rejected.push(asSent);
+      return;
+    }
+    const event = checked.data;
     const [, entity = "", op = ""] = TYPE_PATTERN.exec(event.type) ?? [];
     // Intuit says to de-duplicate on the CloudEvents id; retries resend the same id.
     dedupeParts.push(`cloudevents\u001f${event.id}`);
@@ -47,12 +54,13 @@ export function parseCloudEvents(body: unknown, receivedAt: Date): ParsedChange 
         operation: canonicalOperation(op),
         occurredAt: event.time ?? receivedAt,
         mergedAwayId: readDeletedId(event.data),
-        asSent: list[index],
+        asSent,
         ...(event.time === undefined ? { timeNote: TIME_FROM_RECEIPT } : {}),
       }),
     );
   });
-  return { events, dedupeParts };
+  if (reasons.length === 0) return { events, dedupeParts };
+  return { events, dedupeParts, rejected: { body: rejected, reasons } };
 }
 
 /** Intuit's page spells it `deletedid`, other sources `deletedId`: read it case-insensitively. */

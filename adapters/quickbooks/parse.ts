@@ -23,8 +23,17 @@ export function parseQuickBooksDelivery(request: ProviderRequest): ParsedDeliver
       "quickbooks payload: body is neither a CloudEvents array nor an object with eventNotifications",
     );
   }
+  // Nothing readable at all: the whole delivery is unparseable, with the first entry's reason.
+  if (change.events.length === 0 && change.rejected !== undefined) throw new WebhookPayloadError(change.rejected.reasons[0] as string);
   const digest = createHash("sha256").update([...change.dedupeParts].sort().join("\n")).digest("hex");
-  return { dedupeKey: `quickbooks:${digest}`, events: change.events };
+  const delivery = { dedupeKey: `quickbooks:${digest}`, events: change.events };
+  if (change.rejected === undefined) return delivery;
+  return { ...delivery, rejected: rejectedEntries(change.rejected.body, change.rejected.reasons) };
+}
+
+/** The entries that could not be parsed, as a body of the same format, for an operator to re-process. */
+export function rejectedEntries(body: unknown, reasons: readonly string[]): NonNullable<ParsedDelivery["rejected"]> {
+  return { rawBody: new TextEncoder().encode(JSON.stringify(body)), entries: reasons.length, reason: reasons.join("; ") };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -25,6 +25,15 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, for
   throw new WebhookPayloadError(`quickbooks ${format} payload: ${path === "" ? "body" : path} ${message}`, result.error);
 }
 
+/** The reason one entry fails `schema`, with its path under `prefix`; undefined when it passes. */
+export function entryProblem<T extends z.ZodType>(schema: T, value: unknown, prefix: readonly PropertyKey[]): { data: z.output<T> } | { reason: string } {
+  const result = schema.safeParse(value);
+  if (result.success) return { data: result.data };
+  const issue = result.error.issues[0];
+  const path = formatPath([...prefix, ...(issue?.path ?? [])]);
+  return { reason: `${path} ${issue === undefined ? "is invalid" : describeIssue(issue, valueAt(value, issue.path))}` };
+}
+
 /** A short reason: "is missing", "must be an array", or the schema's own message. */
 export function describeIssue(issue: z.core.$ZodIssue, actual: unknown): string {
   if (actual === undefined) return "is missing";

@@ -15,7 +15,8 @@ const eventSchema = z.looseObject({
 });
 
 const payloadSchema = z.looseObject({
-  events: z.array(eventSchema),
+  // Events are checked one by one, so one odd entry never sinks its neighbours.
+  events: z.array(z.unknown()),
   // The OpenAPI schema says minimum 1, but intent-to-receive bodies carry 0: not checked strictly.
   firstEventSequence: z.number().optional(),
   lastEventSequence: z.number().optional(),
@@ -51,11 +52,23 @@ export function parseXeroDelivery(request: ProviderRequest): ParsedDelivery {
     return { dedupeKey: `xero:itr:${createHash("sha256").update(request.rawBody).digest("hex")}`, events: [], handshake: true };
   }
   const parts: string[] = [];
-  const events: ParsedEvent[] = result.data.events.map((event, index) => {
+  const events: ParsedEvent[] = [];
+  const reasons: string[] = [];
+  const rejected: unknown[] = [];
+  asSent.forEach((entry, index) => {
+    const checked = eventSchema.safeParse(entry);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      const path = formatPath(["events", index, ...(issue?.path ?? [])]);
+      reasons.push(`xero payload: ${path} ${issue === undefined ? "is invalid" : describeIssue(issue, valueAt(entry, issue.path))}`);
+      rejected.push(entry);
+      return;
+    }
+    const event = checked.data;
     const entityType = event.eventCategory.toUpperCase();
     const operation = event.eventType.toUpperCase();
     parts.push([event.tenantId, entityType, event.resourceId, operation, event.eventDateUtc.toISOString()].join("\u001f"));
-    return {
+    events.push({
       tenantId: event.tenantId,
       entityType,
       entityId: event.resourceId,
@@ -63,11 +76,19 @@ export function parseXeroDelivery(request: ProviderRequest): ParsedDelivery {
       // Xero sends CREATE and UPDATE only; archiving and deleting are UPDATEs of a record that still exists.
       deleted: false,
       occurredAt: event.eventDateUtc,
-      payload: asSent[index],
-    };
+      payload: entry,
+    });
   });
+  // Nothing readable: the whole delivery is unparseable, with the first entry's reason.
+  if (events.length === 0) throw new WebhookPayloadError(reasons[0] as string);
   const digest = createHash("sha256").update(parts.sort().join("\n")).digest("hex");
-  return { dedupeKey: `xero:${digest}`, events };
+  if (reasons.length === 0) return { dedupeKey: `xero:${digest}`, events };
+  const { events: _events, ...envelope } = body as Record<string, unknown>;
+  return {
+    dedupeKey: `xero:${digest}`,
+    events,
+    rejected: { rawBody: new TextEncoder().encode(JSON.stringify({ ...envelope, events: rejected })), entries: reasons.length, reason: reasons.join("; ") },
+  };
 }
 
 /** A short reason: "is missing", "must be an array", or the schema's own message. */

@@ -96,6 +96,13 @@ export interface ParsedDelivery {
    * empty body whatever the mode, and logged as a delivery.
    */
   readonly handshake?: boolean;
+  /**
+   * Entries of the body that could not be parsed while their neighbours could: a body of the same
+   * format holding only them, how many, and why. The core stores it as an `unparseable` delivery of
+   * its own (visible in the log, re-processable by an operator) and the readable events as usual.
+   * When nothing is readable, `parse` throws instead.
+   */
+  readonly rejected?: { readonly rawBody: Uint8Array; readonly entries: number; readonly reason: string };
 }
 
 export interface ParsedEvent {

@@ -68,7 +68,10 @@ describe("every payload shape the providers document", () => {
     ]);
     for (const bad of [-1, 1.5, "soon"]) {
       const broken = body.replace("1757364751657", JSON.stringify(bad));
-      expect(() => adapter.parse(providerRequest(broken))).toThrow(/lastUpdated/);
+      // The bad entity is set apart with its reason; its neighbours still parse.
+      const partial = adapter.parse(providerRequest(broken));
+      expect(partial.events.map((event) => event.entityId)).toEqual(["2", "3"]);
+      expect(partial.rejected?.reason).toMatch(/entities\[0\]\.lastUpdated/);
     }
   });
 
@@ -137,5 +140,68 @@ describe("every payload shape the providers document", () => {
     const answer = await inbox.receive({ integration: "qbo", ...signedQuickBooks(body) });
     expect(answer.status).toBeLessThan(300);
     expect((await inbox.listEvents({ integration: "qbo" })).items).toHaveLength(20);
+  });
+});
+
+describe("one bad entry never sinks its neighbours", () => {
+  it("QuickBooks classic: the good entities are stored as events; the bad one is an unparseable delivery with its reason, re-processable", async () => {
+    const { inbox } = await setup();
+    const entities = [
+      { name: "Invoice", id: "1", operation: "Update", lastUpdated: "2029-12-31T00:00:00Z" },
+      { name: "Invoice", id: "2", operation: "Update", lastUpdated: "yesterday-ish" },
+      { name: "Invoice", id: "3", operation: "Update", lastUpdated: "2029-12-31T00:00:01Z" },
+    ];
+    const body = JSON.stringify({ eventNotifications: [{ realmId: REALM, dataChangeEvent: { entities } }] });
+    const answer = await inbox.receive({ integration: "qbo", ...signedQuickBooks(body) });
+    expect(answer.status).toBe(200);
+    expect((await inbox.listEvents({ integration: "qbo" })).items.map((event) => event.entityId).sort()).toEqual(["1", "3"]);
+
+    const deliveries = (await inbox.listDeliveries({ integration: "qbo" })).items;
+    const bad = deliveries.find((delivery) => delivery.status === "unparseable")!;
+    const main = deliveries.find((delivery) => delivery.status === "accepted")!;
+    expect(bad.reason).toMatch(/1 entry of delivery .* could not be parsed.*entities\[1\]\.lastUpdated is not an ISO-8601 date-time nor epoch milliseconds/);
+    expect(main.reason).toBe(`accepted for processing; 1 unreadable entry kept as unparseable delivery ${bad.id}`);
+    const stored = await inbox.getDelivery(bad.id);
+    expect(JSON.parse(Buffer.from(stored!.rawBody).toString("utf8"))).toEqual({
+      eventNotifications: [{ realmId: REALM, dataChangeEvent: { entities: [entities[1]] } }],
+    });
+    // Re-processable: the operator's re-process reads it again (and, with the same bytes, says why it still fails).
+    await expect(inbox.reprocessDelivery(bad.id)).rejects.toThrow(/lastUpdated/);
+
+    // A redelivery of the same webhook stores nothing new.
+    await inbox.receive({ integration: "qbo", ...signedQuickBooks(body) });
+    expect((await inbox.listDeliveries({ integration: "qbo", status: "unparseable" })).items).toHaveLength(1);
+  });
+
+  it("QuickBooks CloudEvents and Xero: one malformed event among valid ones", async () => {
+    const { inbox } = await setup();
+    const good = { specversion: "1.0", id: "g-1", source: "intuit.x", type: "qbo.invoice.updated.v1", time: "2029-12-31T00:00:00Z", intuitentityid: "9", intuitaccountid: REALM };
+    const odd = { specversion: "1.0", id: "o-1", source: "intuit.x", type: "not-a-qbo-type", intuitentityid: "10", intuitaccountid: REALM };
+    await inbox.receive({ integration: "qbo", ...signedQuickBooks(JSON.stringify([good, odd]), "application/cloudevents+json") });
+    expect((await inbox.listEvents({ integration: "qbo" })).items.map((event) => event.entityId)).toEqual(["9"]);
+    const [badQbo] = (await inbox.listDeliveries({ integration: "qbo", status: "unparseable" })).items;
+    expect(badQbo!.reason).toMatch(/\[1\]\.type must look like qbo/);
+
+    const tenant = randomUUID();
+    const signed = xeroPayload(XERO_KEY, [{ tenantId: tenant, category: "CONTACT", resourceId: randomUUID(), eventDateUtc: "2029-12-31T23:00:00" }]);
+    const parsed = JSON.parse(signed.body) as { events: unknown[] };
+    parsed.events.push({ resourceId: randomUUID(), eventCategory: "CONTACT", tenantId: tenant, eventType: "UPDATE" }); // no eventDateUtc
+    const body = JSON.stringify(parsed);
+    const { signXero } = await import("webhook-inbox/testing");
+    const answer = await inbox.receive({ integration: "xero", rawBody: new TextEncoder().encode(body), headers: { "content-type": "application/json", "x-xero-signature": signXero(body, XERO_KEY) } });
+    expect(answer).toMatchObject({ status: 200, body: "" });
+    expect((await inbox.listEvents({ integration: "xero" })).items).toHaveLength(1);
+    const [badXero] = (await inbox.listDeliveries({ integration: "xero", status: "unparseable" })).items;
+    expect(badXero!.reason).toMatch(/events\[1\]\.eventDateUtc is missing/);
+  });
+
+  it("a body with nothing readable is still unparseable whole", async () => {
+    const { inbox } = await setup();
+    const body = JSON.stringify([{ specversion: "1.0", id: "x", type: "nope", intuitentityid: "1", intuitaccountid: REALM }]);
+    const answer = await inbox.receive({ integration: "qbo", ...signedQuickBooks(body) });
+    expect(answer.status).toBe(200);
+    const deliveries = (await inbox.listDeliveries({ integration: "qbo" })).items;
+    expect(deliveries.map((delivery) => delivery.status)).toEqual(["unparseable"]);
+    expect(Buffer.from((await inbox.getDelivery(deliveries[0]!.id))!.rawBody).toString("utf8")).toBe(body);
   });
 });

@@ -101,7 +101,7 @@ describe("xero parse: malformed payloads are WebhookPayloadError naming the prob
     ["events not an array", '{"events":{}}', /events must be an array/],
     ["event without resourceId", JSON.stringify({ events: [{ ...good, resourceId: undefined }] }), /events\[0\]\.resourceId is missing/],
     ["event with an empty tenantId", JSON.stringify({ events: [{ ...good, tenantId: "" }] }), /events\[0\]\.tenantId must be a non-empty string/],
-    ["bad eventDateUtc", JSON.stringify({ events: [good, { ...good, eventDateUtc: "21/06/2024" }] }), /events\[1\]\.eventDateUtc is not an ISO-8601 date-time/],
+    ["bad eventDateUtc", JSON.stringify({ events: [{ ...good, eventDateUtc: "21/06/2024" }] }), /events\[0\]\.eventDateUtc is not an ISO-8601 date-time/],
     ["eventType not a string", JSON.stringify({ events: [{ ...good, eventType: 3 }] }), /events\[0\]\.eventType must be a string/],
   ];
   for (const [name, body, message] of cases) {

@@ -11,7 +11,7 @@ import { logRefused } from "./log-refused.ts";
 import type { Integration, ReceiveContext } from "./receive-context.ts";
 import { receiveDirect } from "./receive-direct.ts";
 import { screenRequest } from "./screen-request.ts";
-import { storeDelivery } from "./store-delivery.ts";
+import { storeDelivery, storeUnavailable } from "./store-delivery.ts";
 
 /** What an HTTP adapter hands to `receive()`. */
 export interface ReceiveInput {
@@ -79,6 +79,14 @@ async function receiveVerified(
     const delivery: NewDelivery = { ...draft, status: "unparseable", reason, dedupeKey: `${id}:raw:${sha256(draft.rawBody)}`, response };
     return storeDelivery(ctx, delivery, [], response, integration);
   }
+  // Entries that could not be parsed while their neighbours could: kept first, as an unparseable
+  // delivery of their own, so nothing acknowledged is lost if the main insert then fails (a resend finds it stored).
+  let rejectedNote = "";
+  if (parsed.rejected !== undefined && parsed.events.length > 0) {
+    const kept = await storeRejectedEntries(ctx, id, integration, draft, parsed.rejected);
+    if (typeof kept !== "string") return kept;
+    rejectedNote = `; ${parsed.rejected.entries} unreadable ${parsed.rejected.entries === 1 ? "entry" : "entries"} kept as unparseable delivery ${kept}`;
+  }
   // Scoped by integration: two integrations of one provider (two apps on one company, each with its
   // own handler) each receive the change; only a resend to the same integration is a duplicate.
   const base: NewDelivery = { ...draft, tenantIds: tenantsOf(parsed.events), dedupeKey: `${id}:${parsed.dedupeKey}` };
@@ -91,9 +99,40 @@ async function receiveVerified(
   const events = parsed.events.map((event) => newEvent(id, integration, base, event, mode, ctx.options.maxAttempts));
   const response = answer({ kind: "accepted", status: integration.acceptedStatus, deliveryId: draft.id, events: events.length }, integration.provider);
   // The log says what was decided even when the provider's rule wants an empty body (Xero).
-  const result = await storeDelivery(ctx, { ...base, status: "accepted", reason: ACCEPTED_REASON, response }, events, response, integration);
+  const result = await storeDelivery(ctx, { ...base, status: "accepted", reason: ACCEPTED_REASON + rejectedNote, response }, events, response, integration);
   if (result.status < 300 && mode === "immediate") ctx.wakeForImmediate();
   return result;
+}
+
+/**
+ * Stores the unreadable entries of a delivery as an `unparseable` delivery (its body: those entries
+ * in the provider's format), visible in the log and re-processable once the cause is fixed. Returns
+ * its id, or the 503 answer when the store cannot keep it.
+ */
+async function storeRejectedEntries(
+  ctx: ReceiveContext,
+  integrationId: string,
+  integration: Integration,
+  draft: NewDelivery,
+  rejected: NonNullable<ParsedDelivery["rejected"]>,
+): Promise<string | ReceiveResult> {
+  const childId = createId(draft.receivedAt.getTime());
+  const child: NewDelivery = {
+    ...draft,
+    id: childId,
+    rawBody: rejected.rawBody,
+    status: "unparseable",
+    reason: `${rejected.entries} ${rejected.entries === 1 ? "entry" : "entries"} of delivery ${draft.id} could not be parsed (this body holds only them, re-serialised): ${rejected.reason}`,
+    dedupeKey: `${integrationId}:rejected:${sha256(rejected.rawBody)}`,
+    response: answer({ kind: "unparseable", status: integration.acceptedStatus, deliveryId: childId }, integration.provider),
+  };
+  try {
+    await ctx.ensureReady();
+    const result = await ctx.store.insertDelivery({ delivery: child, events: [] });
+    return result.status === "duplicate" ? result.duplicateOf : childId;
+  } catch (error) {
+    return storeUnavailable(ctx, child, error);
+  }
 }
 
 /** The reason an accepted delivery is logged with, whatever its acknowledgement's body. */
