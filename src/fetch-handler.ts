@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type Logger, consoleLogger } from "./events.ts";
+import type { UnreadBody } from "./processor.ts";
 import { validateOptions } from "./validate-options.ts";
 import { isWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.ts";
 
@@ -57,20 +58,24 @@ export function createFetchHandler(inbox: WebhookReceiver, options: FetchHandler
   const logger = resolved.logger ?? consoleLogger;
   let warned = false;
   return async (request) => {
+    const integration = resolved.integration ?? resolved.integrationFromPath?.(new URL(request.url)) ?? "";
+    const refuse = async (unread: UnreadBody) => {
+      const result = await receiver.receive({ integration, rawBody: new Uint8Array(), headers: headerRecord(request.headers), method: request.method, unread });
+      return new Response(result.body === "" ? null : result.body, { status: result.status, headers: result.headers });
+    };
     if (request.bodyUsed) {
       // Someone read the body first (e.g. Hono's c.req.json()): the exact bytes are gone, so every
-      // signature check would fail. Say so once, loudly, instead of answering 401 forever.
+      // signature check would fail. Say so once, loudly, instead of answering 401 forever; the inbox logs each one.
       if (!warned) logger.error(BODY_USED_MESSAGE);
       warned = true;
-      return Response.json({ error: "BODY_ALREADY_READ", message: BODY_USED_MESSAGE }, { status: 500 });
+      return refuse({ cause: "consumed", code: "BODY_ALREADY_READ", message: BODY_USED_MESSAGE });
     }
-    const integration = resolved.integration ?? resolved.integrationFromPath?.(new URL(request.url)) ?? "";
     let body: ReadBodyResult;
     try {
       body = await readWebRequestBody(request, receiver.maxBodyBytes);
-    } catch {
-      // The client went away or sent a broken body: there is nothing to verify or store, and nobody to answer.
-      return new Response(null, { status: 400 });
+    } catch (error) {
+      // The client went away or sent a broken body: nothing to verify and likely nobody to answer, but it is logged.
+      return refuse({ cause: "broken", code: "CLIENT_DISCONNECTED", message: `the body could not be read: ${error instanceof Error ? error.message : String(error)}` });
     }
     const result = await receiver.receive({
       integration,

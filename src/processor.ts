@@ -35,7 +35,7 @@ import type {
 } from "./types.ts";
 import { attemptsRemaining } from "./types.ts";
 
-export type { ReceiveInput } from "./internal/receive/receive-pipeline.ts";
+export type { ReceiveInput, UnreadBody } from "./internal/receive/receive-pipeline.ts";
 
 /** One integration as the processor runs it. */
 export interface IntegrationInfo {

@@ -99,11 +99,19 @@ export function createExpressMiddleware(inbox: WebhookReceiver, options: Express
     if (given) {
       rawBody = given;
     } else if (bodyConsumed(request)) {
-      return misconfigured(response, "BODY_ALREADY_PARSED", EXPRESS_BODY_CONSUMED_MESSAGE);
+      // Loud once in the host's log; every such request is still logged as a delivery by the inbox.
+      if (!reported.has("BODY_ALREADY_PARSED")) logger.error(EXPRESS_BODY_CONSUMED_MESSAGE);
+      reported.add("BODY_ALREADY_PARSED");
+      const unread = { cause: "consumed", code: "BODY_ALREADY_PARSED", message: EXPRESS_BODY_CONSUMED_MESSAGE } as const;
+      return write(response, await receiver.receive({ integration, rawBody: new Uint8Array(), headers: request.headers, method: request.method ?? "POST", unread }));
     } else {
       const read = await readNodeBody(request, receiver.maxBodyBytes);
-      // The client went away mid-upload: nobody is left to answer and there are no bytes to verify.
-      if (read.kind === "failed") return void response.destroy();
+      if (read.kind === "failed") {
+        // The client went away mid-upload: there are no bytes to verify and nobody to answer, but the request is logged.
+        const unread = { cause: "broken", code: "CLIENT_DISCONNECTED", message: `the client closed the connection after ${read.receivedBytes} body bytes` } as const;
+        await receiver.receive({ integration, rawBody: new Uint8Array(), headers: request.headers, method: request.method ?? "POST", unread });
+        return void response.destroy();
+      }
       ({ rawBody, truncated } = read);
     }
     const result = await receiver.receive({ integration, rawBody, headers: request.headers, method: request.method ?? "POST", truncated });

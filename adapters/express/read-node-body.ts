@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 /** The body as read from a Node request: the bytes, `truncated` past the cap, or `failed` when the stream broke. */
 export type NodeBodyResult =
   | { readonly kind: "read"; readonly rawBody: Uint8Array; readonly truncated: boolean }
-  | { readonly kind: "failed" };
+  | { readonly kind: "failed"; readonly receivedBytes: number };
 
 /**
  * Reads a Node request stream as bytes, at most `maxBytes`. A declared `content-length` over the cap
@@ -32,7 +32,7 @@ export function readNodeBody(request: IncomingMessage, maxBytes: number): Promis
       chunks.push(chunk);
     };
     const onEnd = () => finish({ kind: "read", rawBody: Buffer.concat(chunks, size), truncated: false });
-    const onError = () => finish({ kind: "failed" });
+    const onError = () => finish({ kind: "failed", receivedBytes: size });
     request.on("data", onData).once("end", onEnd).once("error", onError).once("aborted", onError);
   });
 }

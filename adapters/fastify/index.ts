@@ -74,9 +74,12 @@ const plugin: FastifyPluginAsync<FastifyWebhookInboxOptions> = async (app, optio
       const result = await inbox.receive({ integration: integrationOf(request), rawBody: new Uint8Array(), headers: request.headers, method: request.method, truncated });
       return send(reply, result);
     }
-    // Transport trouble (a broken or short upload): no bytes to verify; answered as Fastify would, inside this scope.
-    const status = typeof error.statusCode === "number" && error.statusCode >= 400 ? error.statusCode : 500;
-    return send(reply, { status, headers: { "content-type": "application/json; charset=utf-8" }, body: JSON.stringify({ error: error.code ?? "REQUEST_INVALID", message: error.message }) });
+    // Transport trouble (a client gone mid-upload, a body shorter than its content-length): no bytes to
+    // verify, and often nobody left to answer, but the request is logged as a delivery with the reason.
+    const code = error.code === "ECONNRESET" || error.code === "ECONNABORTED" || /aborted/i.test(error.message) ? "CLIENT_DISCONNECTED" : (error.code ?? "REQUEST_INVALID");
+    const unread = { cause: "broken", code, message: error.message } as const;
+    const result = await inbox.receive({ integration: integrationOf(request), rawBody: new Uint8Array(), headers: request.headers, method: request.method, unread });
+    return send(reply, result);
   });
 
   app.all(path, async (request, reply) => {

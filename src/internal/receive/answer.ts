@@ -9,7 +9,9 @@ export type Refusal =
   | { readonly code: "METHOD_NOT_ALLOWED" }
   | { readonly code: "PAYLOAD_TOO_LARGE"; readonly maxBodyBytes: number }
   | { readonly code: "UNSUPPORTED_MEDIA_TYPE"; readonly expected: readonly string[] }
-  | { readonly code: "SIGNATURE_INVALID" };
+  | { readonly code: "SIGNATURE_INVALID" }
+  /** The adapter had no body to hand over (see `ReceiveInput.unread`); `error` is the answer's own code. */
+  | { readonly code: "REQUEST_INVALID"; readonly status: 400 | 500; readonly error: string; readonly message: string };
 
 /** How a request ended, as far as its answer is concerned. */
 export type ReceiveOutcome =
@@ -95,6 +97,8 @@ function refusalAnswer(refusal: Refusal): ReceiveResult {
     case "SIGNATURE_INVALID":
       // An empty body: Xero's intent to receive requires it, and it tells an attacker nothing.
       return { status: 401, headers: {}, body: "" };
+    case "REQUEST_INVALID":
+      return error(refusal.status, refusal.error, refusal.message);
   }
 }
 

@@ -24,6 +24,20 @@ export interface ReceiveInput {
   readonly method?: string;
   /** The adapter stopped reading the body past `maxBodyBytes`. */
   readonly truncated?: boolean;
+  /**
+   * The adapter has no body to hand over: a body parser consumed it first (`consumed`: answered 500
+   * with `message`, the fix), or the client went away or sent a broken body mid-upload (`broken`:
+   * answered 400). Either way the request is logged as a rejected delivery with `message` as its reason.
+   */
+  readonly unread?: UnreadBody;
+}
+
+/** Why an adapter could not read a request's body. */
+export interface UnreadBody {
+  readonly cause: "consumed" | "broken";
+  /** The answer's error code, e.g. `BODY_ALREADY_PARSED` or `CLIENT_DISCONNECTED`. */
+  readonly code: string;
+  readonly message: string;
 }
 
 /**
@@ -56,6 +70,7 @@ export async function receiveRequest(ctx: ReceiveContext, input: ReceiveInput): 
     headers,
     rawBody,
     truncated: input.truncated,
+    unread: input.unread,
     maxBodyBytes: ctx.options.maxBodyBytes,
   });
   if (!screening.passed) return logRefused(ctx, draft, screening.refusal, screening.reason);

@@ -2,6 +2,7 @@
 import type { ProviderAdapter } from "../../contracts/provider-adapter.ts";
 import { describeError, isWebhookInboxError } from "../../errors.ts";
 import type { Refusal } from "./answer.ts";
+import type { UnreadBody } from "./receive-pipeline.ts";
 import type { Integration } from "./receive-context.ts";
 
 export interface ScreenInput {
@@ -11,6 +12,7 @@ export interface ScreenInput {
   readonly headers: Record<string, string>;
   readonly rawBody: Uint8Array;
   readonly truncated: boolean | undefined;
+  readonly unread: UnreadBody | undefined;
   readonly maxBodyBytes: number;
 }
 
@@ -20,6 +22,12 @@ export type Screening = { readonly passed: true; readonly integration: Integrati
 /** Screens a request, signature included. */
 export function screenRequest(input: ScreenInput): Screening {
   const { integration, headers, rawBody, maxBodyBytes } = input;
+  if (input.unread) {
+    // No bytes reached the inbox: the most useful thing the log can say is why.
+    const { cause, code, message } = input.unread;
+    const reason = cause === "consumed" ? `body already consumed before the webhook handler (${code}): ${message}` : `body not received (${code}): ${message}`;
+    return { passed: false, refusal: { code: "REQUEST_INVALID", status: cause === "consumed" ? 500 : 400, error: code, message }, reason };
+  }
   if (!integration) {
     return { passed: false, refusal: { code: "INTEGRATION_UNKNOWN" }, reason: `unknown integration ${JSON.stringify(input.integrationId)}` };
   }
