@@ -14,6 +14,7 @@ export { createId } from "./ids.ts";
 export { asList, eventMatches, deliveryMatches, pageSize, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./filters.ts";
 export { WebhookProcessor, createWebhookInbox } from "./processor.ts";
 export type { ReceiveInput, UnreadBody, IntegrationInfo } from "./processor.ts";
+export type { RateLimitSnapshot, RateLimitPauseReason } from "./internal/rate-limiter.ts";
 export { webhookInboxOptionsSchema, parseOptions } from "./options.ts";
 export type { WebhookInboxOptions, IntegrationOptions, RetryDelayOptions } from "./options.ts";
 export type { InboxEventMap, InboxEventName, Logger } from "./events.ts";

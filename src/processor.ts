@@ -13,7 +13,7 @@ import type { Emit } from "./internal/emit.ts";
 import { newEvent, tenantsOf } from "./internal/new-event.ts";
 import type { PassContext } from "./internal/pass/pass-context.ts";
 import { processClaimed } from "./internal/pass/process-claimed.ts";
-import { RateLimiter } from "./internal/rate-limiter.ts";
+import { RateLimiter, type RateLimitSnapshot } from "./internal/rate-limiter.ts";
 import { answer } from "./internal/receive/answer.ts";
 import type { Integration, ReceiveContext } from "./internal/receive/receive-context.ts";
 import { type ReceiveInput, receiveRequest } from "./internal/receive/receive-pipeline.ts";
@@ -190,6 +190,14 @@ export class WebhookProcessor {
   getMode(integration: string): Mode {
     this.#integration(integration);
     return this.#modes.get(integration)!;
+  }
+
+  /**
+   * A read-only view of this process's rate limiter: per provider and tenant, whether it is paused
+   * (until when, and the provider's answer that paused it) and the calls used in each window.
+   */
+  rateLimits(): RateLimitSnapshot[] {
+    return this.#limiter.snapshot();
   }
 
   listIntegrations(): IntegrationInfo[] {

@@ -7,6 +7,7 @@ import { deliveryRoutes } from "./delivery-routes.ts";
 import { eventRoutes } from "./event-routes.ts";
 import { AdminHttpError, errorBody, errorResponse, json, text } from "./http.ts";
 import { matchRoute } from "./router.ts";
+import { limitRoutes } from "./limit-routes.ts";
 import { settingsRoutes } from "./settings-routes.ts";
 
 /** A Fetch API handler: Hono, Next.js route handlers, Bun, Deno, or the Express/Fastify mounts. */
@@ -56,7 +57,7 @@ const optionsSchema = z.strictObject({
 const INBOX_METHODS = ["listEvents", "getEvent", "countEvents", "listDeliveries", "getDelivery", "retry", "retryMany", "reprocessDelivery", "listIntegrations", "setMode", "setServiceEnabled"] as const;
 
 /** Every API route, relative to `${basePath}/api/`. */
-export const ADMIN_ROUTES: readonly Route[] = [...eventRoutes, ...deliveryRoutes, ...settingsRoutes];
+export const ADMIN_ROUTES: readonly Route[] = [...eventRoutes, ...deliveryRoutes, ...limitRoutes, ...settingsRoutes];
 
 /**
  * The operator's surface as one Fetch handler: a JSON API under `${basePath}/api/` and the dashboard

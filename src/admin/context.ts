@@ -17,7 +17,8 @@ export type AdminInbox = Pick<
   | "setMode"
   | "setServiceEnabled"
   | "serviceEnabled"
->;
+> &
+  Partial<Pick<WebhookProcessor, "rateLimits">>;
 
 /** What a route handler gets. */
 export interface RouteContext {

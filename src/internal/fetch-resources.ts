@@ -123,7 +123,7 @@ async function callProvider(
       const rate = error as RateLimitedError;
       const retryAfterMs = Math.max(0, rate.retryAfterMs ?? provider.limits.defaultRetryAfterMs);
       const retryAt = new Date(clock.now().getTime() + retryAfterMs);
-      limiter.pause(provider.name, provider.limits, tenantId, rate.scope ?? "tenant", retryAt);
+      limiter.pause(provider.name, provider.limits, tenantId, rate.scope ?? "tenant", retryAt, { status: rate.status, limit: rate.limit ?? null, message: rate.message });
       state.throttled = { kind: "rate_limited", retryAt, retryAfterMs, limit: rate.limit };
       return setAll(state.throttled);
     }

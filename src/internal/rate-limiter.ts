@@ -58,6 +58,8 @@ const IN_FLIGHT_RECHECK_MS = 250;
 class Bucket {
   readonly logs: WindowLog[];
   pausedUntil = 0;
+  /** Why the current pause began (the provider's throttle and which limit it named). */
+  pauseReason: RateLimitPauseReason | null = null;
   constructor(windows: readonly RateWindow[]) {
     this.logs = windows.map((window) => new WindowLog(window));
   }
@@ -79,6 +81,27 @@ class Bucket {
     const missing = log.window.limit - Math.max(0, remaining) - log.used(now);
     if (missing > 0) log.record(now, missing);
   }
+}
+
+/** Why a budget is paused: the provider's own answer, and the limit it named when it said. */
+export interface RateLimitPauseReason {
+  /** `429` (or the provider's throttle status) — what the provider answered. */
+  readonly status: number;
+  /** The limit it named (`minute`, `day`, `month`...), when it said. */
+  readonly limit: string | null;
+  readonly message: string;
+  readonly at: Date;
+}
+
+/** One budget as the operator sees it: a tenant's (or the app's, `tenantId: null`). Read-only. */
+export interface RateLimitSnapshot {
+  readonly provider: string;
+  readonly tenantId: string | null;
+  /** Nothing is sent until then, or `null` when not paused. */
+  readonly pausedUntil: Date | null;
+  readonly pauseReason: RateLimitPauseReason | null;
+  /** Calls used in each window now (`day` is the daily budget), with what is left. */
+  readonly windows: readonly { readonly name: string; readonly limit: number; readonly intervalMs: number; readonly used: number; readonly remaining: number }[];
 }
 
 /** A granted call must report its end with `end()`; a refused one says when to come back. */
@@ -138,9 +161,35 @@ export class RateLimiter {
   }
 
   /** The provider said "too many requests": nothing goes to this tenant (or app) until `until`. */
-  pause(provider: string, limits: ProviderLimits, tenantId: string, scope: "tenant" | "app", until: Date): void {
+  pause(provider: string, limits: ProviderLimits, tenantId: string, scope: "tenant" | "app", until: Date, reason?: Omit<RateLimitPauseReason, "at">): void {
     const bucket = scope === "app" ? this.#appBucket(provider, limits) : this.#tenantBucket(provider, limits, tenantId);
+    if (until.getTime() >= bucket.pausedUntil && reason) bucket.pauseReason = { ...reason, at: this.clock.now() };
     bucket.pausedUntil = Math.max(bucket.pausedUntil, until.getTime());
+  }
+
+  /** Every budget this process keeps, tenant by tenant (app-wide ones with `tenantId: null`). */
+  snapshot(): RateLimitSnapshot[] {
+    const now = this.clock.now().getTime();
+    const describe = (provider: string, tenantId: string | null, bucket: Bucket): RateLimitSnapshot => {
+      const paused = bucket.pausedUntil > now;
+      return {
+        provider,
+        tenantId,
+        pausedUntil: paused ? new Date(bucket.pausedUntil) : null,
+        pauseReason: paused ? bucket.pauseReason : null,
+        windows: bucket.logs.map((log) => {
+          const used = log.used(now);
+          return { name: log.window.name, limit: log.window.limit, intervalMs: log.window.intervalMs, used, remaining: Math.max(0, log.window.limit - used) };
+        }),
+      };
+    };
+    const out: RateLimitSnapshot[] = [];
+    for (const [key, bucket] of this.#tenants) {
+      const at = key.indexOf("\u0000");
+      out.push(describe(key.slice(0, at), key.slice(at + 1), bucket));
+    }
+    for (const [provider, bucket] of this.#apps) if (bucket.logs.length > 0 || bucket.pausedUntil > now) out.push(describe(provider, null, bucket));
+    return out;
   }
 
   observe(provider: string, limits: ProviderLimits, tenantId: string, observation: RateLimitObservation): void {

@@ -6,6 +6,7 @@ import { renderLog } from "./log-view.js";
 import { renderEvent } from "./event-view.js";
 import { renderDeliveries, renderDelivery } from "./deliveries-view.js";
 import { renderSettings } from "./settings-view.js";
+import { renderLimits } from "./limits-view.js";
 
 const main = document.getElementById("main");
 let cleanup = null;
@@ -51,6 +52,9 @@ function route() {
   } else if (section === "deliveries") {
     markNav("deliveries");
     view = renderDeliveries(main, params);
+  } else if (section === "limits") {
+    markNav("limits");
+    view = renderLimits(main);
   } else if (section === "settings") {
     markNav("settings");
     view = renderSettings(main);
