@@ -2,7 +2,8 @@ import { z } from "zod";
 import { type Logger, consoleLogger } from "./events.ts";
 import type { UnreadBody } from "./processor.ts";
 import { validateOptions } from "./validate-options.ts";
-import { isWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.ts";
+import { loggerSchema, webhookReceiverSchema } from "./option-schemas.ts";
+import type { WebhookReceiver } from "./webhook-receiver.ts";
 
 export type { WebhookReceiver } from "./webhook-receiver.ts";
 
@@ -16,19 +17,13 @@ export interface FetchHandlerOptions {
   logger?: Logger;
 }
 
-const receiverSchema = z.custom<WebhookReceiver>(isWebhookReceiver, {
-  error: "inbox must be a WebhookProcessor (createWebhookInbox({ ... }))",
-});
-
 const fetchHandlerOptionsSchema = z
   .strictObject({
     integration: z.string().min(1, { error: "must be a non-empty integration id" }).optional(),
     integrationFromPath: z.custom<(url: URL) => string | undefined>((value) => typeof value === "function", {
       error: "must be a function (url: URL) => string | undefined",
     }).optional(),
-    logger: z.custom<Logger>((value) => typeof value === "object" && value !== null && typeof (value as Logger).error === "function", {
-      error: "must have an error(message) method",
-    }).optional(),
+    logger: loggerSchema.optional(),
   })
   .refine((options) => (options.integration === undefined) !== (options.integrationFromPath === undefined), {
     error: "give exactly one of integration and integrationFromPath",
@@ -53,7 +48,7 @@ interface ReadBodyResult {
  * ```
  */
 export function createFetchHandler(inbox: WebhookReceiver, options: FetchHandlerOptions): (request: Request) => Promise<Response> {
-  const receiver = validateOptions(receiverSchema, inbox, "createFetchHandler(inbox)");
+  const receiver = validateOptions(webhookReceiverSchema, inbox, "createFetchHandler(inbox)");
   const resolved = validateOptions(fetchHandlerOptionsSchema, options, "createFetchHandler() options");
   const logger = resolved.logger ?? consoleLogger;
   let warned = false;

@@ -3,8 +3,8 @@ import type { Clock } from "./clock.ts";
 import type { ProviderAdapter } from "./contracts/provider-adapter.ts";
 import type { Scheduler } from "./contracts/scheduler.ts";
 import type { WebhookStore } from "./contracts/webhook-store.ts";
-import type { Logger } from "./events.ts";
 import { MODES, type EventHandler } from "./types.ts";
+import { loggerSchema } from "./option-schemas.ts";
 import { validateOptions } from "./validate-options.ts";
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
@@ -32,11 +32,6 @@ const schedulerSchema = z.custom<Scheduler>(
 );
 
 const clockSchema = z.custom<Clock>((value) => isObject(value) && typeof value.now === "function", { error: "clock must have now(): Date" });
-
-const loggerSchema = z.custom<Logger>(
-  (value) => isObject(value) && ["debug", "info", "warn", "error"].every((method) => typeof value[method] === "function"),
-  { error: "logger must have debug, info, warn and error methods" },
-);
 
 const positiveMs = z.number().int().positive();
 const attempts = z.number().int().min(1).max(100);

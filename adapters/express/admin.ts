@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { type AdminAccessDecision, type AdminInbox, WebhookConfigError, createAdminHandler } from "../../src/index.ts";
+import { type AdminAccessDecision, type AdminInbox, createAdminHandler, validateOptions } from "../../src/index.ts";
 import { readNodeBody } from "./read-node-body.ts";
 
 /**
@@ -63,12 +63,7 @@ const MAX_BODY_BYTES = 64 * 1024;
  * serves the page at `/admin/` and the API at `/admin/api/...`. Throws `WebhookConfigError` without `authorize`.
  */
 export function createExpressAdmin(inbox: AdminInbox, options: ExpressAdminOptions): ExpressAdminMiddleware {
-  const parsed = optionsSchema.safeParse(options ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "options", message: issue.message }));
-    throw new WebhookConfigError(`Invalid createExpressAdmin() options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues);
-  }
-  const { authorize, onError, challenge, webhookUrls } = parsed.data;
+  const { authorize, onError, challenge, webhookUrls } = validateOptions(optionsSchema, options ?? {}, "createExpressAdmin() options");
   // The Fetch request → the Express request it was built from, for the host's authorize hook.
   const native = new WeakMap<Request, ExpressAdminRequest>();
   const coreAuthorize = (request: Request) => authorize(request, native.get(request)!);

@@ -18,7 +18,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { consoleLogger, isWebhookReceiver, validateOptions, type Logger, type ReceiveResult, type WebhookReceiver } from "../../src/index.ts";
+import { consoleLogger, loggerSchema, validateOptions, webhookReceiverSchema, type Logger, type ReceiveResult, type WebhookReceiver } from "../../src/index.ts";
 import { readNodeBody } from "./read-node-body.ts";
 
 /** Options of `createExpressMiddleware()`: give exactly one of `integration` and `param`. */
@@ -43,19 +43,11 @@ export type ExpressLikeRequest = IncomingMessage & {
 /** An Express request handler; it always ends the response and never calls `next`. */
 export type ExpressWebhookMiddleware = (request: ExpressLikeRequest, response: ServerResponse) => void;
 
-const receiverSchema = z.custom<WebhookReceiver>(isWebhookReceiver, {
-  error: "inbox must be a WebhookProcessor (createWebhookInbox({ ... }))",
-});
-
 const optionsSchema = z
   .strictObject({
     integration: z.string().min(1, { error: "must be a non-empty integration id" }).optional(),
     param: z.string().min(1, { error: "must be a route parameter name, e.g. \"integration\"" }).optional(),
-    logger: z
-      .custom<Logger>((value) => typeof value === "object" && value !== null && typeof (value as Logger).error === "function", {
-        error: "must have an error(message) method",
-      })
-      .optional(),
+    logger: loggerSchema.optional(),
   })
   .refine((options) => (options.integration === undefined) !== (options.param === undefined), {
     error: "give exactly one of integration (one route per integration) and param (the integration as a route parameter)",
@@ -76,7 +68,7 @@ export const EXPRESS_BODY_CONSUMED_MESSAGE =
  * than a 401 on every webhook. It never calls `next(error)`: nothing reaches the host's error handler.
  */
 export function createExpressMiddleware(inbox: WebhookReceiver, options: ExpressMiddlewareOptions): ExpressWebhookMiddleware {
-  const receiver = validateOptions(receiverSchema, inbox, "createExpressMiddleware(inbox)");
+  const receiver = validateOptions(webhookReceiverSchema, inbox, "createExpressMiddleware(inbox)");
   const resolved = validateOptions(optionsSchema, options, "createExpressMiddleware() options");
   const logger = resolved.logger ?? consoleLogger;
   const reported = new Set<string>();

@@ -15,7 +15,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { z } from "zod";
-import { type AdminAccessDecision, type AdminInbox, WebhookConfigError, createAdminHandler } from "../../src/index.ts";
+import { type AdminAccessDecision, type AdminInbox, createAdminHandler, validateOptions } from "../../src/index.ts";
 
 /**
  * Decides who may use the admin: called with a Fetch API `Request` (method, full URL, headers with
@@ -57,12 +57,7 @@ const optionsSchema = z.strictObject({
 const MAX_BODY_BYTES = 64 * 1024;
 
 const plugin: FastifyPluginAsync<FastifyWebhookInboxAdminOptions> = async (app, options) => {
-  const parsed = optionsSchema.safeParse(options ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "options", message: issue.message }));
-    throw new WebhookConfigError(`Invalid fastifyWebhookInboxAdmin options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues);
-  }
-  const { inbox, authorize, onError, challenge, webhookUrls } = parsed.data;
+  const { inbox, authorize, onError, challenge, webhookUrls } = validateOptions(optionsSchema, options ?? {}, "fastifyWebhookInboxAdmin options");
   const native = new WeakMap<Request, FastifyRequest>();
   const handler = createAdminHandler(inbox, {
     authorize: (request) => authorize(request, native.get(request)!),

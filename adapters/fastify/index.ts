@@ -18,7 +18,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { z } from "zod";
-import { isWebhookReceiver, validateOptions, type ReceiveResult, type WebhookReceiver } from "../../src/index.ts";
+import { validateOptions, webhookReceiverSchema, type ReceiveResult, type WebhookReceiver } from "../../src/index.ts";
 
 /** Options of the `fastifyWebhookInbox` plugin. */
 export interface FastifyWebhookInboxOptions {
@@ -36,13 +36,9 @@ export interface FastifyWebhookInboxOptions {
   logLevel?: string;
 }
 
-const receiverSchema = z.custom<WebhookReceiver>(isWebhookReceiver, {
-  error: "must be a WebhookProcessor (createWebhookInbox({ ... }))",
-});
-
 const optionsSchema = z
   .strictObject({
-    inbox: receiverSchema,
+    inbox: webhookReceiverSchema,
     path: z.string().startsWith("/", { error: "must start with \"/\"" }).optional(),
     integration: z.string().min(1, { error: "must be a non-empty integration id" }).optional(),
     prefix: z.string().optional(),

@@ -1,6 +1,6 @@
 /** The options of PostgresStore: schema, validation and defaults. */
 import { z } from "zod";
-import { WebhookConfigError } from "../../src/index.ts";
+import { WebhookConfigError, validateOptions } from "../../src/index.ts";
 import { isPgPoolLike, type PgPoolLike } from "./pg-like.ts";
 
 /** Default schema that holds the store's tables. */
@@ -88,13 +88,7 @@ export function parsePostgresStoreOptions(input: unknown): ResolvedPostgresStore
       { path: hasPool ? "connectionString" : "pool", message: hasPool ? "give pool or connectionString, not both" : "required" },
     ]);
   }
-  const result = (hasPool ? poolOptionsSchema : connectionOptionsSchema).safeParse(input);
-  if (!result.success) {
-    throw new WebhookConfigError(
-      `Invalid PostgresStore options:\n${z.prettifyError(result.error)}`,
-      result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
-      result.error,
-    );
-  }
-  return result.data;
+  return hasPool
+    ? validateOptions(poolOptionsSchema, input, "PostgresStore options", { format: "pretty" })
+    : validateOptions(connectionOptionsSchema, input, "PostgresStore options", { format: "pretty" });
 }

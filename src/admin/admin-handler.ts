@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { WebhookConfigError, describeError } from "../errors.ts";
+import { validateOptions } from "../validate-options.ts";
 import { type AdminAuthorize, resolveAccess } from "./access.ts";
 import { DASHBOARD_CSP, dashboardAsset } from "./assets/index.ts";
 import type { AdminInbox, Route } from "./context.ts";
@@ -74,15 +75,11 @@ export function createAdminHandler(inbox: AdminInbox, options: AdminHandlerOptio
   if (typeof inbox !== "object" || inbox === null || !INBOX_METHODS.every((method) => isFunction((inbox as unknown as Record<string, unknown>)[method]))) {
     throw new WebhookConfigError("createAdminHandler needs the inbox (createWebhookInbox(...)) as its first argument", [{ path: "inbox", message: "not a webhook inbox" }]);
   }
-  const parsed = optionsSchema.safeParse(options ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join(".") || "options", message: issue.message }));
-    throw new WebhookConfigError(`invalid admin options: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`, issues);
-  }
-  const { authorize, challenge } = parsed.data;
-  const webhookUrls = Object.freeze({ ...(parsed.data.webhookUrls ?? {}) });
-  const basePath = (parsed.data.basePath ?? "").replace(/\/+$/, "");
-  const onError = parsed.data.onError ?? ((error: unknown) => console.error(`webhook-inbox admin: ${describeError(error)}`));
+  const parsed = validateOptions(optionsSchema, options ?? {}, "createAdminHandler() options");
+  const { authorize, challenge } = parsed;
+  const webhookUrls = Object.freeze({ ...(parsed.webhookUrls ?? {}) });
+  const basePath = (parsed.basePath ?? "").replace(/\/+$/, "");
+  const onError = parsed.onError ?? ((error: unknown) => console.error(`webhook-inbox admin: ${describeError(error)}`));
 
   return async (request: Request): Promise<Response> => {
     try {
