@@ -7,6 +7,7 @@ import type { NewDelivery, ReceiveResult } from "../../types.ts";
 import { newEvent, tenantsOf } from "../new-event.ts";
 import { normalizeHeaders, redactHeaders } from "../redact-headers.ts";
 import { answer } from "./answer.ts";
+import { assertJsonDepth } from "./json-depth.ts";
 import { logRefused } from "./log-refused.ts";
 import type { Integration, ReceiveContext } from "./receive-context.ts";
 import { receiveDirect } from "./receive-direct.ts";
@@ -86,6 +87,8 @@ async function receiveVerified(
 ): Promise<ReceiveResult> {
   let parsed: ParsedDelivery;
   try {
+    // Before the provider's parser: a body too deep to serialise again must never reach the stores.
+    assertJsonDepth(draft.rawBody);
     parsed = integration.provider.parse({ rawBody: draft.rawBody, headers, receivedAt: draft.receivedAt });
   } catch (error) {
     // Signed but unreadable: keep it whole and acknowledge (a 4xx makes QuickBooks resend the batch and hold back later ones).
