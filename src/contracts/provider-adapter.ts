@@ -113,7 +113,11 @@ export interface ParsedEvent {
   /** True when the entity is gone (delete; merged away): not fetched, the handler gets `resource: null`. */
   readonly deleted: boolean;
   readonly occurredAt: Date;
-  /** The part of the body that names this change; kept with the event for the handler and the log. */
+  /**
+   * The part of the body that names this change; kept with the event for the handler and the log.
+   * An object payload may carry `occurredAtNote` (a string) saying why `occurredAt` is not the
+   * provider's own time; the staleness guard quotes it when it skips the event.
+   */
   readonly payload: unknown;
 }
 

@@ -56,3 +56,12 @@ export function judgeAgainstWatermark(
 export function supersededInBatch(newest: Pick<EventRecord, "id">): StaleVerdict {
   return { supersededBy: newest.id, reason: `superseded by newer event ${newest.id} of the same entity in the same batch` };
 }
+
+/**
+ * A verdict that quotes why the stale event's `occurredAt` is not the provider's own time (e.g. a
+ * CloudEvent without `time`, dated by its receipt), when its payload says so in `occurredAtNote`.
+ */
+export function notingEstimatedTime(verdict: StaleVerdict, event: Pick<EventRecord, "payload">): StaleVerdict {
+  const note = typeof event.payload === "object" && event.payload !== null ? (event.payload as { occurredAtNote?: unknown }).occurredAtNote : undefined;
+  return typeof note === "string" && note !== "" ? { ...verdict, reason: `${verdict.reason} (${note})` } : verdict;
+}

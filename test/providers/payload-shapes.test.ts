@@ -100,6 +100,22 @@ describe("every payload shape the providers document", () => {
     expect(handled[0]!.resource).toMatchObject({ Id: "5" });
   });
 
+  it("the staleness guard says so when it skips an event dated by its receipt", async () => {
+    const { inbox, clock, qbo } = await setup();
+    qbo.records.set(REALM, "Invoice", "6");
+    for (const id of ["t-1", "t-2"]) {
+      const body = JSON.stringify([{ specversion: "1.0", id, source: "intuit.x", type: "qbo.invoice.updated.v1", intuitentityid: "6", intuitaccountid: REALM }]);
+      await inbox.receive({ integration: "qbo", ...signedQuickBooks(body) });
+      clock.advance(10);
+    }
+    clock.advance(1_000);
+    await inbox.drain();
+    const stale = (await inbox.listEvents({ integration: "qbo", status: "stale" })).items;
+    expect(stale).toHaveLength(1);
+    const details = await inbox.getEvent(stale[0]!.id);
+    expect(details!.attempts.at(-1)!.error).toMatch(/superseded by newer event .*\(the CloudEvent has no time: occurredAt is the delivery's receive time\)$/);
+  });
+
   it("an application/cloudevents-batch+json body is accepted and split into its events", async () => {
     const { inbox } = await setup();
     const body = JSON.stringify(

@@ -5,7 +5,7 @@ import { entityKeyString } from "../../entity-key.ts";
 import type { Watermark } from "../../types.ts";
 import { type EntityFetch, fetchGroup } from "../fetch-resources.ts";
 import { groupBy } from "../group-by.ts";
-import { compareEvents, judgeAgainstWatermark, supersededInBatch } from "../staleness.ts";
+import { compareEvents, judgeAgainstWatermark, notingEstimatedTime, supersededInBatch } from "../staleness.ts";
 import { type HandleWork, handleEvent } from "./handle-event.ts";
 import { type Outcome, outcome, recordOutcomes } from "./outcome.ts";
 import type { PassContext } from "./pass-context.ts";
@@ -121,9 +121,11 @@ async function judgeStaleness(ctx: PassContext, ready: EntityWork[], startedAt: 
     const sorted = [...events].sort(compareEvents);
     const newest = sorted[sorted.length - 1]!;
     const resource = { data: fetch.data, downloadedAt: fetch.downloadedAt };
-    for (const older of sorted.slice(0, -1)) outcomes.push(outcome(ctx, older, { kind: "stale", startedAt, ...supersededInBatch(newest), resource }));
+    for (const older of sorted.slice(0, -1)) {
+      outcomes.push(outcome(ctx, older, { kind: "stale", startedAt, ...notingEstimatedTime(supersededInBatch(newest), older), resource }));
+    }
     const verdict = judgeAgainstWatermark(newest, fetch.downloadedAt, watermarks.get(entityKeyString(newest)));
-    if (verdict) outcomes.push(outcome(ctx, newest, { kind: "stale", startedAt, ...verdict, resource }));
+    if (verdict) outcomes.push(outcome(ctx, newest, { kind: "stale", startedAt, ...notingEstimatedTime(verdict, newest), resource }));
     else toHandle.push({ event: newest, data: fetch.data, downloadedAt: fetch.downloadedAt, note: fetch.note ?? null });
   }
   return toHandle;
