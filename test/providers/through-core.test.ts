@@ -231,6 +231,9 @@ describe("through the core, delayed mode, against the fakes", () => {
     expect(event.attemptsMade).toBe(0);
     expect(event.attempts.at(-1)?.outcome).toBe("rate_limited");
     expect(event.nextAttemptAt.getTime() - clock.now().getTime()).toBe(66_975_000);
+    const dayBudget = inbox.rateLimits().find((budget) => budget.provider === "xero" && budget.tenantId === XERO_TENANT);
+    expect(dayBudget?.pauseReason).toMatchObject({ status: 429, limit: "day" });
+    expect(dayBudget?.pausedUntil?.getTime()).toBe(clock.now().getTime() + 66_975_000);
 
     await receive(inbox, "xero", xeroPayload(XERO_KEY, [{ tenantId: other, category: "CONTACT", resourceId: b, eventDateUtc: "2029-12-31T23:40:00" }]));
     clock.advance(1_000);
@@ -325,6 +328,10 @@ describe("QuickBooks monthly CorePlus quota", () => {
       ["rate_limited", `rate limited by the provider (month limit); retrying after ${TEN_DAYS} ms`],
     ]);
     expect(event.nextAttemptAt.getTime() - clock.now().getTime()).toBe(TEN_DAYS);
+    // Visible in the limiter's state: the app's QuickBooks budget is paused until the reset, naming the month.
+    const appBudget = inbox.rateLimits().find((budget) => budget.provider === "quickbooks" && budget.tenantId === null);
+    expect(appBudget?.pausedUntil?.getTime()).toBe(clock.now().getTime() + TEN_DAYS);
+    expect(appBudget?.pauseReason).toMatchObject({ status: 429, limit: "month", message: expect.stringMatching(/monthly CorePlus quota/) });
 
     // The quota is the workspace's: another company's event waits too, without a call.
     await receive(inbox, "qbo", quickBooksClassicPayload(VERIFIER, [{ realmId: OTHER, name: "Invoice", id: "2", lastUpdated: iso(0) }]));
