@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type Logger, consoleLogger } from "./events.ts";
 import type { UnreadBody } from "./processor.ts";
 import { validateOptions } from "./validate-options.ts";
+import { readCappedBody, webBodySource } from "./capped-body.ts";
 import { loggerSchema, webhookReceiverSchema } from "./option-schemas.ts";
 import type { WebhookReceiver } from "./webhook-receiver.ts";
 
@@ -29,12 +30,6 @@ const fetchHandlerOptionsSchema = z
     error: "give exactly one of integration and integrationFromPath",
     path: ["integration"],
   });
-
-/** What `readWebRequestBody` returns: the bytes, or `truncated` when the body was over the cap. */
-interface ReadBodyResult {
-  readonly rawBody: Uint8Array;
-  readonly truncated: boolean;
-}
 
 /**
  * Creates a Fetch API handler (`Request` → `Response`) for Hono, Next.js route handlers, Bun, Deno
@@ -65,12 +60,11 @@ export function createFetchHandler(inbox: WebhookReceiver, options: FetchHandler
       warned = true;
       return refuse({ cause: "consumed", code: "BODY_ALREADY_READ", message: BODY_USED_MESSAGE });
     }
-    let body: ReadBodyResult;
-    try {
-      body = await readWebRequestBody(request, receiver.maxBodyBytes);
-    } catch (error) {
+    const body = await readCappedBody(webBodySource(request.body, request.headers.get("content-length")), receiver.maxBodyBytes);
+    if (body.kind === "failed") {
       // The client went away or sent a broken body: nothing to verify and likely nobody to answer, but it is logged.
-      return refuse({ cause: "broken", code: "CLIENT_DISCONNECTED", message: `the body could not be read: ${error instanceof Error ? error.message : String(error)}` });
+      const reason = body.cause instanceof Error ? body.cause.message : String(body.cause);
+      return refuse({ cause: "broken", code: "CLIENT_DISCONNECTED", message: `the body could not be read: ${reason}` });
     }
     const result = await receiver.receive({
       integration,
@@ -91,49 +85,10 @@ const BODY_USED_MESSAGE =
   "webhook-inbox: the request body was already read before the webhook handler ran, so its signature cannot be checked. " +
   "Pass the untouched Request (in Hono: c.req.raw, before any c.req.json() or c.req.text()).";
 
-/**
- * Reads a Web `Request` body as bytes, at most `maxBytes`. A declared `content-length` over the cap is
- * refused before reading; a streamed body is cancelled as soon as it passes the cap. A body over the
- * cap is not kept (`rawBody` is empty) so a refused request costs no more than the cap in memory.
- */
-async function readWebRequestBody(request: Request, maxBytes: number): Promise<ReadBodyResult> {
-  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await request.body?.cancel().catch(() => {}); // releasing a body nobody will read; its failure changes nothing
-    return { rawBody: new Uint8Array(), truncated: true };
-  }
-  if (!request.body) return { rawBody: new Uint8Array(), truncated: false };
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {}); // as above: stop the upload; nothing left to report
-      return { rawBody: new Uint8Array(), truncated: true };
-    }
-    chunks.push(value);
-  }
-  return { rawBody: concat(chunks, size), truncated: false };
-}
-
 function headerRecord(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   headers.forEach((value, name) => {
     out[name] = value;
   });
-  return out;
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
   return out;
 }

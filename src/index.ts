@@ -33,6 +33,7 @@ export { parseRetryAfterMs } from "./provider-kit/retry-after.ts";
 export { validateOptions, type ValidateOptionsFormat } from "./validate-options.ts";
 export { isWebhookReceiver } from "./webhook-receiver.ts";
 export { loggerSchema, webhookReceiverSchema } from "./option-schemas.ts";
+export { nodeBodySource, readCappedBody, webBodySource, type BodySink, type BodySource, type CappedBodyResult } from "./capped-body.ts";
 export { decodeJsonBody } from "./provider-kit/json-body.ts";
 export { screenIds } from "./provider-kit/screen-ids.ts";
 export { emptyAcknowledgement, jsonAcknowledgement } from "./provider-kit/acknowledgement.ts";
