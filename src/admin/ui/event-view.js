@@ -179,7 +179,7 @@ function attemptsTab(event) {
       h("td.nowrap", null, time(attempt.startedAt)),
       h("td.nowrap", null, time(attempt.endedAt)),
       h("td.num", null, duration(attempt.startedAt, attempt.endedAt)),
-      h("td.error.wrap", null, attempt.error ? attempt.error : h("span.muted", null, "\u2014")))))));
+      h("td.error.wrap" + (attempt.outcome === "stale" ? ".info" : ""), null, attempt.error ? attempt.error : h("span.muted", null, "\u2014")))))));
 }
 
 function resourceTab(event) {

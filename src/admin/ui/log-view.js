@@ -100,7 +100,7 @@ export function renderLog(root, params) {
     field("f-text", "Search text", textInput("text", "error, payload or resource data")),
     field("f-q", "Search ids", textInput("q", "event, delivery, entity or tenant id")),
     field("f-integration", "Integration", integrationSelect),
-    h("div.field", null, statusChoices),
+    h("div.field.field-status", null, statusChoices),
     field("f-tenantId", "Tenant", textInput("tenantId", "tenant id")),
     h("div.field.actions", null,
       h("button.button.primary", { type: "submit" }, "Apply"),
