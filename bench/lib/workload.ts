@@ -98,3 +98,62 @@ export function groupCounts(entities: readonly BenchEntity[]): Map<string, { ent
   }
   return groups;
 }
+
+/** A signed webhook ready to send, with the integration it goes to and how many changes it names. */
+export interface PreparedWebhook extends SignedWebhook {
+  readonly integration: "qbo" | "xero";
+  readonly changes: number;
+}
+
+/** Each change in its own webhook, in schedule order (arrivals ordered by time). */
+export function oneChangePerWebhook(schedule: readonly { entity: BenchEntity; occurredAt: Date }[]): PreparedWebhook[] {
+  return schedule.map(({ entity, occurredAt }) => ({ ...signedChange(entity, occurredAt), integration: entity.provider === "quickbooks" ? "qbo" : "xero", changes: 1 }));
+}
+
+/**
+ * The same changes as providers really deliver them: shuffled (arrivals out of order, tenants and
+ * types interleaved), then packed 1–10 to a webhook per (provider, tenant), the webhooks of all
+ * tenants interleaved. Deterministic for a seed.
+ */
+export function shuffledWebhooks(schedule: readonly { entity: BenchEntity; occurredAt: Date }[], seed = 7): PreparedWebhook[] {
+  let state = seed >>> 0 || 1;
+  const random = () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const shuffled = [...schedule];
+  for (let i = shuffled.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
+  const byTenant = new Map<string, { entity: BenchEntity; occurredAt: Date }[]>();
+  for (const change of shuffled) {
+    const key = `${change.entity.provider}\u0000${change.entity.tenantId}`;
+    const list = byTenant.get(key) ?? [];
+    list.push(change);
+    byTenant.set(key, list);
+  }
+  const webhooks: PreparedWebhook[] = [];
+  const queues = [...byTenant.values()];
+  while (queues.some((queue) => queue.length > 0)) {
+    const open = queues.filter((queue) => queue.length > 0);
+    const queue = open[Math.floor(random() * open.length)]!;
+    const batch = queue.splice(0, 1 + Math.floor(random() * 10));
+    const first = batch[0]!.entity;
+    if (first.provider === "quickbooks") {
+      const signed = quickBooksClassicPayload(
+        QBO_VERIFIER_TOKEN,
+        batch.map(({ entity, occurredAt }) => ({ realmId: entity.tenantId, name: entity.entityType, id: entity.entityId, operation: "Update", lastUpdated: occurredAt.toISOString() })),
+      );
+      webhooks.push({ ...signed, integration: "qbo", changes: batch.length });
+    } else {
+      const signed = xeroPayload(
+        XERO_WEBHOOK_KEY,
+        batch.map(({ entity, occurredAt }) => ({ tenantId: entity.tenantId, category: entity.entityType, resourceId: entity.entityId, eventType: "UPDATE", eventDateUtc: occurredAt.toISOString().replace(/Z$/, "") })),
+        { entropy: randomUUID().replace(/-/g, "").toUpperCase().slice(0, 20) },
+      );
+      webhooks.push({ ...signed, integration: "xero", changes: batch.length });
+    }
+  }
+  return webhooks;
+}
