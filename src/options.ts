@@ -93,6 +93,12 @@ export const webhookInboxOptionsSchema = z
      * and a 4xx makes it hold back later deliveries, so the default leaves ample room. @default 4_194_304 (4 MiB)
      */
     maxBodyBytes: z.number().int().positive().default(4_194_304),
+    /**
+     * How far after its receive time a change's `occurredAt` may lie. Beyond it (a provider's or a
+     * sender's clock ahead) the change is dated at its receive time and flagged (`payload.occurredAtClamped`,
+     * the delivery's reason), so it cannot make every later change of its entity look stale. @default 300_000 (5 min)
+     */
+    futureOccurredAtToleranceMs: z.number().int().min(0).default(300_000),
     /** How long a claim is held before another worker may take the event over. Keep it above twice `handlerTimeoutMs`: a pass starts no handler past half its lease. @default 120_000 */
     leaseMs: positiveMs.default(120_000),
     /** Events claimed per pass. @default 500 */

@@ -57,7 +57,7 @@ async function serve(extra: Record<string, { provider: ReturnType<typeof xero>; 
 }
 
 const xeroEvent = () =>
-  xeroPayload(XERO_KEY, [{ tenantId: TENANT, category: "INVOICE", resourceId: INVOICE, eventDateUtc: "2029-12-31T23:00:00" }]);
+  xeroPayload(XERO_KEY, [{ tenantId: TENANT, category: "INVOICE", resourceId: INVOICE, eventDateUtc: "2025-12-31T23:00:00" }]);
 
 describe("acknowledged as each provider requires, through the real HTTP path", () => {
   it("Xero: events and intent to receive are answered 200, empty body, no cookie, in every mode; a redelivery too", async () => {

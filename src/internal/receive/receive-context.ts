@@ -15,7 +15,7 @@ export interface ReceiveContext {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly limiter: RateLimiter;
-  readonly options: Pick<ResolvedOptions, "maxBodyBytes" | "maxAttempts" | "fetchTimeoutMs" | "handlerTimeoutMs">;
+  readonly options: Pick<ResolvedOptions, "maxBodyBytes" | "maxAttempts" | "fetchTimeoutMs" | "handlerTimeoutMs" | "futureOccurredAtToleranceMs">;
   readonly integration: (id: string) => Integration | undefined;
   /** The mode in force for an integration (`direct` while the service is off). */
   readonly effectiveMode: (id: string) => Mode;

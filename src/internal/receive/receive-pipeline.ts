@@ -7,6 +7,7 @@ import type { NewDelivery, ReceiveResult } from "../../types.ts";
 import { newEvent, tenantsOf } from "../new-event.ts";
 import { normalizeHeaders, redactHeaders } from "../redact-headers.ts";
 import { answer } from "./answer.ts";
+import { clampFutureChanges, clampNote } from "./clamp-future.ts";
 import { assertJsonDepth } from "./json-depth.ts";
 import { logRefused } from "./log-refused.ts";
 import type { Integration, ReceiveContext } from "./receive-context.ts";
@@ -97,6 +98,14 @@ async function receiveVerified(
     const delivery: NewDelivery = { ...draft, status: "unparseable", reason, dedupeKey: `${id}:raw:${sha256(draft.rawBody)}`, response };
     return storeDelivery(ctx, delivery, [], response, integration);
   }
+  // A change dated beyond the tolerance into the future would outrank every real change of its entity until then.
+  const tolerance = ctx.options.futureOccurredAtToleranceMs;
+  const dated = clampFutureChanges(parsed.events, draft.receivedAt, tolerance);
+  if (dated.clamped > 0) {
+    parsed = { ...parsed, events: dated.events };
+    ctx.logger.warn(`clamped ${dated.clamped} change(s) dated more than ${tolerance} ms in the future to the receive time`, { integration: id, deliveryId: draft.id });
+  }
+  const clamping = clampNote(dated.clamped, tolerance);
   // Entries that could not be parsed while their neighbours could: kept first, as an unparseable
   // delivery of their own, so nothing acknowledged is lost if the main insert then fails (a resend finds it stored).
   let rejectedNote = "";
@@ -113,11 +122,11 @@ async function receiveVerified(
     return storeDelivery(ctx, { ...base, dedupeKey: null, status: "accepted", reason: "handshake", response }, [], response, integration);
   }
   const mode = ctx.effectiveMode(id);
-  if (mode === "direct") return receiveDirect(ctx, id, integration, { ...base, status: "processed" }, parsed.events);
+  if (mode === "direct") return receiveDirect(ctx, id, integration, { ...base, status: "processed", reason: clamping || null }, parsed.events);
   const events = parsed.events.map((event) => newEvent(id, integration, base, event, mode, ctx.options.maxAttempts));
   const response = answer({ kind: "accepted", status: integration.acceptedStatus, deliveryId: draft.id, events: events.length }, integration.provider);
   // The log says what was decided even when the provider's rule wants an empty body (Xero).
-  const result = await storeDelivery(ctx, { ...base, status: "accepted", reason: ACCEPTED_REASON + rejectedNote, response }, events, response, integration);
+  const result = await storeDelivery(ctx, { ...base, status: "accepted", reason: ACCEPTED_REASON + rejectedNote + (clamping ? `; ${clamping}` : ""), response }, events, response, integration);
   if (result.status < 300 && mode === "immediate") ctx.wakeForImmediate();
   return result;
 }
