@@ -21,6 +21,7 @@ export type { InboxEventMap, InboxEventName, Logger } from "./events.ts";
 export { consoleLogger } from "./events.ts";
 export { systemClock } from "./clock.ts";
 export type { Clock } from "./clock.ts";
+export type { RunDueOptions, RunDueResult } from "./run-due.ts";
 export { TimerScheduler } from "./timer-scheduler.ts";
 export type { TimerSchedulerOptions } from "./timer-scheduler.ts";
 export { createFetchHandler, type FetchHandlerOptions, type WebhookReceiver } from "./fetch-handler.ts";

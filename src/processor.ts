@@ -3,7 +3,7 @@ import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import EventEmitter from "eventemitter3";
 import { type Clock, systemClock } from "./clock.ts";
-import type { RunReport, Scheduler } from "./contracts/scheduler.ts";
+import type { Scheduler } from "./contracts/scheduler.ts";
 import type { WebhookStore } from "./contracts/webhook-store.ts";
 import { WebhookInboxError, describeError } from "./errors.ts";
 import { type InboxEventMap, type Logger, consoleLogger, guardLogger } from "./events.ts";
@@ -18,6 +18,7 @@ import { answer } from "./internal/receive/answer.ts";
 import type { Integration, ReceiveContext } from "./internal/receive/receive-context.ts";
 import { type ReceiveInput, receiveRequest } from "./internal/receive/receive-pipeline.ts";
 import { DEFAULT_RETRY_DELAY, type ResolvedOptions, type WebhookInboxOptions, parseOptions } from "./options.ts";
+import { type PassOutcome, type RunDueOptions, type RunDueResult, runWithinBudget } from "./run-due.ts";
 import { TimerScheduler } from "./timer-scheduler.ts";
 import type {
   DeliveryFilter,
@@ -227,16 +228,28 @@ export class WebhookProcessor {
 
   // ── processing ───────────────────────────────────────────────────────────
 
+  /**
+   * Processes due work: one pass, or with `budgetMs` passes back to back until nothing is due now or
+   * the budget is spent. Nothing it started is still running when it resolves, so a cron route or a
+   * serverless function can call it without `start()` (no resident worker; see README "Serverless and cron").
+   */
+  async runDue(options: RunDueOptions = {}): Promise<RunDueResult> {
+    const work = runWithinBudget(() => this.#pass(), this.#clock, options);
+    this.#track(work);
+    return work;
+  }
+
   /** One pass: claim due events, process them in batches, report when more is due. */
-  async runDue(): Promise<RunReport> {
+  async #pass(): Promise<PassOutcome> {
     await this.#ensureReady();
     const limit = this.#options.claimBatchSize;
     const { events, poisoned } = await this.#store.claimDue({ now: this.#clock.now(), limit, leaseMs: this.#options.leaseMs, workerId: this.#workerId });
     for (const event of poisoned) this.#emit("event:exhausted", { event, error: event.lastError ?? "attempts interrupted" });
     await processClaimed(this.#processingContext(), events);
     await this.#pruneWhenDue();
-    const more = events.length + poisoned.length >= limit;
-    return { more, nextDueAt: more ? null : await this.#store.nextDueAt() };
+    const claimed = events.length + poisoned.length;
+    const more = claimed >= limit;
+    return { claimed, more, nextDueAt: more ? null : await this.#store.nextDueAt() };
   }
 
   /** Runs passes until nothing is due at the clock's current time (tests, scripts, shutdown). */
