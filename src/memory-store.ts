@@ -98,9 +98,10 @@ export class MemoryStore implements WebhookStore {
     return { status: "inserted", deliveryId: delivery.id };
   }
 
-  async updateDelivery(input: UpdateDeliveryInput): Promise<void> {
+  async updateDelivery(input: UpdateDeliveryInput): Promise<boolean> {
     const delivery = this.#deliveries.get(input.id);
-    if (!delivery) return;
+    if (!delivery) return false;
+    if (input.ifStatus !== undefined && delivery.status !== input.ifStatus) return false;
     this.#assertNewEventIds("updateDelivery", input.events ?? []);
     if (input.status !== undefined) delivery.status = input.status;
     if (input.reason !== undefined) delivery.reason = input.reason;
@@ -112,6 +113,7 @@ export class MemoryStore implements WebhookStore {
     }
     for (const event of input.events ?? []) this.#add(event);
     delivery.eventCount += input.events?.length ?? 0;
+    return true;
   }
 
   async getDelivery(id: string): Promise<DeliveryRecord | null> {

@@ -80,7 +80,6 @@ export class WebhookProcessor {
   #unsubscribe: (() => Promise<void>) | null = null;
   #inFlight = new Set<Promise<unknown>>();
   #lastPruneAt = Number.NEGATIVE_INFINITY;
-  #reprocessing = new Set<string>();
   readonly #receiveContext: ReceiveContext;
 
   constructor(options: WebhookInboxOptions) {
@@ -317,19 +316,6 @@ export class WebhookProcessor {
 
   /** Parses an `unparseable` delivery again (after its cause is fixed) and queues its events. */
   async reprocessDelivery(id: string): Promise<DeliveryRecord> {
-    // A second click while the first is running must not queue the events twice.
-    if (this.#reprocessing.has(id)) {
-      throw new WebhookInboxError("CONFLICT", `delivery ${id} is being re-processed already`, { status: 409 });
-    }
-    this.#reprocessing.add(id);
-    try {
-      return await this.#reprocess(id);
-    } finally {
-      this.#reprocessing.delete(id);
-    }
-  }
-
-  async #reprocess(id: string): Promise<DeliveryRecord> {
     await this.#ensureReady();
     const delivery = await this.#store.getDelivery(id);
     if (!delivery) throw new WebhookInboxError("DELIVERY_NOT_FOUND", `no delivery ${id}`, { status: 404 });
@@ -343,7 +329,16 @@ export class WebhookProcessor {
     const events = parsed.events.map((event) =>
       newEvent(delivery.integration, integration, { id: delivery.id, receivedAt: now }, event, mode, this.#options.maxAttempts),
     );
-    await this.#store.updateDelivery({ id, status: "accepted", reason: "re-processed by an operator", events, tenantIds: tenantsOf(parsed.events) });
+    // Conditional on the status: of two requests racing (two clicks, two instances), one queues the events.
+    const applied = await this.#store.updateDelivery({
+      id,
+      ifStatus: "unparseable",
+      status: "accepted",
+      reason: "re-processed by an operator",
+      events,
+      tenantIds: tenantsOf(parsed.events),
+    });
+    if (!applied) throw new WebhookInboxError("CONFLICT", `delivery ${id} was re-processed by another request`, { status: 409 });
     if (this.#started) this.#scheduler.wake(0);
     return (await this.#store.getDelivery(id))!;
   }

@@ -155,8 +155,8 @@ export class PostgresStore implements WebhookStore {
     return this.#run("insertDelivery", () => withDeadline(stored, this.#receiveTimeoutMs, "insertDelivery", "receiveTimeoutMs"));
   }
 
-  async updateDelivery(input: UpdateDeliveryInput): Promise<void> {
-    await this.#run("updateDelivery", async () => {
+  async updateDelivery(input: UpdateDeliveryInput): Promise<boolean> {
+    return this.#run("updateDelivery", async () => {
       const params = new SqlParams([input.id]);
       const events = input.events ?? [];
       params.add(jsonbText(events.map((event) => eventToJson(input.id, event))));
@@ -167,7 +167,11 @@ export class PostgresStore implements WebhookStore {
       if (input.tenantIds !== undefined) sets.push(`tenant_ids = ${params.add([...input.tenantIds])}::text[]`);
       if (input.releaseDedupeKey) sets.push("dedupe_key = null");
       sets.push(`event_count = event_count + ${params.add(events.length)}::int`);
-      await this.#pool.query(this.#sql.updateDelivery(sets.join(", ")), params.values);
+      // ifStatus: under READ COMMITTED a concurrent updater waits for the row lock, then re-checks the
+      // status on the row as committed, so only one of two racing callers matches.
+      const guard = input.ifStatus === undefined ? "" : ` and status = ${params.add(input.ifStatus)}`;
+      const { rows } = await this.#pool.query(this.#sql.updateDelivery(sets.join(", "), guard), params.values);
+      return ((rows[0] as Row | undefined)?.updated as number | undefined ?? 0) > 0;
     });
   }
 

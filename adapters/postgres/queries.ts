@@ -79,12 +79,12 @@ from ${DELIVERY_RECORDSET}`,
     dedupeHolders: `select id, dedupe_key from ${s}.deliveries where dedupe_key = any($1::text[])`,
 
     /**
-     * updateDelivery: $1 id, then the SET list built by the caller; new events ($2) are inserted only
-     * when the delivery exists, in the same statement.
+     * updateDelivery: $1 id, then the SET list built by the caller (and the `ifStatus` guard); new
+     * events ($2) are inserted only when the row was updated, in the same statement.
      */
-    updateDelivery: (setList: string) => `
+    updateDelivery: (setList: string, guard: string) => `
 with upd as (
-  update ${s}.deliveries set ${setList} where id = $1 returning id
+  update ${s}.deliveries set ${setList} where id = $1${guard} returning id
 ), ev as (
   ${events("$2")}
   join upd on upd.id = x.owner

@@ -51,8 +51,10 @@ export const INSERT_EVENT = `INSERT INTO events (id, delivery_id, integration, p
     @occurred_at, @received_at, @mode, 'queued', @max_attempts, @next_attempt_at, @next_trigger, @payload, @received_at)`;
 
 /** updateDelivery: the SET list is built by the caller from the fields it changes. */
-export const updateDelivery = (sets: readonly string[]) => `UPDATE deliveries SET ${sets.join(", ")} WHERE id = @id`;
-export const DELIVERY_EXISTS = "SELECT 1 FROM deliveries WHERE id = ?";
+export const updateDelivery = (sets: readonly string[], guard: string) => `UPDATE deliveries SET ${sets.join(", ")} WHERE id = @id ${guard}`;
+export const deliveryExists = (guard: string) => `SELECT 1 FROM deliveries WHERE id = @id ${guard}`;
+/** updateDelivery's `ifStatus`: the row is changed only while it has this status (one writer at a time in SQLite). */
+export const IF_STATUS = "AND status = @if_status";
 export const GET_DELIVERY = `SELECT ${SUMMARY_COLUMNS}, raw_body FROM deliveries WHERE id = ?`;
 export const listDeliveries = (where: string, cursor: string) =>
   `SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE ${where} ${cursor} ORDER BY id DESC LIMIT ?`;

@@ -122,9 +122,9 @@ export class SqliteStore implements WebhookStore {
     return this.#inserts.submit(input);
   }
 
-  async updateDelivery(input: UpdateDeliveryInput): Promise<void> {
-    await this.#run("updateDelivery", (db, sql) => {
-      db.transaction(() => {
+  async updateDelivery(input: UpdateDeliveryInput): Promise<boolean> {
+    return this.#run("updateDelivery", (db, sql) =>
+      db.transaction((): boolean => {
         const sets: string[] = [];
         const params: Record<string, unknown> = { id: input.id };
         if (input.status !== undefined) {
@@ -149,15 +149,18 @@ export class SqliteStore implements WebhookStore {
           sets.push("event_count = event_count + @added");
           params.added = events.length;
         }
+        if (input.ifStatus !== undefined) params.if_status = input.ifStatus;
+        const guard = input.ifStatus === undefined ? "" : Q.IF_STATUS;
         if (sets.length > 0) {
-          const { changes } = sql(Q.updateDelivery(sets)).run(params);
-          if (changes === 0) return; // Unknown delivery: nothing to update, as in MemoryStore.
-        } else if (!sql(Q.DELIVERY_EXISTS).get(input.id)) {
-          return;
+          const { changes } = sql(Q.updateDelivery(sets, guard)).run(params);
+          if (changes === 0) return false; // Unknown delivery (or not in ifStatus): nothing to update, as in MemoryStore.
+        } else if (!sql(Q.deliveryExists(guard)).get(params)) {
+          return false;
         }
         insertEvents(sql, events);
-      }).immediate();
-    });
+        return true;
+      }).immediate(),
+    );
   }
 
   async getDelivery(id: string): Promise<DeliveryRecord | null> {

@@ -56,7 +56,7 @@ export class InstrumentedStore implements WebhookStore {
   insertDelivery(input: { delivery: NewDelivery; events: readonly NewEvent[] }): Promise<InsertDeliveryResult> {
     return this.#timed("insertDelivery", () => this.inner.insertDelivery(input));
   }
-  updateDelivery(input: UpdateDeliveryInput): Promise<void> {
+  updateDelivery(input: UpdateDeliveryInput): Promise<boolean> {
     return this.#timed("updateDelivery", () => this.inner.updateDelivery(input));
   }
   getDelivery(id: string): Promise<DeliveryRecord | null> {

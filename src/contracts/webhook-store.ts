@@ -50,8 +50,13 @@ export interface WebhookStore {
   /** Stores one inbound request and its events atomically. Concurrent calls may be group-committed. */
   insertDelivery(input: { delivery: NewDelivery; events: readonly NewEvent[] }): Promise<InsertDeliveryResult>;
 
-  /** Changes a delivery after the fact (direct-mode outcome, the response to a duplicate, re-parsing). */
-  updateDelivery(input: UpdateDeliveryInput): Promise<void>;
+  /**
+   * Changes a delivery after the fact (direct-mode outcome, the response to a duplicate, re-parsing).
+   * Resolves true when it applied: the delivery exists and, with `ifStatus`, had that status at the
+   * moment of the update (a conditional update: of concurrent callers with the same `ifStatus` and a
+   * new `status`, exactly one gets true and only its events are added).
+   */
+  updateDelivery(input: UpdateDeliveryInput): Promise<boolean>;
 
   getDelivery(id: string): Promise<DeliveryRecord | null>;
   /** Newest first, keyset paging. */
@@ -135,6 +140,8 @@ export interface UpdateDeliveryInput {
   /** Events to add (re-parsing an `unparseable` delivery); inserted atomically with the update. */
   readonly events?: readonly NewEvent[];
   readonly tenantIds?: readonly string[];
+  /** Applies only while the delivery's status is this one (checked and changed atomically). */
+  readonly ifStatus?: DeliveryStatus;
 }
 
 export interface ClaimDueInput {

@@ -233,4 +233,24 @@ describe("reprocessDelivery", () => {
     expect(results.map((result) => result.status).sort()).toEqual(["fulfilled", "rejected"]);
     expect((await inbox.listEvents({ deliveryId })).items).toHaveLength(1);
   });
+
+  it("two instances on one store asked at the same time: the store's guard lets one queue the events, the other gets 409", async () => {
+    const provider = testProvider({ secret: SECRET });
+    let parserFixed = false;
+    const parse = provider.parse.bind(provider);
+    provider.parse = (request) => {
+      if (!parserFixed) throw new Error("unknown field");
+      return parse(request);
+    };
+    const store = new MemoryStore();
+    const instance = () => createWebhookInbox({ store, clock: new ManualClock(), integrations: { acme: { provider } }, handler: () => {} });
+    const [a, b] = [instance(), instance()];
+    const { body, headers } = testWebhook(SECRET, [change("1", "2030-01-01T00:00:00Z")]);
+    const { deliveryId } = JSON.parse((await a.receive({ integration: "acme", rawBody: Buffer.from(body), headers })).body);
+    parserFixed = true;
+    const results = await Promise.allSettled([a.reprocessDelivery(deliveryId), b.reprocessDelivery(deliveryId)]);
+    expect(results.map((result) => result.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect(results.find((result) => result.status === "rejected")?.reason).toMatchObject({ code: "CONFLICT", status: 409 });
+    expect((await a.listEvents({ deliveryId })).items).toHaveLength(1);
+  });
 });

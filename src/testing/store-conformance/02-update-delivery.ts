@@ -53,6 +53,39 @@ export function updateDeliverySection(suite: ConformanceSuite): void {
       assert.deepEqual(await listAllEventIds({ deliveryId: delivery.id }), newestFirst(events.map((e) => e.id)));
       assert.equal((await mustGetEvent(events[1]!.id)).status, "queued");
     });
+
+    it("resolves true when it applied, false for an unknown delivery or one not in ifStatus (then nothing changes)", async () => {
+      assert.equal(await suite.store.updateDelivery({ id: "no-such-delivery", status: "failed" }), false);
+      const { delivery } = await insert({ status: "accepted" });
+      assert.equal(await suite.store.updateDelivery({ id: delivery.id, reason: "noted" }), true);
+      const before = await listAllEventIds({ deliveryId: delivery.id });
+      const countBefore = (await suite.store.getDelivery(delivery.id))?.eventCount;
+      const events = [makeEvent(delivery)];
+      assert.equal(await suite.store.updateDelivery({ id: delivery.id, ifStatus: "unparseable", status: "failed", events }), false);
+      const stored = await suite.store.getDelivery(delivery.id);
+      assert.equal(stored?.status, "accepted");
+      assert.equal(stored?.reason, "noted");
+      assert.equal(stored?.eventCount, countBefore);
+      assert.deepEqual(await listAllEventIds({ deliveryId: delivery.id }), before);
+      assert.equal(await suite.store.updateDelivery({ id: delivery.id, ifStatus: "accepted", reason: null }), true);
+    });
+
+    it("ifStatus is a guard: of callers racing to re-parse one unparseable delivery, exactly one queues its events", async () => {
+      const delivery = makeDelivery({ status: "unparseable", reason: "bad JSON", tenantIds: [] });
+      await suite.store.insertDelivery({ delivery, events: [] });
+      const racers = Array.from({ length: 4 }, () => [makeEvent(delivery), makeEvent(delivery)]);
+      const applied = await Promise.all(
+        racers.map((events) =>
+          suite.store.updateDelivery({ id: delivery.id, ifStatus: "unparseable", status: "accepted", reason: null, events }),
+        ),
+      );
+      assert.equal(applied.filter(Boolean).length, 1, `applied: ${JSON.stringify(applied)}`);
+      const winner = racers[applied.indexOf(true)]!;
+      const stored = await suite.store.getDelivery(delivery.id);
+      assert.equal(stored?.status, "accepted");
+      assert.equal(stored?.eventCount, 2);
+      assert.deepEqual(await listAllEventIds({ deliveryId: delivery.id }), newestFirst(winner.map((event) => event.id)));
+    });
   });
 
 }
