@@ -17,6 +17,8 @@ export type WebhookInboxErrorCode =
   | "SIGNATURE_INVALID"
   | "INTEGRATION_UNKNOWN"
   | "STORE_FAILED"
+  /** `receive()` beyond `maxInFlightReceives`: answered 503 + `Retry-After`, announced on `delivery:rejected`. */
+  | "OVERLOADED"
   | "PROVIDER_REQUEST_FAILED"
   | "PROVIDER_AUTH_FAILED"
   | "RATE_LIMITED"

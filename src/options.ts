@@ -99,6 +99,12 @@ export const webhookInboxOptionsSchema = z
      * the delivery's reason), so it cannot make every later change of its entity look stale. @default 300_000 (5 min)
      */
     futureOccurredAtToleranceMs: z.number().int().min(0).default(300_000),
+    /**
+     * Receives in progress at once (each holds its request body until it is stored and answered);
+     * beyond it a request is answered 503 + `Retry-After` instead of queueing, so a burst cannot grow
+     * memory without limit. @default 256
+     */
+    maxInFlightReceives: z.number().int().min(1).default(256),
     /** How long a claim is held before another worker may take the event over. Keep it above twice `handlerTimeoutMs`: a pass starts no handler past half its lease. @default 120_000 */
     leaseMs: positiveMs.default(120_000),
     /** Events claimed per pass. @default 500 */

@@ -15,6 +15,7 @@ import type { PassContext } from "./internal/pass/pass-context.ts";
 import { processClaimed } from "./internal/pass/process-claimed.ts";
 import { RateLimiter, type RateLimitSnapshot } from "./internal/rate-limiter.ts";
 import { answer } from "./internal/receive/answer.ts";
+import { InFlightBound } from "./internal/receive/in-flight-bound.ts";
 import type { Integration, ReceiveContext } from "./internal/receive/receive-context.ts";
 import { type ReceiveInput, receiveRequest } from "./internal/receive/receive-pipeline.ts";
 import { DEFAULT_RETRY_DELAY, type ResolvedOptions, type WebhookInboxOptions, parseOptions } from "./options.ts";
@@ -106,6 +107,7 @@ export class WebhookProcessor {
       clock: this.#clock,
       logger: this.#logger,
       limiter: this.#limiter,
+      inFlight: new InFlightBound(this.#options.maxInFlightReceives),
       options: this.#options,
       integration: (id) => this.#integrations.get(id),
       effectiveMode: (id) => this.#effectiveMode(id),

@@ -31,6 +31,8 @@ export type ReceiveOutcome =
   | { readonly kind: "processing-failed" }
   /** The store could not keep the webhook: the provider must resend it. */
   | { readonly kind: "store-unavailable" }
+  /** More receives in flight than `maxInFlightReceives`: the provider must resend. */
+  | { readonly kind: "overloaded" }
   /** Anything unforeseen. */
   | { readonly kind: "internal" };
 
@@ -59,6 +61,8 @@ export function answer(outcome: ReceiveOutcome, provider?: Pick<ProviderAdapter,
       return error(500, "PROCESSING_FAILED", "The webhook could not be processed");
     case "store-unavailable":
       return error(503, "STORE_FAILED", "Temporarily unable to store the webhook; please retry", { "retry-after": "5" });
+    case "overloaded":
+      return error(503, "OVERLOADED", "Too many webhooks in progress; please retry", { "retry-after": "1" });
     case "internal":
       return error(500, "INTERNAL", "The webhook could not be received");
   }

@@ -5,6 +5,7 @@ import type { InboxEventMap, Logger } from "../../events.ts";
 import type { ResolvedOptions } from "../../options.ts";
 import type { EventHandler, Mode } from "../../types.ts";
 import type { Emit } from "../emit.ts";
+import type { InFlightBound } from "./in-flight-bound.ts";
 import type { RateLimiter } from "../rate-limiter.ts";
 
 /** One configured integration, as the options resolved it. */
@@ -15,6 +16,8 @@ export interface ReceiveContext {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly limiter: RateLimiter;
+  /** Receives in progress, bounded by `maxInFlightReceives`. */
+  readonly inFlight: InFlightBound;
   readonly options: Pick<ResolvedOptions, "maxBodyBytes" | "maxAttempts" | "fetchTimeoutMs" | "handlerTimeoutMs" | "futureOccurredAtToleranceMs">;
   readonly integration: (id: string) => Integration | undefined;
   /** The mode in force for an integration (`direct` while the service is off). */

@@ -8,6 +8,7 @@ import { newEvent, tenantsOf } from "../new-event.ts";
 import { normalizeHeaders, redactHeaders } from "../redact-headers.ts";
 import { answer } from "./answer.ts";
 import { clampFutureChanges, clampNote } from "./clamp-future.ts";
+import { refuseOverloaded } from "./in-flight-bound.ts";
 import { assertJsonDepth } from "./json-depth.ts";
 import { logRefused } from "./log-refused.ts";
 import type { Integration, ReceiveContext } from "./receive-context.ts";
@@ -65,12 +66,28 @@ export async function receiveRequest(ctx: ReceiveContext, input: ReceiveInput): 
     reason: null,
     response: null,
   };
+  // Bounded before anything waits on the store: beyond it, the body is dropped now instead of queued.
+  if (!ctx.inFlight.tryEnter()) return refuseOverloaded(ctx, draft, ctx.inFlight.limit);
+  try {
+    return await screenAndReceive(ctx, input, integration, draft, headers);
+  } finally {
+    ctx.inFlight.leave();
+  }
+}
+
+async function screenAndReceive(
+  ctx: ReceiveContext,
+  input: ReceiveInput,
+  integration: Integration | undefined,
+  draft: NewDelivery,
+  headers: Record<string, string>,
+): Promise<ReceiveResult> {
   const screening = screenRequest({
     integrationId: input.integration,
     integration,
     method: input.method,
     headers,
-    rawBody,
+    rawBody: draft.rawBody,
     truncated: input.truncated,
     unread: input.unread,
     maxBodyBytes: ctx.options.maxBodyBytes,
