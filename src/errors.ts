@@ -1,3 +1,4 @@
+// The error hierarchy: WebhookInboxError, its subclasses and codes.
 /**
  * One error hierarchy for the whole library. Callers branch on `code` (or the class),
  * never on `message`. Messages never carry secrets, tokens or signatures.

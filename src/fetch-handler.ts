@@ -1,3 +1,4 @@
+// The Fetch API adapter: a Web Request handed to receive(), its answer as a Response.
 import { z } from "zod";
 import { type Logger, consoleLogger } from "./events.ts";
 import type { UnreadBody } from "./processor.ts";

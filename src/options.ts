@@ -1,3 +1,4 @@
+// The inbox's options: their zod schema, defaults and validation.
 import { z } from "zod";
 import type { Clock } from "./clock.ts";
 import type { ProviderAdapter } from "./contracts/provider-adapter.ts";

@@ -1,5 +1,4 @@
 // The inbox's facade: lifecycle, lifecycle events, settings, operator actions and queries over the store.
-import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import EventEmitter from "eventemitter3";
 import { type Clock, systemClock } from "./clock.ts";
@@ -10,10 +9,13 @@ import { type InboxEventMap, type Logger, consoleLogger, guardLogger } from "./e
 import { createId } from "./ids.ts";
 import { backoffDelay } from "./internal/backoff.ts";
 import type { Emit } from "./internal/emit.ts";
-import { newEvent, tenantsOf } from "./internal/new-event.ts";
+import { lookupHandler } from "./internal/handler-lookup.ts";
 import type { PassContext } from "./internal/pass/pass-context.ts";
 import { processClaimed } from "./internal/pass/process-claimed.ts";
 import { RateLimiter, type RateLimitSnapshot } from "./internal/rate-limiter.ts";
+import { reprocessDelivery } from "./internal/reprocess-delivery.ts";
+import { Retention } from "./internal/retention.ts";
+import { stopController } from "./internal/stop-controller.ts";
 import { answer } from "./internal/receive/answer.ts";
 import { InFlightBound } from "./internal/receive/in-flight-bound.ts";
 import type { Integration, ReceiveContext } from "./internal/receive/receive-context.ts";
@@ -77,11 +79,11 @@ export class WebhookProcessor {
   #serviceEnabled: boolean;
   #ready: Promise<void> | null = null;
   #started = false;
-  #stopController = unlimitedController();
+  #stopController = stopController();
   #unsubscribe: (() => Promise<void>) | null = null;
   #inFlight = new Set<Promise<unknown>>();
-  #lastPruneAt = Number.NEGATIVE_INFINITY;
   readonly #receiveContext: ReceiveContext;
+  readonly #retention: Retention;
 
   constructor(options: WebhookInboxOptions) {
     this.#options = parseOptions(options);
@@ -102,6 +104,7 @@ export class WebhookProcessor {
         clock: this.#clock,
         onError: (error) => this.#reportError(error, "a processing pass failed"),
       });
+    this.#retention = new Retention(this.#store, this.#clock, this.#logger, this.#options.retention);
     this.#receiveContext = {
       store: this.#store,
       clock: this.#clock,
@@ -130,8 +133,7 @@ export class WebhookProcessor {
     if (this.#started) return;
     await this.#ensureReady();
     this.#started = true;
-    // Every running handler listens for stop(): more than 10 at once is expected, not a leak.
-    this.#stopController = unlimitedController();
+    this.#stopController = stopController();
     if (this.#store.subscribe) this.#unsubscribe = await this.#store.subscribe(() => this.#scheduler.wake(this.#options.coalesceMs));
     this.#scheduler.start(() => this.runDue());
   }
@@ -247,7 +249,7 @@ export class WebhookProcessor {
     const { events, poisoned } = await this.#store.claimDue({ now: this.#clock.now(), limit, leaseMs: this.#options.leaseMs, workerId: this.#workerId });
     for (const event of poisoned) this.#emit("event:exhausted", { event, error: event.lastError ?? "attempts interrupted" });
     await processClaimed(this.#processingContext(), events);
-    await this.#pruneWhenDue();
+    await this.#retention.pruneWhenDue();
     const claimed = events.length + poisoned.length;
     const more = claimed >= limit;
     return { claimed, more, nextDueAt: more ? null : await this.#store.nextDueAt() };
@@ -319,46 +321,24 @@ export class WebhookProcessor {
   /** Parses an `unparseable` delivery again (after its cause is fixed) and queues its events. */
   async reprocessDelivery(id: string): Promise<DeliveryRecord> {
     await this.#ensureReady();
-    const delivery = await this.#store.getDelivery(id);
-    if (!delivery) throw new WebhookInboxError("DELIVERY_NOT_FOUND", `no delivery ${id}`, { status: 404 });
-    if (delivery.status !== "unparseable") {
-      throw new WebhookInboxError("CONFLICT", `delivery ${id} is ${delivery.status}; only unparseable deliveries can be re-processed`, { status: 409 });
-    }
-    const integration = this.#integration(delivery.integration);
-    const parsed = integration.provider.parse({ rawBody: delivery.rawBody, headers: delivery.headers, receivedAt: delivery.receivedAt });
-    const mode = this.#effectiveMode(delivery.integration) === "delayed" ? "delayed" : "immediate";
-    const now = this.#clock.now();
-    const events = parsed.events.map((event) =>
-      newEvent(delivery.integration, integration, { id: delivery.id, receivedAt: now }, event, mode, this.#options.maxAttempts),
-    );
-    // Conditional on the status: of two requests racing (two clicks, two instances), one queues the events.
-    const applied = await this.#store.updateDelivery({
+    const delivery = await reprocessDelivery(
+      {
+        store: this.#store,
+        clock: this.#clock,
+        maxAttempts: this.#options.maxAttempts,
+        integration: (integration) => this.#integration(integration),
+        effectiveMode: (integration) => this.#effectiveMode(integration),
+      },
       id,
-      ifStatus: "unparseable",
-      status: "accepted",
-      reason: "re-processed by an operator",
-      events,
-      tenantIds: tenantsOf(parsed.events),
-    });
-    if (!applied) throw new WebhookInboxError("CONFLICT", `delivery ${id} was re-processed by another request`, { status: 409 });
+    );
     if (this.#started) this.#scheduler.wake(0);
-    return (await this.#store.getDelivery(id))!;
+    return delivery;
   }
 
   /** Removes succeeded and stale events (and deliveries left empty) last updated before `olderThan`. */
   async prune(olderThan: Date): Promise<number> {
     await this.#ensureReady();
     return this.#store.prune({ olderThan });
-  }
-
-  /** Applies the `retention` option at most once per its interval. */
-  async #pruneWhenDue(): Promise<void> {
-    const retention = this.#options.retention;
-    const now = this.#clock.now().getTime();
-    if (!retention || now - this.#lastPruneAt < retention.intervalMs) return;
-    this.#lastPruneAt = now;
-    const removed = await this.#store.prune({ olderThan: new Date(now - retention.maxAgeMs) });
-    if (removed > 0) this.#logger.info(`retention removed ${removed} finished event(s)`);
   }
 
   // ── queries ──────────────────────────────────────────────────────────────
@@ -403,12 +383,7 @@ export class WebhookProcessor {
   }
 
   #handlerFor(integration: string, entityType: string): EventHandler | undefined {
-    // Own keys only: an entity type named "constructor" or "toString" must not find Object's members.
-    const handlers = this.#options.handlers;
-    const own = handlers && Object.hasOwn(handlers, integration) ? handlers[integration] : undefined;
-    if (typeof own === "function") return own;
-    const byType = own && Object.hasOwn(own, entityType) ? own[entityType] : own && Object.hasOwn(own, "*") ? own["*"] : undefined;
-    return byType ?? this.#options.handler;
+    return lookupHandler(this.#options, integration, entityType);
   }
 
   #ensureReady(): Promise<void> {
@@ -445,10 +420,4 @@ export class WebhookProcessor {
 /** Creates a `WebhookProcessor`; options are validated at once (a bad option throws `WebhookConfigError`). */
 export function createWebhookInbox(options: WebhookInboxOptions): WebhookProcessor {
   return new WebhookProcessor(options);
-}
-
-function unlimitedController(): AbortController {
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
-  return controller;
 }

@@ -1,3 +1,4 @@
+// The one path from a zod schema to a WebhookConfigError, for every options object.
 import { z } from "zod";
 import { WebhookConfigError } from "./errors.ts";
 

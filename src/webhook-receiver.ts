@@ -1,3 +1,4 @@
+// The part of the inbox an HTTP adapter uses, and its runtime check.
 import type { ReceiveInput } from "./processor.ts";
 import type { ReceiveResult } from "./types.ts";
 

@@ -1,3 +1,4 @@
+// Retry delays: exponential backoff with jitter.
 /** Exponential backoff with jitter; `attempt` is the number of automatic attempts already spent (1 = first retry). */
 export interface BackoffPolicy {
   baseMs: number;

@@ -1,3 +1,4 @@
+// Downloading one group's records in the provider's batches, through the rate limiter, each settled as data, error, wait or throttle.
 import type { Clock } from "../clock.ts";
 import type { ProviderAdapter, RateLimitObservation, ResourceResult } from "../contracts/provider-adapter.ts";
 import { ProviderRequestError, RateLimitedError, describeError, isWebhookInboxError } from "../errors.ts";

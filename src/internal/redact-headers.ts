@@ -1,3 +1,4 @@
+// Request headers as stored: names lower-cased, secrets redacted.
 /** Header names whose values never reach the store, the log or the dashboard. */
 const SECRET_HEADERS = new Set([
   "authorization",
