@@ -69,8 +69,9 @@ const POISON_COUNT_PLACEHOLDER = 987_654_321;
  *
  * - Tables live in their own schema (default `webhook_inbox`), created and upgraded by `migrate()`
  *   under an advisory lock, so instances starting together are safe.
- * - Workers claim due events with one `FOR UPDATE SKIP LOCKED` statement and a lease; an event whose
- *   worker died is claimed again when its lease expires. Finishes are guarded by the lease token.
+ * - Workers claim due events with a `FOR UPDATE SKIP LOCKED` statement and a lease, after taking a
+ *   per-entity advisory lock held to the claim's commit, so one entity has one holder at a time; an
+ *   event whose worker died is claimed again when its lease expires. Finishes are guarded by the lease token.
  * - Concurrent `insertDelivery` calls are group-committed (one transaction, multi-row inserts); a
  *   NOTIFY on commit wakes idle workers in other processes (`subscribe`), polling is the fallback.
  * - `transaction(fn)` hands a handler the open transaction, so the host's writes, the watermark and
@@ -198,32 +199,43 @@ export class PostgresStore implements WebhookStore {
       const events: ClaimedEvent[] = [];
       const poisoned: EventRecord[] = [];
       if (input.limit < 1 || (input.ids && input.ids.length === 0)) return { events, poisoned };
-      const sql = this.#sql.claimDue(input.ids !== undefined);
+      const lockSql = this.#sql.lockDueEntities(input.ids !== undefined);
+      const claimSql = this.#sql.claimDue(input.ids !== undefined);
       const leaseExpiresAt = new Date(input.now.getTime() + input.leaseMs);
-      // Poison events take a slot in the claim's LIMIT but are not handed out: claim again for the
-      // slots they used, so `limit` counts leased events only (as in MemoryStore).
-      for (;;) {
-        const values: unknown[] = [
-          input.now,
-          input.limit - events.length,
-          leaseExpiresAt,
-          input.workerId,
-          this.#poisonTemplate,
-          String(POISON_COUNT_PLACEHOLDER),
-        ];
-        if (input.ids) values.push([...input.ids]);
-        const { rows } = await this.#pool.query(sql, values);
-        let poisonedNow = 0;
-        for (const row of rows as Row[]) {
-          if (row.poison) {
-            poisoned.push(rowToEvent(row));
-            poisonedNow += 1;
-          } else {
-            events.push({ ...rowToEvent(row), leaseToken: row.lease_token as string });
+      // One transaction: the entity locks taken by the first statement are held until the claim
+      // commits, so no other worker can claim those entities in between (one holder per entity).
+      await this.#transaction(async (client) => {
+        // Poison events take a slot in the claim's LIMIT but are not handed out: claim again for the
+        // slots they used, so `limit` counts leased events only (as in MemoryStore).
+        for (;;) {
+          const left = input.limit - events.length;
+          const lockValues: unknown[] = [input.now, left];
+          if (input.ids) lockValues.push([...input.ids]);
+          const { rows: locked } = await client.query(lockSql, lockValues);
+          if (locked.length === 0) break;
+          const values: unknown[] = [
+            input.now,
+            left,
+            leaseExpiresAt,
+            input.workerId,
+            this.#poisonTemplate,
+            String(POISON_COUNT_PLACEHOLDER),
+            [...new Set((locked as Row[]).map((row) => row.entity_key as number))],
+          ];
+          if (input.ids) values.push([...input.ids]);
+          const { rows } = await client.query(claimSql, values);
+          let poisonedNow = 0;
+          for (const row of rows as Row[]) {
+            if (row.poison) {
+              poisoned.push(rowToEvent(row));
+              poisonedNow += 1;
+            } else {
+              events.push({ ...rowToEvent(row), leaseToken: row.lease_token as string });
+            }
           }
+          if (poisonedNow === 0 || events.length >= input.limit) break;
         }
-        if (poisonedNow === 0 || events.length >= input.limit) break;
-      }
+      });
       // RETURNING has no order; hand events out earliest-due first.
       events.sort(byDueThenId);
       poisoned.sort(byDueThenId);

@@ -34,6 +34,10 @@ const DELIVERY_SELECT_VALUES = `d.id, d.integration, d.provider, d.tenant_ids, d
 /** Every column of a delivery but the body: what lists return. */
 export const DELIVERY_SUMMARY_COLUMNS = `id, integration, provider, tenant_ids, received_at, headers, dedupe_key, status, reason, response, duplicate_of, event_count`;
 
+/** An event's entity as the int4 key of its advisory lock (a collision only keeps two entities apart a moment longer). */
+const ENTITY_HASH = (e: string) =>
+  `hashtext(${e}.integration || chr(31) || ${e}.tenant_id || chr(31) || ${e}.entity_type || chr(31) || ${e}.entity_id)`;
+
 /** An event whose started-but-unfinished attempts reached its limit (read before the claim's update). */
 const POISON = "(e.attempts_started - e.attempts_finished >= e.max_attempts)";
 
@@ -44,8 +48,39 @@ export function buildQueries(s: string, channel: string | null) {
   // (a `delayed` event is found by the scheduler when its time comes; waking every worker now is waste).
   const notifyIfEvents = channel === null ? "" : `, (select pg_notify('${channel}', '') from (select 1 from ev where due_now limit 1) t) as notified`;
 
+  // The advisory-lock namespace of this schema's entity claims (the two-int4 key space, apart from migrate's bigint one).
+  // (`s` is a validated identifier in double quotes: safe inside a string literal.)
+  const entityLocks = `hashtext('webhook-inbox:entity:${s}')`;
   return {
     advisoryLock: `select pg_advisory_xact_lock(hashtext($1))`,
+
+    /**
+     * First statement of a claim's transaction: walks due events in claim order and takes the
+     * per-entity advisory lock (held to COMMIT) of their entities, until $2 events' locks are taken,
+     * returning those entity keys. Another worker's claim that has not committed yet holds its
+     * entities' locks, so they are passed over; once it commits, its leases are visible to the claim
+     * statement that follows (a new READ COMMITTED snapshot, taken after these locks were granted).
+     * The volatile lock call is not pushed into the ordered subquery, so it runs in order and stops at
+     * the LIMIT. $1 now, $2 limit, $3 optional ids.
+     */
+    lockDueEntities: (withIds: boolean) => `
+select k.entity_key
+from (
+  select ${ENTITY_HASH("c")} as entity_key
+  from ${s}.events c
+  where c.due_at <= $1
+    and (c.status <> 'processing' or c.lease_expires_at <= $1)
+    ${withIds ? "and c.id = any($3::text[])" : ""}
+    and not exists (
+      select 1 from ${s}.events busy
+      where busy.integration = c.integration and busy.tenant_id = c.tenant_id
+        and busy.entity_type = c.entity_type and busy.entity_id = c.entity_id
+        and busy.status = 'processing' and busy.lease_expires_at > $1 and busy.id <> c.id)
+  order by c.due_at, c.id
+) k
+where pg_try_advisory_xact_lock(${entityLocks}, k.entity_key)
+limit $2`,
+
     createSchema: `create schema if not exists ${s}`,
     createMigrations: `create table if not exists ${s}.migrations (version integer primary key, name text not null)`,
     appliedVersion: `select coalesce(max(version), 0)::int as version from ${s}.migrations`,
@@ -98,7 +133,8 @@ select (select count(*) from upd)::int as updated${notifyIfEvents}`,
      * The claim: ONE statement (graphile-worker getJobs). SKIP LOCKED lets concurrent claimers pass
      * each other; an event whose started-but-unfinished attempts reached max_attempts is marked
      * failed (poison) instead of being leased. $1 now, $2 limit, $3 lease expiry, $4 worker,
-     * $5 poison message template, $6 the number placeholder in it, $7 optional ids.
+     * $5 poison message template, $6 the number placeholder in it, $7 the entity keys this
+     * transaction holds the advisory locks of (lockDueEntities), $8 optional ids.
      */
     claimDue: (withIds: boolean) => `
 with due as (
@@ -109,7 +145,9 @@ with due as (
   -- holds for everything claimable: the claim walks events_due in order, no sort of all due rows.
   where c.due_at <= $1
     and (c.status <> 'processing' or c.lease_expires_at <= $1)
-    ${withIds ? "and c.id = any($7::text[])" : ""}
+    ${withIds ? "and c.id = any($8::text[])" : ""}
+    -- Only entities whose advisory lock this transaction holds: no other claim of them is in flight.
+    and ${ENTITY_HASH("c")} = any($7::int[])
     -- One worker per entity at a time: another worker holding a live lease on an event of the same
     -- entity would judge staleness against the same watermark and could apply older data last.
     and not exists (
