@@ -26,5 +26,5 @@ export default defineConfig({
   splitting: true,
   treeshake: true,
   // Peers and dependencies are never bundled.
-  external: ["better-sqlite3", "pg", "express", "fastify", "fastify-plugin", "zod", "eventemitter3", "p-limit"],
+  external: ["better-sqlite3", "pg", "express", "fastify", "fastify-plugin", "zod", "eventemitter3", "p-limit", "p-retry"],
 });

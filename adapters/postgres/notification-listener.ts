@@ -1,4 +1,5 @@
 /** LISTEN on one dedicated connection: wakes a worker when another process NOTIFYs that work is stored. */
+import pRetry from "p-retry";
 import type { PgClientLike, PgPoolLike } from "./pg-like.ts";
 
 /** First and longest wait before reconnecting a lost LISTEN connection. */
@@ -7,7 +8,8 @@ const RECONNECT_MAX_MS = 5_000;
 
 /**
  * One dedicated connection that LISTENs on a channel and calls `onWork` for each notification.
- * When the connection fails it is destroyed and re-opened with capped backoff; after every
+ * When the connection fails it is destroyed and re-opened with capped backoff (p-retry, until it
+ * connects or the listener stops); after every
  * reconnect `onWork` is called once, since notifications sent while disconnected are lost
  * (pg-boss `listen` + `onReconnect`). Polling stays the fallback, so a wake-up is only a hint.
  */
@@ -16,8 +18,7 @@ export class NotificationListener {
   readonly #channel: string;
   readonly #onWork: () => void;
   #client: PgClientLike | null = null;
-  #timer: ReturnType<typeof setTimeout> | null = null;
-  #delayMs = RECONNECT_MIN_MS;
+  #reconnecting: AbortController | null = null;
   #stopped = false;
 
   constructor(pool: PgPoolLike, channel: string, onWork: () => void) {
@@ -33,8 +34,8 @@ export class NotificationListener {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#reconnecting?.abort();
+    this.#reconnecting = null;
     const client = this.#client;
     this.#client = null;
     if (!client) return;
@@ -82,23 +83,31 @@ export class NotificationListener {
       return;
     }
     this.#client = client;
-    this.#delayMs = RECONNECT_MIN_MS;
   }
 
   #scheduleReconnect(): void {
-    if (this.#stopped || this.#timer !== null) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#connect().then(
-        () => this.#wake(),
-        () => {
-          // Still down: try again later; the processor keeps polling meanwhile.
-          this.#delayMs = Math.min(this.#delayMs * 2, RECONNECT_MAX_MS);
-          this.#scheduleReconnect();
-        },
-      );
-    }, this.#delayMs);
-    this.#timer.unref?.();
+    if (this.#stopped || this.#reconnecting !== null) return;
+    const controller = new AbortController();
+    this.#reconnecting = controller;
+    const attempt = async () => {
+      try {
+        await this.#connect();
+      } catch (error) {
+        // p-retry gives up at once on a TypeError; any failure to connect is worth another try here.
+        throw error instanceof TypeError ? new Error(error.message, { cause: error }) : error;
+      }
+    };
+    // Still down: try again with capped backoff; the processor keeps polling meanwhile.
+    pRetry(attempt, { retries: Number.POSITIVE_INFINITY, factor: 2, minTimeout: RECONNECT_MIN_MS, maxTimeout: RECONNECT_MAX_MS, signal: controller.signal, unref: true }).then(
+      () => {
+        if (this.#reconnecting === controller) this.#reconnecting = null;
+        this.#wake();
+      },
+      () => {
+        // Aborted by stop(): nothing more to do.
+        if (this.#reconnecting === controller) this.#reconnecting = null;
+      },
+    );
   }
 
   #wake(): void {
