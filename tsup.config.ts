@@ -4,6 +4,8 @@ import { defineConfig } from "tsup";
 export const entry = {
   index: "src/index.ts",
   testing: "src/testing/index.ts",
+  "store-kit": "src/store-kit/index.ts",
+  "provider-kit": "src/provider-kit/index.ts",
   quickbooks: "adapters/quickbooks/index.ts",
   xero: "adapters/xero/index.ts",
   express: "adapters/express/index.ts",

@@ -3,7 +3,8 @@
  * a compressed clock (the fake's `timeScale`), with the inbox's xero limits scaled the same way.
  * Time to drain / the theoretical minimum the limits allow, and the 429s provoked (target: none).
  */
-import { MAX_PAGE_SIZE, MemoryStore, createWebhookInbox } from "../src/index.ts";
+import { MemoryStore, createWebhookInbox } from "../src/index.ts";
+import { MAX_PAGE_SIZE } from "../src/store-kit/index.ts";
 import { startFakeXero } from "../src/testing/index.ts";
 import type { BenchConfig } from "./lib/config.ts";
 import { seed, xeroAgainst } from "./lib/fakes.ts";

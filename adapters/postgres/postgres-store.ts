@@ -3,10 +3,7 @@ import {
   attemptsRemaining,
   StoreError,
   WebhookConfigError,
-  entityKeyString,
   isWebhookInboxError,
-  pageSize,
-  poisonMessage,
   type ClaimDueInput,
   type ClaimResult,
   type ClaimedEvent,
@@ -31,6 +28,7 @@ import {
   type Watermark,
   type WebhookStore,
 } from "../../src/index.ts";
+import { entityKeyString, pageSize, poisonMessage } from "../../src/store-kit/index.ts";
 import { GroupCommitter } from "./group-commit.ts";
 import { insertGroup, type InsertInput } from "./insert-group.ts";
 import { MIGRATIONS } from "./migrations.ts";

@@ -1,11 +1,10 @@
 import {
   ProviderRequestError,
-  callWithAccessToken,
   type FetchResourcesRequest,
   type FetchResourcesResult,
   type ResourceResult,
-  screenIds,
 } from "../../src/index.ts";
+import { callWithAccessToken, screenIds } from "../../src/provider-kit/index.ts";
 import { isListEntity, isSafeEntityName, quickBooksIdKey } from "./entity-names.ts";
 import { QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS } from "./limits.ts";
 import type { ResolvedQuickBooksOptions } from "./options.ts";

@@ -12,7 +12,8 @@
  * });
  * ```
  */
-import { jsonAcknowledgement, type ProviderAdapter } from "../../src/index.ts";
+import { type ProviderAdapter } from "../../src/index.ts";
+import { jsonAcknowledgement } from "../../src/provider-kit/index.ts";
 import { fetchQuickBooksResources, quickBooksMaxBatchSize } from "./batch-fetch.ts";
 import { resolveQuickBooksOptions, type QuickBooksOptions } from "./options.ts";
 import { parseQuickBooksDelivery } from "./parse.ts";

@@ -40,4 +40,4 @@ export const QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS = 1000;
 export const QUICKBOOKS_BATCH_MAX_ITEMS = 30;
 
 /** A partial override of the declared limits; `windows` lists replace the defaults whole. */
-export type { ProviderLimitsOverride } from "../../src/index.ts";
+export type { ProviderLimitsOverride } from "../../src/provider-kit/index.ts";

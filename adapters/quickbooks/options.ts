@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { mergeProviderLimits, providerLimitsOverrideSchema, validateOptions, type ProviderLimits } from "../../src/index.ts";
+import { validateOptions, type ProviderLimits } from "../../src/index.ts";
+import { mergeProviderLimits, providerLimitsOverrideSchema } from "../../src/provider-kit/index.ts";
 import { QUICKBOOKS_BATCH_MAX_ITEMS, QUICKBOOKS_DEFAULT_LIMITS } from "./limits.ts";
 import { startOfNextMonthUtc } from "./monthly-quota.ts";
 

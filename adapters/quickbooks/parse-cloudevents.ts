@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { isoDateTimeSchema, type ParsedEvent } from "../../src/index.ts";
+import { type ParsedEvent } from "../../src/index.ts";
+import { isoDateTimeSchema } from "../../src/provider-kit/index.ts";
 import { canonicalEntityName, canonicalOperation } from "./entity-names.ts";
 import { changeEvents, type ParsedChange } from "./parse-classic.ts";
 import { entryProblem, idText } from "./payload-schema.ts";

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { WebhookPayloadError, decodeJsonBody, type ParsedDelivery, type ProviderRequest } from "../../src/index.ts";
+import { WebhookPayloadError, type ParsedDelivery, type ProviderRequest } from "../../src/index.ts";
+import { decodeJsonBody } from "../../src/provider-kit/index.ts";
 import { parseClassic } from "./parse-classic.ts";
 import { parseCloudEvents } from "./parse-cloudevents.ts";
 

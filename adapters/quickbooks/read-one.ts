@@ -4,10 +4,10 @@
  */
 import {
   ProviderRequestError,
-  callWithAccessToken,
   type FetchResourceRequest,
   type ResourceResult,
 } from "../../src/index.ts";
+import { callWithAccessToken } from "../../src/provider-kit/index.ts";
 import { SAFE_ID, faultError, httpError, tryJson } from "./batch-fetch.ts";
 import { isSafeEntityName, quickBooksIdKey } from "./entity-names.ts";
 import type { ResolvedQuickBooksOptions } from "./options.ts";

@@ -1,4 +1,5 @@
-import { RateLimitedError, parseRetryAfterMs } from "../../src/index.ts";
+import { RateLimitedError } from "../../src/index.ts";
+import { parseRetryAfterMs } from "../../src/provider-kit/index.ts";
 import { isMonthlyQuota } from "./monthly-quota.ts";
 
 /**

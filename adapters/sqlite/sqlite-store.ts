@@ -4,8 +4,6 @@ import type { Database, Statement } from "better-sqlite3";
 import { z } from "zod";
 import {
   attemptsRemaining,
-  pageSize,
-  poisonMessage,
   validateOptions,
   type ClaimDueInput,
   type ClaimResult,
@@ -28,6 +26,7 @@ import {
   type Watermark,
   type WebhookStore,
 } from "../../src/index.ts";
+import { pageSize, poisonMessage } from "../../src/store-kit/index.ts";
 import { SqliteConnection, closedError, type Work } from "./connection.ts";
 import { deliveryWhere, eventWhere } from "./filters.ts";
 import { GroupCommit } from "./group-commit.ts";

@@ -1,13 +1,11 @@
 import {
   ProviderRequestError,
-  callWithAccessToken,
   type FetchResourceRequest,
   type FetchResourcesRequest,
   type FetchResourcesResult,
   type ResourceResult,
-  type ProviderHttpResponse,
-  screenIds,
 } from "../../src/index.ts";
+import { callWithAccessToken, type ProviderHttpResponse, screenIds } from "../../src/provider-kit/index.ts";
 import { xeroEndpoint, type XeroEndpoint } from "./categories.ts";
 import type { ResolvedXeroOptions } from "./options.ts";
 import { observeRemaining, xeroThrottled } from "./rate-limit-headers.ts";

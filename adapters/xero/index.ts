@@ -12,7 +12,8 @@
  * });
  * ```
  */
-import { emptyAcknowledgement, type ProviderAdapter } from "../../src/index.ts";
+import { type ProviderAdapter } from "../../src/index.ts";
+import { emptyAcknowledgement } from "../../src/provider-kit/index.ts";
 import { fetchXeroResource, fetchXeroResources, xeroMaxBatchSize } from "./fetch-resources.ts";
 import { resolveXeroOptions, type XeroOptions } from "./options.ts";
 import { parseXeroDelivery } from "./parse.ts";

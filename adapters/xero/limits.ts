@@ -1,4 +1,5 @@
-import type { ProviderLimits, ProviderLimitsOverride } from "../../src/index.ts";
+import type { ProviderLimits } from "../../src/index.ts";
+import type { ProviderLimitsOverride } from "../../src/provider-kit/index.ts";
 
 /** The published daily call budget per tenant (Core tier and above; Starter is 1,000). */
 export const XERO_DEFAULT_DAILY_LIMIT = 5_000;

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { mergeProviderLimits, providerLimitsOverrideSchema, validateOptions, type ProviderLimits } from "../../src/index.ts";
+import { validateOptions, type ProviderLimits } from "../../src/index.ts";
+import { mergeProviderLimits, providerLimitsOverrideSchema } from "../../src/provider-kit/index.ts";
 import { XERO_DEFAULT_DAILY_LIMIT, xeroDefaultLimits } from "./limits.ts";
 
 export const xeroOptionsSchema = z.strictObject({

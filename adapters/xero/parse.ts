@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { WebhookPayloadError, decodeJsonBody, isoDateTimeSchema, type ParsedDelivery, type ParsedEvent, type ProviderRequest } from "../../src/index.ts";
+import { WebhookPayloadError, type ParsedDelivery, type ParsedEvent, type ProviderRequest } from "../../src/index.ts";
+import { decodeJsonBody, isoDateTimeSchema } from "../../src/provider-kit/index.ts";
 
 const text = z.string().trim().min(1, { error: "must be a non-empty string" });
 

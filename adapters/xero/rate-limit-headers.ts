@@ -1,4 +1,5 @@
-import { RateLimitedError, parseRetryAfterMs, type RateLimitObservation } from "../../src/index.ts";
+import { RateLimitedError, type RateLimitObservation } from "../../src/index.ts";
+import { parseRetryAfterMs } from "../../src/provider-kit/index.ts";
 
 /** Remaining-budget headers on every Xero response, and the window each one reports. */
 const REMAINING_HEADERS: readonly [header: string, scope: "tenant" | "app", window: string][] = [

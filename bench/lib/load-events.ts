@@ -1,4 +1,5 @@
-import { createId, type NewDelivery, type NewEvent, type WebhookStore } from "../../src/index.ts";
+import type { NewDelivery, NewEvent, WebhookStore } from "../../src/index.ts";
+import { createId } from "../../src/store-kit/index.ts";
 import { INSTANT_PROVIDER } from "./instant-provider.ts";
 
 /** Integration id the loaded events belong to. */

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import * as vitest from "vitest";
 import { afterAll, describe, expect, it } from "vitest";
-import { createId, isWebhookInboxError, type NewDelivery, type NewEvent } from "webhook-inbox";
+import { isWebhookInboxError, type NewDelivery, type NewEvent } from "webhook-inbox";
+import { createId } from "webhook-inbox/store-kit";
 import { PostgresStore } from "webhook-inbox/postgres";
 import { describeStoreConformance } from "webhook-inbox/testing";
 

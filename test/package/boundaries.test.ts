@@ -1,6 +1,9 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
+import * as rootExport from "webhook-inbox";
+import * as providerKit from "webhook-inbox/provider-kit";
+import * as storeKit from "webhook-inbox/store-kit";
 
 const root = new URL("../..", import.meta.url).pathname;
 const PEERS = ["express", "fastify", "pg", "better-sqlite3", "vitest", "playwright-core"];
@@ -23,6 +26,9 @@ function runtimeImports(path: string): string[] {
   return specifiers;
 }
 
+/** The core's public entries an adapter may load: the app's root export and the two kits. */
+const PUBLIC_CORE = ["../../src/index.ts", "../../src/store-kit/index.ts", "../../src/provider-kit/index.ts"];
+
 describe("module boundaries", () => {
   it("the core (src/, testing aside) loads no optional peer and nothing from adapters/", () => {
     for (const path of files("src").filter((file) => !file.startsWith("src/testing/"))) {
@@ -37,10 +43,31 @@ describe("module boundaries", () => {
     for (const path of files("adapters")) {
       const folder = path.split("/")[1]!;
       for (const specifier of runtimeImports(path)) {
-        if (specifier.startsWith("../../src/")) expect(specifier, path).toBe("../../src/index.ts");
+        if (specifier.startsWith("../../src/")) expect(PUBLIC_CORE, `${path} imports ${specifier}`).toContain(specifier);
         if (PEERS.includes(specifier)) expect(PEER_HOME[specifier], `${path} loads ${specifier}`).toBe(folder);
         expect(specifier.startsWith("../") && !specifier.startsWith("../../src/") && !specifier.startsWith(`../${folder}/`), `${relative(root, path)} reaches into ${specifier}`).toBe(false);
       }
     }
+  });
+
+  it("the root export is what an app uses; store and provider building blocks are on their kits", () => {
+    expect(Object.keys(rootExport).sort()).toEqual([
+      "ADMIN_ROUTES", "ATTEMPT_TRIGGERS", "DELIVERY_STATUSES", "EVENT_STATUSES", "MODES", "MemoryStore",
+      "ProviderRequestError", "RateLimitedError", "StoreError", "TimerScheduler", "WebhookConfigError",
+      "WebhookInboxError", "WebhookPayloadError", "WebhookProcessor", "WebhookRequestError", "WebhookVerificationError",
+      "attemptsRemaining", "consoleLogger", "createAdminHandler", "createFetchHandler", "createWebhookInbox",
+      "describeError", "httpBasic", "isWebhookInboxError", "isWebhookReceiver", "loggerSchema", "nodeBodySource",
+      "parseOptions", "readBasicCredentials", "readCappedBody", "safeEqual", "signedCookie", "systemClock",
+      "validateOptions", "webBodySource", "webhookInboxOptionsSchema", "webhookReceiverSchema",
+    ]);
+    expect(Object.keys(storeKit).sort()).toEqual([
+      "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "asList", "createId", "deliveryMatches", "entityKeyString",
+      "eventMatches", "isNewerWatermark", "pageSize", "poisonMessage",
+    ]);
+    expect(Object.keys(providerKit).sort()).toEqual([
+      "callWithAccessToken", "computeHmacSha256", "dateTimeOrEpochMsSchema", "decodeJsonBody", "emptyAcknowledgement",
+      "isoDateTimeSchema", "jsonAcknowledgement", "mergeProviderLimits", "parseIsoDateTime", "parseRetryAfterMs",
+      "providerLimitsOverrideSchema", "screenIds", "verifyHmacSignature",
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createId } from "webhook-inbox";
+import { createId } from "webhook-inbox/store-kit";
 import { backoffDelay } from "../../src/internal/backoff.ts";
 
 describe("backoffDelay", () => {

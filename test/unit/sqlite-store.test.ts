@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { StoreError, WebhookConfigError, createId, type NewDelivery, type NewEvent } from "webhook-inbox";
+import { StoreError, WebhookConfigError, type NewDelivery, type NewEvent } from "webhook-inbox";
+import { createId } from "webhook-inbox/store-kit";
 import { SQLITE_SCHEMA_VERSION, SqliteStore } from "webhook-inbox/sqlite";
 
 const t0 = new Date("2030-01-01T00:00:00.000Z");

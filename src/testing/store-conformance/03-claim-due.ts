@@ -1,6 +1,6 @@
 /** Store conformance, section 3. claimDue: due events are leased, in order, to one claimer at a time. */
 import assert from "node:assert/strict";
-import { createId } from "../../index.ts";
+import { createId } from "../../store-kit/index.ts";
 import { LEASE_MS, at } from "./fixtures.ts";
 import type { ConformanceSuite } from "./suite.ts";
 

@@ -1,6 +1,6 @@
 /** Store conformance, section 4. poison events: an event whose started attempts reach maxAttempts unfinished is failed, not claimed again. */
 import assert from "node:assert/strict";
-import { poisonMessage } from "../../index.ts";
+import { poisonMessage } from "../../store-kit/index.ts";
 import { LEASE_MS, at } from "./fixtures.ts";
 import type { ConformanceSuite } from "./suite.ts";
 

@@ -1,6 +1,6 @@
 /** Store conformance, section 7. requeue: an operator puts finished events back in the queue. */
 import assert from "node:assert/strict";
-import { createId } from "../../index.ts";
+import { createId } from "../../store-kit/index.ts";
 import { LEASE_MS, at } from "./fixtures.ts";
 import type { ConformanceSuite } from "./suite.ts";
 

@@ -1,6 +1,6 @@
 /** Store conformance, section 8. listEvents, listDeliveries, countEvents, nextDueAt: the read side, paged and filtered. */
 import assert from "node:assert/strict";
-import { createId } from "../../index.ts";
+import { createId } from "../../store-kit/index.ts";
 import type { EventFilter, NewEvent, WebhookStore } from "../../index.ts";
 import { at } from "./fixtures.ts";
 import type { ConformanceSuite } from "./suite.ts";

@@ -3,7 +3,7 @@
  * helpers every section builds its tests from (seeded deliveries and events, claim/finish shorthands).
  */
 import assert from "node:assert/strict";
-import { createId } from "../../index.ts";
+import { createId } from "../../store-kit/index.ts";
 import type {
   ClaimDueInput,
   ClaimedEvent,
