@@ -14,19 +14,36 @@ export const entry = {
   postgres: "adapters/postgres/index.ts",
 } as const;
 
-export default defineConfig({
+/** Peers and dependencies are never bundled into the ESM build. */
+const external = ["better-sqlite3", "pg", "express", "fastify", "zod", "eventemitter3", "p-limit", "p-retry"];
+
+/**
+ * ESM-only dependencies bundled into the CJS build: `require()` of an ES module throws
+ * ERR_REQUIRE_ESM on Node 20.0-20.18 (and wherever --no-experimental-require-module is set).
+ */
+export const bundledIntoCjs = ["p-limit", "yocto-queue", "p-retry", "is-network-error"];
+
+const common = {
   entry,
-  format: ["esm", "cjs"],
   dts: true,
-  sourcemap: true,
-  clean: true,
+  // No source maps: they were 64 % of the package and pointed at sources the package does not ship.
+  sourcemap: false,
   platform: "node",
   target: "node20",
-  // import.meta.url in the CJS build (lazy peer loading via createRequire).
-  shims: true,
   // One shared copy of the core between entries, so instanceof works across subpaths.
   splitting: true,
   treeshake: true,
-  // Peers and dependencies are never bundled.
-  external: ["better-sqlite3", "pg", "express", "fastify", "fastify-plugin", "zod", "eventemitter3", "p-limit", "p-retry"],
-});
+} as const;
+
+export default defineConfig([
+  { ...common, format: ["esm"], clean: ["**/*.js", "**/*.d.ts", "**/*.map"], external },
+  {
+    ...common,
+    format: ["cjs"],
+    clean: ["**/*.cjs", "**/*.d.cts"],
+    // import.meta.url in the CJS build (lazy peer loading via createRequire).
+    shims: true,
+    external: external.filter((name) => !bundledIntoCjs.includes(name)),
+    noExternal: bundledIntoCjs,
+  },
+]);

@@ -13,7 +13,7 @@
  * ```
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import fp from "fastify-plugin";
+import { encapsulatedPlugin } from "./plugin-meta.ts";
 import { z } from "zod";
 import { type AdminAccessDecision, type AdminInbox, createAdminHandler, validateOptions } from "../../src/index.ts";
 
@@ -101,9 +101,6 @@ function toFetchRequest(request: FastifyRequest): Request {
  * The webhook-inbox admin plugin: register it with a `prefix` and an `authorize` hook. Without
  * `authorize`, registering fails with `WebhookConfigError`.
  */
-export const fastifyWebhookInboxAdmin: FastifyPluginAsync<FastifyWebhookInboxAdminOptions> = fp(plugin, {
-  name: "webhook-inbox-admin",
-  fastify: "5.x",
+export const fastifyWebhookInboxAdmin: FastifyPluginAsync<FastifyWebhookInboxAdminOptions> =
   // A child context: its body parser and routes stay under its prefix.
-  encapsulate: true,
-});
+  encapsulatedPlugin(plugin, "webhook-inbox-admin");

@@ -16,7 +16,7 @@
  * ```
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import fp from "fastify-plugin";
+import { encapsulatedPlugin } from "./plugin-meta.ts";
 import { z } from "zod";
 import { validateOptions, webhookReceiverSchema, type ReceiveResult, type WebhookReceiver } from "../../src/index.ts";
 
@@ -102,11 +102,8 @@ function parseOptions(input: unknown): { inbox: WebhookReceiver; integration: st
  * The webhook-inbox Fastify plugin. Register it once per route: once with the default
  * `/webhooks/:integration`, or once per integration with `{ integration, path }`.
  */
-export const fastifyWebhookInbox: FastifyPluginAsync<FastifyWebhookInboxOptions> = fp(plugin, {
-  name: "webhook-inbox",
-  fastify: "5.x",
+export const fastifyWebhookInbox: FastifyPluginAsync<FastifyWebhookInboxOptions> =
   // Keep the name and version check but stay a child context: the parsers above must not leak to the host.
-  encapsulate: true,
-});
+  encapsulatedPlugin(plugin, "webhook-inbox");
 
 export * from "./admin.ts";

@@ -66,6 +66,20 @@ describe("fastifyWebhookInbox", () => {
     expect(hostErrors).toEqual([]);
   });
 
+  it("is a named Fastify 5 plugin without the fastify-plugin package: hasPlugin and dependencies see it", async () => {
+    const inbox = createCaseInbox();
+    const app = Fastify();
+    apps.push(app);
+    await app.register(fastifyWebhookInbox, { inbox });
+    const dependent = Object.assign(async () => {}, { [Symbol.for("plugin-meta")]: { name: "host-plugin", dependencies: ["webhook-inbox"] } });
+    await app.register(dependent);
+    await app.ready();
+    expect(app.hasPlugin("webhook-inbox")).toBe(true);
+    const alone = Fastify();
+    apps.push(alone);
+    await expect(alone.register(dependent).ready()).rejects.toThrow(/webhook-inbox/);
+  });
+
   it("validates its options at register time", async () => {
     const inbox = createCaseInbox();
     const app = Fastify();

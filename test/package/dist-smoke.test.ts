@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { entry } from "../../tsup.config.ts";
@@ -22,6 +22,15 @@ describe.skipIf(!built)(built ? "the built package" : "the built package (skippe
   it("requires every subpath from the CommonJS build", () => {
     const script = `for (const s of ${JSON.stringify(subpaths)}) { const m = require(s); if (Object.keys(m).length === 0) throw new Error(s + " is empty"); } console.log("ok");`;
     expect(node(["-e", script]).trim()).toBe("ok");
+  });
+
+  it("requires every subpath on a Node without require(esm) (20.0-20.18): ESM-only dependencies are bundled into the CJS build", () => {
+    const script = `for (const s of ${JSON.stringify(subpaths)}) require(s); console.log("ok");`;
+    expect(node(["--no-experimental-require-module", "-e", script]).trim()).toBe("ok");
+  });
+
+  it("ships no source maps (the sources they would point at are not in the package)", () => {
+    expect(readdirSync(`${root}/dist`).filter((file) => file.endsWith(".map"))).toEqual([]);
   });
 
   it("shares one error class between entries, so instanceof works across subpaths", () => {

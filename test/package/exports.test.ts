@@ -22,6 +22,12 @@ describe("package entries", () => {
     }
   });
 
+  it("maps every subpath in typesVersions, for TypeScript's node10 resolution (which ignores exports)", () => {
+    const subpaths = Object.keys(entry).filter((name) => name !== "index");
+    expect(pkg.typesVersions).toEqual({ "*": Object.fromEntries(subpaths.map((name) => [name, [`./dist/${name}.d.cts`]])) });
+    expect(pkg.types).toBe("./dist/index.d.cts");
+  });
+
   it("keeps every adapter's peer optional and out of the dependencies", () => {
     for (const peer of Object.keys(pkg.peerDependencies)) {
       expect(pkg.peerDependenciesMeta[peer]).toEqual({ optional: true });
