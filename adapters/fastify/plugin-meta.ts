@@ -5,10 +5,10 @@
  * stays an encapsulated child context). This is what `fastify-plugin` sets with `encapsulate: true`,
  * so hosts who never use Fastify do not install it.
  */
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync, FastifyPluginOptions } from "fastify";
 
 /** Names `fn` for Fastify (`app.hasPlugin(name)`, `dependencies`) and requires Fastify 5; keeps it encapsulated. */
-export function encapsulatedPlugin<Options>(fn: FastifyPluginAsync<Options>, name: string): FastifyPluginAsync<Options> {
+export function encapsulatedPlugin<Options extends FastifyPluginOptions>(fn: FastifyPluginAsync<Options>, name: string): FastifyPluginAsync<Options> {
   const target = fn as FastifyPluginAsync<Options> & Record<symbol, unknown>;
   target[Symbol.for("skip-override")] = false;
   target[Symbol.for("fastify.display-name")] = name;
