@@ -4,7 +4,7 @@
  * later delivery into a `duplicate` row pointing at the holder, and every caller gets its own outcome.
  */
 import { StoreError, type InsertDeliveryResult, type NewDelivery, type NewEvent } from "../../src/index.ts";
-import type { Settled } from "./group-commit.ts";
+import type { Settled } from "../../src/store-kit/index.ts";
 import type { PgQueryable } from "./pg-like.ts";
 import type { Queries } from "./queries.ts";
 import { deliveryToJson, eventToJson, jsonbText, type Row } from "./rows.ts";

@@ -28,8 +28,7 @@ import {
   type Watermark,
   type WebhookStore,
 } from "../../src/index.ts";
-import { entityKeyString, pageSize, poisonMessage } from "../../src/store-kit/index.ts";
-import { GroupCommitter } from "./group-commit.ts";
+import { GroupCommitter, entityKeyString, pageSize, poisonMessage } from "../../src/store-kit/index.ts";
 import { insertGroup, type InsertInput } from "./insert-group.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { NotificationListener } from "./notification-listener.ts";

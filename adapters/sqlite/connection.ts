@@ -6,8 +6,8 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Database, Statement } from "better-sqlite3";
+import pLimit from "p-limit";
 import { StoreError, isWebhookInboxError } from "../../src/index.ts";
-import { AsyncMutex } from "./async-mutex.ts";
 import { DRIVER_BUSY_TIMEOUT_MS, StillBusyError, retryWhileBusy } from "./busy-retry.ts";
 import { loadSqliteDriver } from "./load-driver.ts";
 import { runSqliteMigrations } from "./migrations.ts";
@@ -27,7 +27,8 @@ export class SqliteConnection {
   readonly #options: ConnectionOptions;
   #db: Database | null = null;
   #closed = false;
-  readonly #mutex = new AsyncMutex();
+  /** A FIFO lock: one operation at a time; an open `transaction(fn)` spans several ticks under it. */
+  readonly #mutex = pLimit(1);
   /** Marks the async context of `transaction(fn)`: calls made from inside fn join it instead of waiting. */
   readonly #inTransaction = new AsyncLocalStorage<object>();
   /** The token of the open `transaction(fn)`, or null; a context keeps its token after that transaction ended. */
@@ -58,7 +59,7 @@ export class SqliteConnection {
   /** Runs `work` on the open database under the lock (or inside the caller's transaction), wrapping driver errors. */
   async run<T>(method: string, work: Work<T>): Promise<T> {
     if (this.joinsTransaction()) return this.#guard(method, () => work(this.#db!, this.#prepare));
-    return this.#mutex.run(async () => {
+    return this.#mutex(async () => {
       if (this.#closed && this.#db === null) throw closedError(method);
       // A write lock held by another connection is waited out asynchronously: the event loop keeps turning.
       return this.#guardAsync(method, () => retryWhileBusy(() => work(this.#open(), this.#prepare), this.#options.busyTimeoutMs));
@@ -82,7 +83,7 @@ export class SqliteConnection {
     if (this.joinsTransaction()) {
       throw new StoreError("sqlite", "transaction failed: a transaction is already open in this context");
     }
-    return this.#mutex.run(async () => {
+    return this.#mutex(async () => {
       if (this.#closed) throw closedError("transaction");
       const db = await this.#guardAsync("transaction", () =>
         retryWhileBusy(() => {
@@ -117,7 +118,7 @@ export class SqliteConnection {
   /** Refuses new work, then closes the file once the work already queued has run. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#mutex.run(() => {
+    await this.#mutex(() => {
       this.#statements.clear();
       this.#db?.close();
       this.#db = null;

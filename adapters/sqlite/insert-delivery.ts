@@ -5,7 +5,7 @@
  */
 import type { Database, Statement } from "better-sqlite3";
 import { StoreError, type InsertDeliveryResult, type NewDelivery, type NewEvent } from "../../src/index.ts";
-import type { GroupOutcome } from "./group-commit.ts";
+import type { Settled } from "../../src/store-kit/index.ts";
 import { FIND_DEDUPE_HOLDER, INSERT_DELIVERY, INSERT_EVENT } from "./queries.ts";
 import { toBlob, toJson } from "./rows.ts";
 
@@ -18,8 +18,8 @@ export interface InsertInput {
 type Sql = (text: string) => Statement;
 
 /** One transaction for a group; each input in its own savepoint, so one failure spares the others. */
-export function insertGroup(db: Database, sql: Sql, inputs: readonly InsertInput[]): GroupOutcome<InsertDeliveryResult>[] {
-  const outcomes: GroupOutcome<InsertDeliveryResult>[] = [];
+export function insertGroup(db: Database, sql: Sql, inputs: readonly InsertInput[]): Settled<InsertDeliveryResult>[] {
+  const outcomes: Settled<InsertDeliveryResult>[] = [];
   db.transaction(() => {
     for (const input of inputs) {
       try {

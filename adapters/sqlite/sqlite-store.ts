@@ -26,10 +26,9 @@ import {
   type Watermark,
   type WebhookStore,
 } from "../../src/index.ts";
-import { pageSize, poisonMessage } from "../../src/store-kit/index.ts";
+import { GroupCommitter, pageSize, poisonMessage } from "../../src/store-kit/index.ts";
 import { SqliteConnection, closedError, type Work } from "./connection.ts";
 import { deliveryWhere, eventWhere } from "./filters.ts";
-import { GroupCommit } from "./group-commit.ts";
 import { insertEvents, insertGroup, insertOne, type InsertInput } from "./insert-delivery.ts";
 import * as Q from "./queries.ts";
 import {
@@ -101,14 +100,16 @@ export class SqliteStore implements WebhookStore {
   readonly capabilities: StoreCapabilities = { multiProcess: false, durable: true, transactionalHandler: true };
 
   readonly #connection: SqliteConnection;
-  readonly #inserts: GroupCommit<InsertInput, InsertDeliveryResult>;
+  readonly #inserts: GroupCommitter<InsertInput, InsertDeliveryResult>;
 
   constructor(options: SqliteStoreOptions) {
     const resolved: ResolvedOptions = validateOptions(sqliteStoreOptionsSchema, options, "SqliteStore options", { format: "pretty" });
     this.#connection = new SqliteConnection(resolved);
-    this.#inserts = new GroupCommit(resolved.groupCommit, (inputs) =>
-      this.#run("insertDelivery", (db, sql) => insertGroup(db, sql, inputs)),
-    );
+    // One group at a time: the connection runs one operation at a time anyway, so groups grow under load.
+    this.#inserts = new GroupCommitter((inputs) => this.#run("insertDelivery", (db, sql) => insertGroup(db, sql, inputs)), {
+      ...resolved.groupCommit,
+      maxInFlight: 1,
+    });
   }
 
   async migrate(): Promise<void> {

@@ -7,3 +7,4 @@ export { entityKeyString, isNewerWatermark } from "../entity-key.ts";
 export { createId } from "../ids.ts";
 export { asList, eventMatches, deliveryMatches, pageSize, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../filters.ts";
 export { poisonMessage } from "../poison-message.ts";
+export { GroupCommitter, type GroupCommitOptions, type Settled } from "./group-commit.ts";

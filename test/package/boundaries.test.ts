@@ -61,7 +61,7 @@ describe("module boundaries", () => {
       "validateOptions", "webBodySource", "webhookInboxOptionsSchema", "webhookReceiverSchema",
     ]);
     expect(Object.keys(storeKit).sort()).toEqual([
-      "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "asList", "createId", "deliveryMatches", "entityKeyString",
+      "DEFAULT_PAGE_SIZE", "GroupCommitter", "MAX_PAGE_SIZE", "asList", "createId", "deliveryMatches", "entityKeyString",
       "eventMatches", "isNewerWatermark", "pageSize", "poisonMessage",
     ]);
     expect(Object.keys(providerKit).sort()).toEqual([

@@ -1,8 +1,7 @@
-// Property tests of the SQLite and PostgreSQL group committers: every caller gets its own result, whatever the interleaving.
+// Property tests of the group committer both stores use: every caller gets its own result, whatever the interleaving.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { GroupCommitter } from "../../adapters/postgres/group-commit.js";
-import { GroupCommit } from "../../adapters/sqlite/group-commit.js";
+import { GroupCommitter } from "webhook-inbox/store-kit";
 
 /**
  * What the commit does with an item: commit it, fail it alone, fail its whole group (the transaction
@@ -115,18 +114,7 @@ async function exercise(s: Scenario, submit: (item: Item) => Promise<unknown>, d
 }
 
 describe("group committers (property)", () => {
-  it("SQLite GroupCommit: for any interleaving, each caller gets its own value or error; a group whose commit throws rejects all its callers, and only them", async () => {
-    await fc.assert(
-      fc.asyncProperty(scenario, async (s) => {
-        const recorder = recordingCommit(s);
-        const committer = new GroupCommit<Item, string>({ maxBatch: s.maxBatch, maxWaitMs: s.maxWaitMs }, recorder.commit);
-        await exercise(s, (item) => committer.submit(item), () => committer.drain(), recorder.groups);
-      }),
-      { numRuns: 150 },
-    );
-  });
-
-  it("PostgreSQL GroupCommitter: the same, and never more groups committing at once than maxInFlight", async () => {
+  it("GroupCommitter: for any interleaving, each caller gets its own value or error; a group whose commit throws rejects all its callers, and only them; never more groups committing at once than maxInFlight", async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
         const recorder = recordingCommit(s);

@@ -1,3 +1,7 @@
+/**
+ * Group commit for stores: concurrent calls gathered into one transaction, each caller settled on its own.
+ */
+
 /** The outcome of one item of a group: each caller is settled on its own. */
 export type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
