@@ -1,59 +1,10 @@
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Clock } from "../clock.ts";
 import type { ProviderLimits, RateLimitObservation, RateWindow } from "../contracts/provider-adapter.ts";
+import { WindowLog } from "./window-log.ts";
 
-/**
- * Calls counted by one sliding window. A call counts from when it starts; once it ends it is dated
- * by its *end*, which is never earlier than when the provider saw it. Our window therefore frees a
- * slot no sooner than the provider's does, so clock skew and latency cannot provoke a 429.
- */
-class WindowLog {
-  #ended: number[] = [];
-  #head = 0;
-  #inFlight = 0;
-  constructor(readonly window: RateWindow) {}
-
-  #prune(now: number): void {
-    const from = now - this.window.intervalMs;
-    while (this.#head < this.#ended.length && this.#ended[this.#head]! <= from) this.#head += 1;
-    if (this.#head > 1024 && this.#head * 2 > this.#ended.length) {
-      this.#ended = this.#ended.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-
-  used(now: number): number {
-    this.#prune(now);
-    return this.#ended.length - this.#head + this.#inFlight;
-  }
-
-  /** When the next call fits, or `now` if it fits already. */
-  availableAt(now: number): number {
-    const excess = this.used(now) - this.window.limit;
-    if (excess < 0) return now;
-    const ended = this.#ended.length - this.#head;
-    // The call that must leave the window for one more to fit; calls still in flight leave later.
-    if (excess < ended) return this.#ended[this.#head + excess]! + this.window.intervalMs;
-    return now + Math.min(this.window.intervalMs, IN_FLIGHT_RECHECK_MS);
-  }
-
-  start(): void {
-    this.#inFlight += 1;
-  }
-
-  end(now: number): void {
-    this.#inFlight = Math.max(0, this.#inFlight - 1);
-    this.#ended.push(now);
-  }
-
-  /** Budget spent elsewhere, counted as calls that ended now. */
-  record(now: number, count: number): void {
-    for (let i = 0; i < count; i += 1) this.#ended.push(now);
-  }
-}
-
-/** How soon to look again when a window is full of calls still in flight. */
-const IN_FLIGHT_RECHECK_MS = 250;
+/** How often (clock time) idle tenants are looked for, on the next reservation. */
+const SWEEP_EVERY_MS = 60_000;
 
 class Bucket {
   readonly logs: WindowLog[];
@@ -67,6 +18,10 @@ class Bucket {
     let at = Math.max(now, this.pausedUntil);
     for (const log of this.logs) at = Math.max(at, log.availableAt(now));
     return at;
+  }
+  /** Nothing counted, not paused: forgetting it loses nothing. */
+  idle(now: number): boolean {
+    return this.pausedUntil <= now && this.logs.every((log) => log.idle(now));
   }
   start(): void {
     for (const log of this.logs) log.start();
@@ -111,13 +66,37 @@ export type Reservation = { readonly ok: true; readonly end: () => void } | { re
  * One budget per provider and tenant (plus one per provider for app-wide limits), shared by every
  * pass of this process. It never sleeps: a call that does not fit now is told when it will, and
  * the caller reschedules its events for then, so a long pause (Xero's daily limit) holds no worker.
- * Concurrency is a p-limit per tenant, so calls beyond it wait their turn in process.
+ * Concurrency is a p-limit per tenant, so calls beyond it wait their turn in process. Memory stays
+ * bounded: each window's log is bounded by its limit (window-log.ts), and a tenant with nothing
+ * counted, no pause and no call waiting is forgotten at the next sweep (at most one per minute).
  */
 export class RateLimiter {
   #tenants = new Map<string, Bucket>();
   #apps = new Map<string, Bucket>();
   #concurrency = new Map<string, LimitFunction>();
+  #nextSweep = 0;
   constructor(private readonly clock: Clock) {}
+
+  /** Tenants this process keeps a budget or a concurrency gate for. */
+  get tenantCount(): number {
+    return new Set([...this.#tenants.keys(), ...this.#concurrency.keys()]).size;
+  }
+
+  /** Forgets idle tenants: nothing counted in any window, not paused, no call running or waiting. */
+  #sweep(now: number): void {
+    if (now < this.#nextSweep) return;
+    this.#nextSweep = now + SWEEP_EVERY_MS;
+    for (const [key, bucket] of this.#tenants) {
+      const gate = this.#concurrency.get(key);
+      if (gate && (gate.activeCount > 0 || gate.pendingCount > 0)) continue;
+      if (!bucket.idle(now)) continue;
+      this.#tenants.delete(key);
+      this.#concurrency.delete(key);
+    }
+    for (const [key, gate] of this.#concurrency) {
+      if (!this.#tenants.has(key) && gate.activeCount === 0 && gate.pendingCount === 0) this.#concurrency.delete(key);
+    }
+  }
 
   #tenantBucket(provider: string, limits: ProviderLimits, tenantId: string): Bucket {
     const key = `${provider}\u0000${tenantId}`;
@@ -143,6 +122,7 @@ export class RateLimiter {
   /** Takes one call from every window if all have room; otherwise says when they will. */
   reserve(provider: string, limits: ProviderLimits, tenantId: string): Reservation {
     const now = this.clock.now().getTime();
+    this.#sweep(now);
     const tenant = this.#tenantBucket(provider, limits, tenantId);
     const app = this.#appBucket(provider, limits);
     const at = Math.max(tenant.availableAt(now), app.availableAt(now));
