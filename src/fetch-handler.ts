@@ -1,7 +1,7 @@
 // The Fetch API adapter: a Web Request handed to receive(), its answer as a Response.
 import { z } from "zod";
 import { type Logger, consoleLogger } from "./events.ts";
-import type { UnreadBody } from "./processor.ts";
+import type { UnreadBody } from "./receive-input.ts";
 import { validateOptions } from "./validate-options.ts";
 import { readCappedBody, webBodySource } from "./capped-body.ts";
 import { loggerSchema, webhookReceiverSchema } from "./option-schemas.ts";

@@ -19,7 +19,8 @@ import { stopController } from "./internal/stop-controller.ts";
 import { answer } from "./internal/receive/answer.ts";
 import { InFlightBound } from "./internal/receive/in-flight-bound.ts";
 import type { Integration, ReceiveContext } from "./internal/receive/receive-context.ts";
-import { type ReceiveInput, receiveRequest } from "./internal/receive/receive-pipeline.ts";
+import { receiveRequest } from "./internal/receive/receive-pipeline.ts";
+import type { ReceiveInput } from "./receive-input.ts";
 import { DEFAULT_RETRY_DELAY, type ResolvedOptions, type WebhookInboxOptions, parseOptions } from "./options.ts";
 import { type PassOutcome, type RunDueOptions, type RunDueResult, runWithinBudget } from "./run-due.ts";
 import { TimerScheduler } from "./timer-scheduler.ts";
@@ -39,7 +40,7 @@ import type {
 } from "./types.ts";
 import { attemptsRemaining } from "./types.ts";
 
-export type { ReceiveInput, UnreadBody } from "./internal/receive/receive-pipeline.ts";
+export type { ReceiveInput, UnreadBody } from "./receive-input.ts";
 
 /** One integration as the processor runs it. */
 export interface IntegrationInfo {

@@ -1,5 +1,5 @@
 // The part of the inbox an HTTP adapter uses, and its runtime check.
-import type { ReceiveInput } from "./internal/receive/receive-pipeline.ts";
+import type { ReceiveInput } from "./receive-input.ts";
 import type { ReceiveResult } from "./types.ts";
 
 /** The part of the inbox an HTTP adapter uses (a `WebhookProcessor` fits). */

@@ -3,7 +3,11 @@
  * conditions on Id and Active] [startposition n] [maxresults n]`, name-list entities' active-only
  * default, ids compared as numbers, and the batch response's 1,000-object cap.
  */
-import type { QuickBooksFault } from "./fake-quickbooks.ts";
+/** A per-item fault, shaped like the sample response in Intuit's Batch API reference. */
+export interface QuickBooksFault {
+  type: string;
+  Error: { Message: string; Detail: string; code: string; element?: string }[];
+}
 
 const QUERY_PATTERN =
   /^\s*select\s+\*\s+from\s+([A-Za-z][A-Za-z0-9]*)(?:\s+where\s+(.+?))?(?:\s+startposition\s+(\d+))?(?:\s+maxresults\s+(\d+))?\s*$/i;

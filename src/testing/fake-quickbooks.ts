@@ -11,7 +11,8 @@ import {
   type FakeRateWindow,
   type FakeProviderApi,
 } from "./fake-api-kit.ts";
-import { capObjects, idKey, isListEntity, parseQuery } from "./fake-quickbooks-query.ts";
+import { capObjects, idKey, isListEntity, parseQuery, type QuickBooksFault } from "./fake-quickbooks-query.ts";
+export type { QuickBooksFault } from "./fake-quickbooks-query.ts";
 
 /**
  * Intuit's throttle body, byte for byte as posted in intuit/QuickBooks-V3-PHP-SDK#54
@@ -73,11 +74,6 @@ export interface FakeQuickBooksOptions {
   monthlyCorePlusQuota?: number;
 }
 
-/** A per-item fault, shaped like the sample response in Intuit's Batch API reference. */
-export interface QuickBooksFault {
-  type: string;
-  Error: { Message: string; Detail: string; code: string; element?: string }[];
-}
 
 /** What `throttleNext` makes the next calls answer. */
 export interface QuickBooksThrottleOptions {

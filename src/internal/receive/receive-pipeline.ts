@@ -3,45 +3,19 @@ import { createHash } from "node:crypto";
 import type { ParsedDelivery } from "../../contracts/provider-adapter.ts";
 import { WebhookPayloadError, describeError, isWebhookInboxError } from "../../errors.ts";
 import { createId } from "../../ids.ts";
+import type { ReceiveInput } from "../../receive-input.ts";
 import type { NewDelivery, ReceiveResult } from "../../types.ts";
 import { newEvent, tenantsOf } from "../new-event.ts";
 import { normalizeHeaders, redactHeaders } from "../redact-headers.ts";
 import { answer } from "./answer.ts";
 import { clampFutureChanges, clampNote } from "./clamp-future.ts";
-import { refuseOverloaded } from "./in-flight-bound.ts";
+import { refuseOverloaded } from "./refuse-overloaded.ts";
 import { assertJsonDepth } from "./json-depth.ts";
 import { logRefused } from "./log-refused.ts";
 import type { Integration, ReceiveContext } from "./receive-context.ts";
 import { receiveDirect } from "./receive-direct.ts";
 import { screenRequest } from "./screen-request.ts";
 import { storeDelivery, storeUnavailable } from "./store-delivery.ts";
-
-/** What an HTTP adapter hands to `receive()`. */
-export interface ReceiveInput {
-  /** Integration id (a key of `integrations`). */
-  readonly integration: string;
-  /** The exact bytes of the request body. */
-  readonly rawBody: Uint8Array;
-  readonly headers: Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
-  /** @default "POST" */
-  readonly method?: string;
-  /** The adapter stopped reading the body past `maxBodyBytes`. */
-  readonly truncated?: boolean;
-  /**
-   * The adapter has no body to hand over: a body parser consumed it first (`consumed`: answered 500
-   * with `message`, the fix), or the client went away or sent a broken body mid-upload (`broken`:
-   * answered 400). Either way the request is logged as a rejected delivery with `message` as its reason.
-   */
-  readonly unread?: UnreadBody;
-}
-
-/** Why an adapter could not read a request's body. */
-export interface UnreadBody {
-  readonly cause: "consumed" | "broken";
-  /** The answer's error code, e.g. `BODY_ALREADY_PARSED` or `CLIENT_DISCONNECTED`. */
-  readonly code: string;
-  readonly message: string;
-}
 
 /**
  * Handles one inbound request. Every outcome is an answer, and every request is logged as a delivery

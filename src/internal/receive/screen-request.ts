@@ -2,7 +2,7 @@
 import type { ProviderAdapter } from "../../contracts/provider-adapter.ts";
 import { describeError, isWebhookInboxError } from "../../errors.ts";
 import type { Refusal } from "./answer.ts";
-import type { UnreadBody } from "./receive-pipeline.ts";
+import type { UnreadBody } from "../../receive-input.ts";
 import type { Integration } from "./receive-context.ts";
 
 export interface ScreenInput {
