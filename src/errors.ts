@@ -150,7 +150,7 @@ export class RateLimitedError extends WebhookInboxError {
   readonly scope: "tenant" | "app";
   /** Which limit was hit, when the provider says (`minute`, `day`, ...). */
   readonly limit: string | undefined;
-  constructor(message: string, options: { retryAfterMs: number; scope?: "tenant" | "app"; limit?: string; cause?: unknown }) {
+  constructor(message: string, options: { retryAfterMs: number; scope?: "tenant" | "app" | undefined; limit?: string | undefined; cause?: unknown }) {
     super("RATE_LIMITED", message, { status: 429, cause: options.cause });
     this.retryAfterMs = options.retryAfterMs;
     this.scope = options.scope ?? "tenant";

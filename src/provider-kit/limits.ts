@@ -3,10 +3,10 @@ import type { ProviderLimits, RateWindow } from "../contracts/provider-adapter.t
 
 /** A partial override of a provider's declared limits; `windows` lists replace the defaults whole. */
 export interface ProviderLimitsOverride {
-  tenant?: { concurrency?: number; windows?: readonly RateWindow[] };
+  tenant?: { concurrency?: number | undefined; windows?: readonly RateWindow[] | undefined } | undefined;
   /** `null` removes the app-wide limits. */
-  app?: { windows: readonly RateWindow[] } | null;
-  defaultRetryAfterMs?: number;
+  app?: { windows: readonly RateWindow[] } | null | undefined;
+  defaultRetryAfterMs?: number | undefined;
 }
 
 const rateWindowSchema = z.strictObject({

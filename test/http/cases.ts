@@ -137,7 +137,7 @@ export class FailingStore extends MemoryStore {
 
 const noToken = () => "unused-in-http-tests";
 
-export function createCaseInbox(options: { store?: "failing" } = {}): WebhookProcessor {
+export function createCaseInbox(options: { store?: "failing" | undefined } = {}): WebhookProcessor {
   const integrations: Parameters<typeof createWebhookInbox>[0]["integrations"] = {
     test: { provider: testProvider({ secret: SECRET }) },
     "test-200": { provider: testProvider({ secret: SECRET }), acceptedStatus: 200 },

@@ -17,10 +17,10 @@ export type Refusal =
 export type ReceiveOutcome =
   | { readonly kind: "refused"; readonly refusal: Refusal }
   /** Stored, processing follows (`immediate` and `delayed`). `status`: the integration's `acceptedStatus` override. */
-  | { readonly kind: "accepted"; readonly status?: 200 | 202; readonly deliveryId: string; readonly events: number }
-  | { readonly kind: "duplicate"; readonly status?: 200 | 202; readonly deliveryId: string; readonly duplicateOf: string }
+  | { readonly kind: "accepted"; readonly status?: 200 | 202 | undefined; readonly deliveryId: string; readonly events: number }
+  | { readonly kind: "duplicate"; readonly status?: 200 | 202 | undefined; readonly deliveryId: string; readonly duplicateOf: string }
   /** Signed but unreadable: acknowledged so the provider does not resend it forever, kept for an operator. */
-  | { readonly kind: "unparseable"; readonly status?: 200 | 202; readonly deliveryId: string }
+  | { readonly kind: "unparseable"; readonly status?: 200 | 202 | undefined; readonly deliveryId: string }
   /** Xero's intent to receive. */
   | { readonly kind: "handshake"; readonly deliveryId: string }
   /** `direct` mode: processed in the request. */
