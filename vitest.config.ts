@@ -14,6 +14,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // Type tests (*.test-d.ts): checked by tsc on every `vitest run`, never executed.
+    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
     globalSetup: ["test/setup/announce-skips.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
