@@ -106,7 +106,7 @@ export const webhookInboxOptionsSchema = z
      * memory without limit. @default 256
      */
     maxInFlightReceives: z.number().int().min(1).default(256),
-    /** How long a claim is held before another worker may take the event over. Keep it above twice `handlerTimeoutMs`: a pass starts no handler past half its lease. @default 120_000 */
+    /** How long a claim is held before another worker may take the event over. At least twice `handlerTimeoutMs` (a smaller value is rejected): a pass starts no handler past half its lease. @default 120_000 */
     leaseMs: positiveMs.default(120_000),
     /** Events claimed per pass. @default 500 */
     claimBatchSize: z.number().int().min(1).max(10_000).default(500),
@@ -122,7 +122,7 @@ export const webhookInboxOptionsSchema = z
     coalesceMs: z.number().int().min(0).default(5),
     /** Scheduler poll interval: the longest a due event waits when nothing wakes the scheduler. @default 1_000 */
     pollIntervalMs: positiveMs.default(1_000),
-    /** Run each handler inside the store's transaction (stores with `capabilities.transactionalHandler`). @default false */
+    /** Run each handler inside the store's transaction; the store must have `transaction()` (SqliteStore, PostgresStore), else the options are rejected. @default false */
     transactionalHandler: z.boolean().default(false),
     /** Prune `succeeded` and `stale` events (and deliveries left empty) older than `maxAgeMs`, checked every `intervalMs` by the scheduler. */
     retention: z
@@ -136,7 +136,20 @@ export const webhookInboxOptionsSchema = z
     workerId: z.string().min(1).optional(),
   })
   .superRefine((options, context) => {
-
+    if (options.leaseMs < 2 * options.handlerTimeoutMs) {
+      context.addIssue({
+        code: "custom",
+        path: ["leaseMs"],
+        message: `leaseMs (${options.leaseMs}) must be at least twice handlerTimeoutMs (${options.handlerTimeoutMs}), i.e. >= ${2 * options.handlerTimeoutMs}: a pass starts no handler past half its lease, so a shorter lease can run out under a running handler`,
+      });
+    }
+    if (options.transactionalHandler && typeof options.store.transaction !== "function") {
+      context.addIssue({
+        code: "custom",
+        path: ["transactionalHandler"],
+        message: "transactionalHandler: true needs a store with a transaction() method (SqliteStore, PostgresStore); this store has none: use such a store or set transactionalHandler: false",
+      });
+    }
     for (const id of Object.keys(options.integrations)) {
       const own = options.handlers?.[id];
       if (!options.handler && !own) {

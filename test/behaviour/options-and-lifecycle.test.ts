@@ -15,6 +15,9 @@ describe("options", () => {
     [{ ...valid, integrations: { acme: { provider: {} } } }, "provider must be a ProviderAdapter"],
     [{ store: new MemoryStore(), integrations: { acme: { provider } } }, 'integration "acme" has no handler'],
     [{ ...valid, handlers: { other: async () => {} } }, 'handlers names "other"'],
+    [{ ...valid, leaseMs: 50_000, handlerTimeoutMs: 30_000 }, "leaseMs (50000) must be at least twice handlerTimeoutMs (30000)"],
+    [{ ...valid, leaseMs: 20_000 }, "leaseMs (20000) must be at least twice handlerTimeoutMs (30000)"],
+    [{ ...valid, transactionalHandler: true }, "transactionalHandler: true needs a store with a transaction() method"],
   ])("fails at construction naming the bad option (%#)", (options, expected) => {
     let error: unknown;
     try {
@@ -25,6 +28,10 @@ describe("options", () => {
     expect(error).toBeInstanceOf(WebhookConfigError);
     expect((error as WebhookConfigError).code).toBe("CONFIG_INVALID");
     expect((error as Error).message).toContain(expected);
+  });
+
+  it("accepts leaseMs of exactly twice handlerTimeoutMs", () => {
+    expect(() => createWebhookInbox({ ...valid, leaseMs: 60_000, handlerTimeoutMs: 30_000 })).not.toThrow();
   });
 
   it("defaults to immediate mode and 3 attempts", async () => {

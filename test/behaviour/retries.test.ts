@@ -174,7 +174,7 @@ describe("long passes and the lease", () => {
   it("hands back events still waiting for a handler slot once half the lease has passed, spending nothing", async () => {
     const { inbox, api, send, clock, handled } = setupInbox({
       mode: "delayed",
-      inbox: { handlerConcurrency: 1, leaseMs: 10_000 },
+      inbox: { handlerConcurrency: 1, leaseMs: 10_000, handlerTimeoutMs: 5_000 },
       // A slow first handler: the pass is past half its lease when the next event's turn comes.
       handler: async () => void (handled.length === 1 && clock.advance(6_000)),
     });

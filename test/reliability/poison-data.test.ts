@@ -51,6 +51,7 @@ if (!url) {
             handled.push(event);
           },
           leaseMs: 1_000,
+          handlerTimeoutMs: 500,
           retryDelay: () => 1_000,
           logger: silentLogger,
         });

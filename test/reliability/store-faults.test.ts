@@ -87,6 +87,7 @@ if (!url) {
         pollIntervalMs: 50,
         // Short leases: an event claimed by a pass the outage broke is taken again once its lease ends.
         leaseMs: options.leaseMs ?? 1_000,
+        handlerTimeoutMs: (options.leaseMs ?? 1_000) / 2,
         logger: silentLogger,
       });
       inbox.on("error", () => {}); // store trouble is expected in this suite
