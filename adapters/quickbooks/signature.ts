@@ -9,5 +9,5 @@ export const QUICKBOOKS_SIGNATURE_HEADER = "intuit-signature";
  * body bytes)), compared in constant time. Throws `WebhookVerificationError`.
  */
 export function verifyQuickBooksSignature(request: ProviderRequest, verifierToken: string): void {
-  verifyHmacSignature(request, { header: QUICKBOOKS_SIGNATURE_HEADER, secret: verifierToken });
+  verifyHmacSignature(request, { header: QUICKBOOKS_SIGNATURE_HEADER, secret: verifierToken, provider: "QuickBooks", secretOption: "verifierToken" });
 }

@@ -9,5 +9,5 @@ export const XERO_SIGNATURE_HEADER = "x-xero-signature";
  * base64-decoded, message = the exact body bytes)), compared in constant time. Throws `WebhookVerificationError`.
  */
 export function verifyXeroSignature(request: ProviderRequest, webhookKey: string): void {
-  verifyHmacSignature(request, { header: XERO_SIGNATURE_HEADER, secret: webhookKey });
+  verifyHmacSignature(request, { header: XERO_SIGNATURE_HEADER, secret: webhookKey, provider: "Xero", secretOption: "webhookKey" });
 }

@@ -8,6 +8,10 @@ export interface HmacSignatureOptions {
   readonly header: string;
   /** The shared secret, used as UTF-8 text: never base64- or hex-decoded first. */
   readonly secret: string;
+  /** The provider's name in failure messages, e.g. `"QuickBooks"`. @default "the provider" */
+  readonly provider?: string;
+  /** The option that holds `secret`, named in the message when the signature does not match, e.g. `"verifierToken"`. @default "the signing secret" */
+  readonly secretOption?: string;
 }
 
 /** HMAC-SHA256 of the exact body bytes, keyed by `secret` as UTF-8 text; the raw 32-byte digest. */
@@ -18,7 +22,8 @@ export function computeHmacSha256(rawBody: Uint8Array, secret: string): Buffer {
 /**
  * Checks a `base64(HMAC-SHA256(secret, raw body))` signature header in constant time, the scheme
  * QuickBooks and Xero use. Throws `WebhookVerificationError` when the header is missing, empty, not
- * canonical base64 or wrong. The header is decoded and compared as 32 raw bytes, so padding or
+ * canonical base64 or wrong; the message says which (missing, or present but not matching) and names
+ * `secretOption`. The header is decoded and compared as 32 raw bytes, so padding or
  * transport whitespace around the value cannot change the outcome.
  *
  * @example
@@ -27,13 +32,21 @@ export function computeHmacSha256(rawBody: Uint8Array, secret: string): Buffer {
  * ```
  */
 export function verifyHmacSignature(request: ProviderRequest, options: HmacSignatureOptions): void {
+  const provider = options.provider ?? "the provider";
   const header = request.headers[options.header];
-  if (typeof header !== "string" || header.trim() === "") throw new WebhookVerificationError();
+  if (typeof header !== "string" || header.trim() === "") {
+    throw new WebhookVerificationError(
+      `signature header ${options.header} is missing: ${provider} signs every webhook, so this request did not come from ${provider} or a proxy dropped the header`,
+    );
+  }
   const expected = computeHmacSha256(request.rawBody, options.secret);
   const received = decodeBase64Strict(header.trim());
   // Equal lengths are required by timingSafeEqual; a wrong length is a wrong signature.
   if (received === undefined || received.length !== expected.length || !timingSafeEqual(received, expected)) {
-    throw new WebhookVerificationError();
+    const secretOption = options.secretOption === undefined ? "the signing secret" : `\`${options.secretOption}\``;
+    throw new WebhookVerificationError(
+      `signature header ${options.header} is present but does not match the body: check ${secretOption} (sandbox and production apps have different keys) and that the raw body reaches the inbox unchanged`,
+    );
   }
 }
 
