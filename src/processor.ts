@@ -289,7 +289,11 @@ export class WebhookProcessor {
 
   // ── operator actions ─────────────────────────────────────────────────────
 
-  /** Retries one event now, as a `manual` attempt (spends no automatic attempt). Resolves with the event after the attempt. */
+  /**
+   * Retries one event now, as a `manual` attempt (spends no automatic attempt). Resolves with the event
+   * after the attempt; when the rate limiter postpones it, the event is still waiting (a `rate_limited`
+   * attempt, `nextAttemptAt` = when the limiter allows it) and the scheduler runs it then.
+   */
   async retry(id: string): Promise<EventDetails> {
     await this.#ensureReady();
     const now = this.#clock.now();

@@ -35,7 +35,9 @@ const inbox = createWebhookInbox({
 });
 
 const app = express();
-app.post("/webhooks/:integration", createExpressMiddleware(inbox, { param: "integration" }));
+// Before any body parser (the signature is checked on the raw bytes), and app.all rather than
+// app.post so a GET is answered 405 by the inbox and logged.
+app.all("/webhooks/:integration", createExpressMiddleware(inbox, { param: "integration" }));
 await inbox.start();
 const port = Number(process.env.PORT ?? 3003);
 const server = app.listen(port, "127.0.0.1", () => console.log(`worker ${process.pid} on http://127.0.0.1:${port}`));
