@@ -58,6 +58,7 @@ if (!url) {
         const common = {
           clock,
           leaseMs: LEASE_MS,
+          handlerTimeoutMs: LEASE_MS / 2,
           logger: silent,
           transactionalHandler,
           integrations: { acme: { provider: testProvider({ secret: SECRET }), mode: "delayed" as const, delayMs: 0 } },
