@@ -10,10 +10,12 @@ import { createId } from "./ids.ts";
 import { backoffDelay } from "./internal/backoff.ts";
 import type { Emit } from "./internal/emit.ts";
 import { lookupHandler } from "./internal/handler-lookup.ts";
+import { buildPassContext } from "./internal/pass/build-pass-context.ts";
 import type { PassContext } from "./internal/pass/pass-context.ts";
 import { processClaimed } from "./internal/pass/process-claimed.ts";
 import { RateLimiter, type RateLimitSnapshot } from "./internal/rate-limiter.ts";
 import { reprocessDelivery } from "./internal/reprocess-delivery.ts";
+import { refuseRetry } from "./internal/retry-refusal.ts";
 import { Retention } from "./internal/retention.ts";
 import { stopController } from "./internal/stop-controller.ts";
 import { answer } from "./internal/receive/answer.ts";
@@ -268,23 +270,18 @@ export class WebhookProcessor {
 
   #processingContext(): PassContext {
     const emit: Emit = (name, payload) => this.#emit(name, payload);
-    return {
+    return buildPassContext({
+      options: this.#options,
       store: this.#store,
       clock: this.#clock,
       limiter: this.#limiter,
+      logger: this.#logger,
       providerFor: (integration: string) => this.#integrations.get(integration)?.provider,
       handlerFor: (integration: string, entityType: string) => this.#handlerFor(integration, entityType),
       retryDelay: this.#retryDelay,
-      fetchTimeoutMs: this.#options.fetchTimeoutMs,
-      handlerTimeoutMs: this.#options.handlerTimeoutMs,
-      handlerConcurrency: this.#options.handlerConcurrency,
-      maxRateLimitWaitMs: this.#options.maxRateLimitWaitMs,
-      leaseMs: this.#options.leaseMs,
-      transactionalHandler: this.#options.transactionalHandler,
       signal: this.#stopController.signal,
       emit,
-      logger: this.#logger,
-    };
+    });
   }
 
   // ── operator actions ─────────────────────────────────────────────────────
@@ -298,12 +295,7 @@ export class WebhookProcessor {
     await this.#ensureReady();
     const now = this.#clock.now();
     const requeued = await this.#store.requeue({ now, ids: [id] });
-    if (requeued.length === 0) {
-      const existing = await this.#store.getEvent(id);
-      if (!existing) throw new WebhookInboxError("EVENT_NOT_FOUND", `no event ${id}`, { status: 404 });
-      const why = existing.status === "succeeded" ? "it already succeeded" : "another worker is processing it right now";
-      throw new WebhookInboxError("EVENT_NOT_RETRYABLE", `event ${id} cannot be retried: ${why}`, { status: 409 });
-    }
+    if (requeued.length === 0) await refuseRetry(this.#store, id);
     const { events } = await this.#store.claimDue({ now, limit: 1, leaseMs: this.#options.leaseMs, workerId: this.#workerId, ids: [id] });
     await processClaimed(this.#processingContext(), events);
     return (await this.getEvent(id))!;
