@@ -19,7 +19,7 @@ import { refuseRetry } from "./internal/retry-refusal.ts";
 import { Retention } from "./internal/retention.ts";
 import { stopController } from "./internal/stop-controller.ts";
 import { answer } from "./internal/receive/answer.ts";
-import { InFlightBound } from "./internal/receive/in-flight-bound.ts";
+import { buildReceiveContext } from "./internal/receive/build-receive-context.ts";
 import type { Integration, ReceiveContext } from "./internal/receive/receive-context.ts";
 import { receiveRequest } from "./internal/receive/receive-pipeline.ts";
 import type { ReceiveInput } from "./receive-input.ts";
@@ -108,25 +108,23 @@ export class WebhookProcessor {
         onError: (error) => this.#reportError(error, "a processing pass failed"),
       });
     this.#retention = new Retention(this.#store, this.#clock, this.#logger, this.#options.retention);
-    this.#receiveContext = {
+    this.#receiveContext = buildReceiveContext({
       store: this.#store,
       clock: this.#clock,
       logger: this.#logger,
       limiter: this.#limiter,
-      inFlight: new InFlightBound(this.#options.maxInFlightReceives),
       options: this.#options,
-      integration: (id) => this.#integrations.get(id),
+      integrations: this.#integrations,
+      emitter: this.#emitter,
+      scheduler: this.#scheduler,
+      started: () => this.#started,
       effectiveMode: (id) => this.#effectiveMode(id),
       handlerFor: (integration, entityType) => this.#handlerFor(integration, entityType),
       stopSignal: () => this.#stopController.signal,
       ensureReady: () => this.#ensureReady(),
-      wakeForImmediate: () => {
-        if (this.#started) this.#scheduler.wake(this.#options.coalesceMs);
-      },
       emit: (name, payload) => this.#emit(name, payload),
-      listening: (name) => this.#emitter.listenerCount(name) > 0,
       reportError: (error, message) => this.#reportError(error, message),
-    };
+    });
   }
 
   // ── lifecycle ────────────────────────────────────────────────────────────
