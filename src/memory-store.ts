@@ -1,3 +1,4 @@
+// The in-memory WebhookStore: events, deliveries, leases and watermarks held in process memory.
 import { randomUUID } from "node:crypto";
 import type {
   ClaimDueInput,
@@ -11,9 +12,9 @@ import type {
   WebhookStore,
 } from "./contracts/webhook-store.ts";
 import { StoreError } from "./errors.ts";
-import { poisonMessage } from "./poison-message.ts";
 import { entityKeyString, isNewerWatermark } from "./entity-key.ts";
 import { MinHeap } from "./internal/min-heap.ts";
+import { type MutableDelivery, type MutableEvent, dueTime, markPoisoned, newEventRecord } from "./memory-records.ts";
 import { deliveryMatches, eventMatches, pageSize } from "./filters.ts";
 import type {
   AttemptRecord,
@@ -44,9 +45,6 @@ interface Lease {
   token: string;
   expiresAt: number;
 }
-
-type MutableEvent = { -readonly [K in keyof EventRecord]: EventRecord[K] };
-type MutableDelivery = { -readonly [K in keyof DeliveryRecord]: DeliveryRecord[K] };
 
 /**
  * The reference `WebhookStore`: everything in process memory, gone when the process exits.
@@ -381,28 +379,6 @@ export class MemoryStore implements WebhookStore {
     }
     return false;
   }
-}
-
-function dueTime(event: EventRecord): number {
-  return event.nextAttemptAt.getTime();
-}
-
-function newEventRecord(event: NewEvent): MutableEvent {
-  return {
-    ...event,
-    attemptsMade: 0,
-    attemptsStarted: 0,
-    attemptsFinished: 0,
-    lastError: null,
-    supersededBy: null,
-    updatedAt: event.receivedAt,
-  };
-}
-
-function markPoisoned(event: MutableEvent, now: Date): void {
-  event.lastError = poisonMessage(event);
-  event.status = "failed";
-  event.updatedAt = now;
 }
 
 function toPage<T extends { id: string }>(items: T[], limit: number): Page<T> {
