@@ -10,6 +10,7 @@ import { createId } from "./ids.ts";
 import { backoffDelay } from "./internal/backoff.ts";
 import type { Emit } from "./internal/emit.ts";
 import { lookupHandler } from "./internal/handler-lookup.ts";
+import { type IntegrationInfo, IntegrationSettings } from "./internal/integration-settings.ts";
 import { buildPassContext } from "./internal/pass/build-pass-context.ts";
 import type { PassContext } from "./internal/pass/pass-context.ts";
 import { processClaimed } from "./internal/pass/process-claimed.ts";
@@ -44,15 +45,7 @@ import { attemptsRemaining } from "./types.ts";
 
 export type { ReceiveInput, UnreadBody } from "./receive-input.ts";
 
-/** One integration as the processor runs it. */
-export interface IntegrationInfo {
-  readonly id: string;
-  readonly provider: string;
-  /** The configured mode. */
-  readonly mode: Mode;
-  /** The mode in force: `direct` while `serviceEnabled` is off. */
-  readonly effectiveMode: Mode;
-}
+export type { IntegrationInfo } from "./internal/integration-settings.ts";
 
 /**
  * The framework-agnostic core: stores every webhook before answering it, splits it into per-entity
@@ -76,10 +69,9 @@ export class WebhookProcessor {
   readonly #limiter: RateLimiter;
   readonly #emitter = new EventEmitter<InboxEventMap>();
   readonly #integrations: Map<string, Integration>;
-  readonly #modes = new Map<string, Mode>();
+  readonly #settings: IntegrationSettings;
   readonly #workerId: string;
   readonly #retryDelay: (attempt: number) => number;
-  #serviceEnabled: boolean;
   #ready: Promise<void> | null = null;
   #started = false;
   #stopController = stopController();
@@ -95,8 +87,7 @@ export class WebhookProcessor {
     this.#logger = guardLogger(this.#options.logger ?? consoleLogger);
     this.#limiter = new RateLimiter(this.#clock);
     this.#integrations = new Map(Object.entries(this.#options.integrations));
-    for (const [id, integration] of this.#integrations) this.#modes.set(id, integration.mode);
-    this.#serviceEnabled = this.#options.serviceEnabled;
+    this.#settings = new IntegrationSettings(this.#integrations, this.#options.serviceEnabled);
     this.#workerId = this.#options.workerId ?? `${hostname()}:${process.pid}:${createId().slice(-6)}`;
     const retryDelay = this.#options.retryDelay ?? DEFAULT_RETRY_DELAY;
     this.#retryDelay = typeof retryDelay === "function" ? retryDelay : (attempt) => backoffDelay(retryDelay, attempt);
@@ -176,25 +167,20 @@ export class WebhookProcessor {
   }
 
   get serviceEnabled(): boolean {
-    return this.#serviceEnabled;
+    return this.#settings.serviceEnabled;
   }
 
   /** Off: every integration is processed in `direct` mode. */
   setServiceEnabled(enabled: boolean): void {
-    this.#serviceEnabled = enabled;
+    this.#settings.setServiceEnabled(enabled);
   }
 
   setMode(integration: string, mode: Mode): void {
-    this.#integration(integration);
-    if (!["direct", "immediate", "delayed"].includes(mode)) {
-      throw new WebhookInboxError("CONFIG_INVALID", `mode must be "direct", "immediate" or "delayed", not ${JSON.stringify(mode)}`, { status: 400 });
-    }
-    this.#modes.set(integration, mode);
+    this.#settings.setMode(integration, mode);
   }
 
   getMode(integration: string): Mode {
-    this.#integration(integration);
-    return this.#modes.get(integration)!;
+    return this.#settings.getMode(integration);
   }
 
   /**
@@ -206,12 +192,7 @@ export class WebhookProcessor {
   }
 
   listIntegrations(): IntegrationInfo[] {
-    return [...this.#integrations].map(([id, integration]) => ({
-      id,
-      provider: integration.provider.name,
-      mode: this.#modes.get(id)!,
-      effectiveMode: this.#effectiveMode(id),
-    }));
+    return this.#settings.list();
   }
 
   // ── receiving ────────────────────────────────────────────────────────────
@@ -368,13 +349,11 @@ export class WebhookProcessor {
   // ── internals ────────────────────────────────────────────────────────────
 
   #integration(id: string): Integration {
-    const integration = this.#integrations.get(id);
-    if (!integration) throw new WebhookInboxError("INTEGRATION_UNKNOWN", `unknown integration ${JSON.stringify(id)}`, { status: 404 });
-    return integration;
+    return this.#settings.integration(id);
   }
 
   #effectiveMode(id: string): Mode {
-    return this.#serviceEnabled ? (this.#modes.get(id) ?? "immediate") : "direct";
+    return this.#settings.effectiveMode(id);
   }
 
   #handlerFor(integration: string, entityType: string): EventHandler | undefined {

@@ -6,7 +6,6 @@ import {
   isWebhookInboxError,
   type ClaimDueInput,
   type ClaimResult,
-  type ClaimedEvent,
   type DeliveryFilter,
   type DeliveryRecord,
   type DeliverySummary,
@@ -29,6 +28,8 @@ import {
   type WebhookStore,
 } from "../../src/index.ts";
 import { GroupCommitter, entityKeyString, pageSize, poisonMessage } from "../../src/store-kit/index.ts";
+import { claimDueIn, POISON_COUNT_PLACEHOLDER } from "./claim-due.ts";
+import { splitByEvent } from "./finish-rounds.ts";
 import { insertGroup, type InsertInput } from "./insert-group.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { NotificationListener } from "./notification-listener.ts";
@@ -57,9 +58,6 @@ import { SqlParams, deliveryWhere, eventWhere, pageWhere } from "./where.ts";
 const STORE_NAME = "postgres";
 /** Groups committing at once; more queue up behind them and grow the next group. */
 const GROUP_MAX_IN_FLIGHT = 2;
-// poisonMessage() is the core's wording; SQL swaps this number for the real count so every
-// store records the same text.
-const POISON_COUNT_PLACEHOLDER = 987_654_321;
 
 /**
  * A `WebhookStore` on PostgreSQL, for many app instances on many machines sharing one database.
@@ -192,51 +190,10 @@ export class PostgresStore implements WebhookStore {
   }
 
   async claimDue(input: ClaimDueInput): Promise<ClaimResult> {
-    return this.#run("claimDue", async () => {
-      const events: ClaimedEvent[] = [];
-      const poisoned: EventRecord[] = [];
-      if (input.limit < 1 || (input.ids && input.ids.length === 0)) return { events, poisoned };
-      const lockSql = this.#sql.lockDueEntities(input.ids !== undefined);
-      const claimSql = this.#sql.claimDue(input.ids !== undefined);
-      const leaseExpiresAt = new Date(input.now.getTime() + input.leaseMs);
-      // One transaction: the entity locks taken by the first statement are held until the claim
-      // commits, so no other worker can claim those entities in between (one holder per entity).
-      await this.#transaction(async (client) => {
-        // Poison events take a slot in the claim's LIMIT but are not handed out: claim again for the
-        // slots they used, so `limit` counts leased events only (as in MemoryStore).
-        for (;;) {
-          const left = input.limit - events.length;
-          const lockValues: unknown[] = [input.now, left];
-          if (input.ids) lockValues.push([...input.ids]);
-          const { rows: locked } = await client.query(lockSql, lockValues);
-          if (locked.length === 0) break;
-          const values: unknown[] = [
-            input.now,
-            left,
-            leaseExpiresAt,
-            input.workerId,
-            this.#poisonTemplate,
-            String(POISON_COUNT_PLACEHOLDER),
-            [...new Set((locked as Row[]).map((row) => row.entity_key as number))],
-          ];
-          if (input.ids) values.push([...input.ids]);
-          const { rows } = await client.query(claimSql, values);
-          let poisonedNow = 0;
-          for (const row of rows as Row[]) {
-            if (row.poison) {
-              poisoned.push(rowToEvent(row));
-              poisonedNow += 1;
-            } else {
-              events.push({ ...rowToEvent(row), leaseToken: row.lease_token as string });
-            }
-          }
-          if (poisonedNow === 0 || events.length >= input.limit) break;
-        }
-      });
-      // RETURNING has no order; hand events out earliest-due first.
-      events.sort(byDueThenId);
-      poisoned.sort(byDueThenId);
-      return { events, poisoned };
+    return this.#run("claimDue", () => {
+      if (input.limit < 1 || (input.ids && input.ids.length === 0)) return Promise.resolve({ events: [], poisoned: [] });
+      // One transaction: the entity locks taken by its first statement are held until the claim commits.
+      return this.#transaction((client) => claimDueIn(client, this.#sql, input, this.#poisonTemplate));
     });
   }
 
@@ -401,20 +358,4 @@ export class PostgresStore implements WebhookStore {
   #assertOpen(method: string): void {
     if (this.#closed) throw new StoreError(STORE_NAME, `${method} failed: the store is closed`, new Error("PostgresStore is closed"));
   }
-}
-
-/** Splits a batch into rounds in which each event appears once (one UPDATE may touch a row once). */
-function splitByEvent(inputs: readonly FinishAttemptInput[]): { input: FinishAttemptInput; index: number }[][] {
-  const rounds: { input: FinishAttemptInput; index: number }[][] = [];
-  const seen = new Map<string, number>();
-  inputs.forEach((input, index) => {
-    const round = seen.get(input.eventId) ?? 0;
-    seen.set(input.eventId, round + 1);
-    (rounds[round] ??= []).push({ input, index });
-  });
-  return rounds;
-}
-
-function byDueThenId(a: EventRecord, b: EventRecord): number {
-  return a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
