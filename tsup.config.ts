@@ -6,6 +6,7 @@ export const entry = {
   testing: "src/testing/index.ts",
   "store-kit": "src/store-kit/index.ts",
   "provider-kit": "src/provider-kit/index.ts",
+  "adapter-kit": "src/adapter-kit/index.ts",
   quickbooks: "adapters/quickbooks/index.ts",
   xero: "adapters/xero/index.ts",
   express: "adapters/express/index.ts",

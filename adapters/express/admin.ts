@@ -12,7 +12,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { type AdminAccessDecision, type AdminInbox, createAdminHandler, validateOptions } from "../../src/index.ts";
+import { type AdminAccessDecision, type AdminInbox, createAdminHandler } from "../../src/index.ts";
+import { validateOptions } from "../../src/adapter-kit/index.ts";
 import { readNodeBody } from "./read-node-body.ts";
 
 /**

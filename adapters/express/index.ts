@@ -18,7 +18,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { consoleLogger, loggerSchema, validateOptions, webhookReceiverSchema, type Logger, type ReceiveResult, type WebhookReceiver } from "../../src/index.ts";
+import { consoleLogger, type Logger, type ReceiveResult, type WebhookReceiver } from "../../src/index.ts";
+import { loggerSchema, validateOptions, webhookReceiverSchema } from "../../src/adapter-kit/index.ts";
 import { readNodeBody } from "./read-node-body.ts";
 
 /** Options of `createExpressMiddleware()`: give exactly one of `integration` and `param`. */

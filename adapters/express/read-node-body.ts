@@ -1,6 +1,6 @@
 // The Express adapters' body reader: a Node request read through the core's capped body reader.
 import type { IncomingMessage } from "node:http";
-import { type CappedBodyResult, nodeBodySource, readCappedBody } from "../../src/index.ts";
+import { type CappedBodyResult, nodeBodySource, readCappedBody } from "../../src/adapter-kit/index.ts";
 
 /** The body as read from a Node request: the bytes, `truncated` past the cap, or `failed` when the stream broke. */
 export type NodeBodyResult = CappedBodyResult;

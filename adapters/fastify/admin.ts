@@ -15,7 +15,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { encapsulatedPlugin } from "./plugin-meta.ts";
 import { z } from "zod";
-import { type AdminAccessDecision, type AdminInbox, createAdminHandler, validateOptions } from "../../src/index.ts";
+import { type AdminAccessDecision, type AdminInbox, createAdminHandler } from "../../src/index.ts";
+import { validateOptions } from "../../src/adapter-kit/index.ts";
 
 /**
  * Decides who may use the admin: called with a Fetch API `Request` (method, full URL, headers with

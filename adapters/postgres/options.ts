@@ -1,6 +1,7 @@
 /** The options of PostgresStore: schema, validation and defaults. */
 import { z } from "zod";
-import { WebhookConfigError, validateOptions } from "../../src/index.ts";
+import { WebhookConfigError } from "../../src/index.ts";
+import { validateOptions } from "../../src/adapter-kit/index.ts";
 import { isPgPoolLike, type PgPoolLike } from "./pg-like.ts";
 
 /** Default schema that holds the store's tables. */

@@ -4,7 +4,6 @@ import type { Database, Statement } from "better-sqlite3";
 import { z } from "zod";
 import {
   attemptsRemaining,
-  validateOptions,
   type ClaimDueInput,
   type ClaimResult,
   type ClaimedEvent,
@@ -26,6 +25,7 @@ import {
   type Watermark,
   type WebhookStore,
 } from "../../src/index.ts";
+import { validateOptions } from "../../src/adapter-kit/index.ts";
 import { GroupCommitter, pageSize, poisonMessage } from "../../src/store-kit/index.ts";
 import { SqliteConnection, closedError, type Work } from "./connection.ts";
 import { deliveryWhere, eventWhere } from "./filters.ts";

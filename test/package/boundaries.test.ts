@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as rootExport from "webhook-inbox";
+import * as adapterKit from "webhook-inbox/adapter-kit";
 import * as providerKit from "webhook-inbox/provider-kit";
 import * as storeKit from "webhook-inbox/store-kit";
 
@@ -26,8 +27,8 @@ function runtimeImports(path: string): string[] {
   return specifiers;
 }
 
-/** The core's public entries an adapter may load: the app's root export and the two kits. */
-const PUBLIC_CORE = ["../../src/index.ts", "../../src/store-kit/index.ts", "../../src/provider-kit/index.ts"];
+/** The core's public entries an adapter may load: the app's root export and the three kits. */
+const PUBLIC_CORE = ["../../src/index.ts", "../../src/store-kit/index.ts", "../../src/provider-kit/index.ts", "../../src/adapter-kit/index.ts"];
 
 describe("module boundaries", () => {
   it("the core (src/, testing aside) loads no optional peer and nothing from adapters/", () => {
@@ -50,15 +51,17 @@ describe("module boundaries", () => {
     }
   });
 
-  it("the root export is what an app uses; store and provider building blocks are on their kits", () => {
+  it("the root export is what an app uses; store, provider and adapter building blocks are on their kits", () => {
     expect(Object.keys(rootExport).sort()).toEqual([
       "ADMIN_ROUTES", "ATTEMPT_TRIGGERS", "DELIVERY_STATUSES", "EVENT_STATUSES", "MODES", "MemoryStore",
       "ProviderRequestError", "RateLimitedError", "StoreError", "TimerScheduler", "WebhookConfigError",
       "WebhookInboxError", "WebhookPayloadError", "WebhookProcessor", "WebhookRequestError", "WebhookVerificationError",
       "attemptsRemaining", "consoleLogger", "createAdminHandler", "createFetchHandler", "createWebhookInbox",
-      "describeError", "httpBasic", "isWebhookInboxError", "isWebhookReceiver", "loggerSchema", "nodeBodySource",
-      "parseOptions", "readBasicCredentials", "readCappedBody", "safeEqual", "signedCookie", "systemClock",
-      "validateOptions", "webBodySource", "webhookInboxOptionsSchema", "webhookReceiverSchema",
+      "describeError", "httpBasic", "isWebhookInboxError", "readBasicCredentials", "safeEqual", "signedCookie", "systemClock",
+    ]);
+    expect(Object.keys(adapterKit).sort()).toEqual([
+      "isWebhookReceiver", "loggerSchema", "nodeBodySource", "parseOptions", "readCappedBody", "validateOptions",
+      "webBodySource", "webhookInboxOptionsSchema", "webhookReceiverSchema",
     ]);
     expect(Object.keys(storeKit).sort()).toEqual([
       "DEFAULT_PAGE_SIZE", "GroupCommitter", "MAX_PAGE_SIZE", "asList", "createId", "deliveryMatches", "entityKeyString",

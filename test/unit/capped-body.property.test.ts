@@ -3,7 +3,7 @@ import { IncomingMessage } from "node:http";
 import { Socket } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type BodySource, nodeBodySource, readCappedBody, webBodySource } from "webhook-inbox";
+import { type BodySource, nodeBodySource, readCappedBody, webBodySource } from "webhook-inbox/adapter-kit";
 
 const chunks = fc.array(fc.uint8Array({ minLength: 0, maxLength: 64 }), { maxLength: 12 });
 const cap = fc.integer({ min: 0, max: 400 });

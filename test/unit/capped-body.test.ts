@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { nodeBodySource, readCappedBody, webBodySource } from "webhook-inbox";
+import { nodeBodySource, readCappedBody, webBodySource } from "webhook-inbox/adapter-kit";
 
 const bytes = (...sizes: number[]) => sizes.map((size, index) => new Uint8Array(size).fill(index + 1));
 
