@@ -1,8 +1,9 @@
 /**
  * @module webhook-inbox/testing
- * Helpers for testing hosts' handlers and their own stores.
+ * Helpers for testing hosts' handlers and their own stores and schedulers.
  */
 export * from "./store-conformance.ts";
+export * from "./scheduler-conformance.ts";
 export * from "./test-provider.ts";
 export * from "./manual-clock.ts";
 export * from "./provider-signers.ts";
