@@ -14,6 +14,7 @@ export type { RateLimitSnapshot, RateLimitPauseReason } from "./internal/rate-li
 export type { WebhookInboxOptions, IntegrationOptions, RetryDelayOptions } from "./options.ts";
 export type { InboxEventMap, InboxEventName, Logger } from "./events.ts";
 export { consoleLogger } from "./events.ts";
+export type { LogLevel } from "./log-level.ts";
 export { systemClock } from "./clock.ts";
 export type { Clock } from "./clock.ts";
 export type { RunDueOptions, RunDueResult } from "./run-due.ts";

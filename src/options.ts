@@ -5,6 +5,7 @@ import type { ProviderAdapter } from "./contracts/provider-adapter.ts";
 import type { Scheduler } from "./contracts/scheduler.ts";
 import type { WebhookStore } from "./contracts/webhook-store.ts";
 import { MODES, type EventHandler } from "./types.ts";
+import { LOG_LEVELS } from "./log-level.ts";
 import { loggerSchema } from "./option-schemas.ts";
 import { validateOptions } from "./validate-options.ts";
 
@@ -88,7 +89,15 @@ export const webhookInboxOptionsSchema = z
     retryDelay: z.union([z.custom<(attempt: number) => number>((value) => typeof value === "function"), backoffSchema]).optional(),
     clock: clockSchema.optional(),
     scheduler: schedulerSchema.optional(),
+    /** Where the inbox writes its diagnostics (failed attempts, exhausted events, refused requests, ...). @default the console */
     logger: loggerSchema.optional(),
+    /**
+     * The least severe message written to `logger`: `debug` (also every processed and stale event), `info`
+     * (also rate-limit pauses and retention), `warn` (failed attempts that will be retried, refused requests),
+     * `error` (exhausted events, direct-mode failures, infrastructure trouble) or `silent`.
+     * @default "warn" on the console; every level when you pass your own `logger`
+     */
+    logLevel: z.enum(LOG_LEVELS).optional(),
     /**
      * Largest body accepted; larger is 413. Intuit gives "approximately 1 MB" as a delivery's maximum
      * and a 4xx makes it hold back later deliveries, so the default leaves ample room. @default 4_194_304 (4 MiB)

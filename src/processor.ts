@@ -5,14 +5,16 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { Scheduler } from "./contracts/scheduler.ts";
 import type { WebhookStore } from "./contracts/webhook-store.ts";
 import { WebhookInboxError, describeError } from "./errors.ts";
-import { type InboxEventMap, type Logger, consoleLogger, guardLogger } from "./events.ts";
+import { type InboxEventMap, type Logger, guardLogger } from "./events.ts";
 import { createId } from "./ids.ts";
+import { levelledLogger } from "./log-level.ts";
 import { backoffDelay } from "./internal/backoff.ts";
 import type { Emit } from "./internal/emit.ts";
 import { lookupHandler } from "./internal/handler-lookup.ts";
 import { type IntegrationInfo, IntegrationSettings } from "./internal/integration-settings.ts";
 import { buildPassContext } from "./internal/pass/build-pass-context.ts";
 import type { PassContext } from "./internal/pass/pass-context.ts";
+import { eventContext } from "./internal/pass/log-outcome.ts";
 import { processClaimed } from "./internal/pass/process-claimed.ts";
 import { RateLimiter, type RateLimitSnapshot } from "./internal/rate-limiter.ts";
 import { reprocessDelivery } from "./internal/reprocess-delivery.ts";
@@ -84,7 +86,7 @@ export class WebhookProcessor {
     this.#options = parseOptions(options);
     this.#store = this.#options.store;
     this.#clock = this.#options.clock ?? systemClock;
-    this.#logger = guardLogger(this.#options.logger ?? consoleLogger);
+    this.#logger = guardLogger(levelledLogger(this.#options.logger, this.#options.logLevel));
     this.#limiter = new RateLimiter(this.#clock);
     this.#integrations = new Map(Object.entries(this.#options.integrations));
     this.#settings = new IntegrationSettings(this.#integrations, this.#options.serviceEnabled);
@@ -229,7 +231,11 @@ export class WebhookProcessor {
     await this.#ensureReady();
     const limit = this.#options.claimBatchSize;
     const { events, poisoned } = await this.#store.claimDue({ now: this.#clock.now(), limit, leaseMs: this.#options.leaseMs, workerId: this.#workerId });
-    for (const event of poisoned) this.#emit("event:exhausted", { event, error: event.lastError ?? "attempts interrupted" });
+    for (const event of poisoned) {
+      const error = event.lastError ?? "attempts interrupted";
+      this.#logger.error(`event failed, its attempts were interrupted ${event.attemptsStarted} time(s) (a worker died or lost its lease mid-attempt): ${error}`, eventContext(event));
+      this.#emit("event:exhausted", { event, error });
+    }
     await processClaimed(this.#processingContext(), events);
     await this.#retention.pruneWhenDue();
     const claimed = events.length + poisoned.length;

@@ -4,7 +4,7 @@ import type { ParsedEvent, ProviderAdapter } from "../contracts/provider-adapter
 import { RateLimitedError, WebhookInboxError } from "../errors.ts";
 import { createId } from "../ids.ts";
 import type { EventHandler, InboxEvent } from "../types.ts";
-import { fetchGroup } from "./fetch-resources.ts";
+import { type EntityFetch, fetchGroup } from "./fetch-resources.ts";
 import { groupBy } from "./group-by.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import { runHandler } from "./run-handler.ts";
@@ -22,6 +22,16 @@ export interface DirectInput {
   readonly handlerTimeoutMs: number;
   readonly handlerFor: (integration: string, entityType: string) => EventHandler | undefined;
   readonly signal: AbortSignal;
+  /** Told which change failed, just before the failure is thrown (for the log line). */
+  readonly onChangeFailed?: (change: DirectChange) => void;
+}
+
+/** One change of a `direct` delivery, named as its handler would see it. */
+export interface DirectChange {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly entityType: string;
+  readonly entityId: string;
 }
 
 /**
@@ -51,34 +61,44 @@ export async function processDirect(input: DirectInput): Promise<void> {
           timeoutMs: input.fetchTimeoutMs,
           signal: input.signal,
         })
-      : new Map();
+      : new Map<string, EntityFetch>();
     for (const change of newestPerEntity) {
-      const fetch = fetched.get(change.entityId) ?? { kind: "resource", data: null, downloadedAt: input.clock.now() };
-      if (fetch.kind === "rate_limited" || fetch.kind === "deferred") {
-        const retryAfterMs = Math.max(0, fetch.retryAt.getTime() - input.clock.now().getTime());
-        throw new RateLimitedError("provider rate limit reached; try again later", { retryAfterMs });
+      try {
+        await processChange(input, change, entityType, fetched);
+      } catch (error) {
+        input.onChangeFailed?.({ id: change.id, tenantId, entityType, entityId: change.entityId });
+        throw error;
       }
-      if (fetch.kind === "error") throw new WebhookInboxError("PROVIDER_REQUEST_FAILED", fetch.error, { status: 502 });
-      const handler = input.handlerFor(input.integration, entityType);
-      if (!handler) throw new WebhookInboxError("HANDLER_FAILED", `no handler for ${input.integration}/${entityType}`);
-      const event: InboxEvent = {
-        id: change.id,
-        integration: input.integration,
-        tenantId,
-        entityType,
-        entityId: change.entityId,
-        operation: change.operation,
-        occurredAt: change.occurredAt,
-        resource: fetch.data ?? null,
-        deliveryId: input.deliveryId,
-        provider: input.provider.name,
-        receivedAt: input.receivedAt,
-        downloadedAt: fetch.downloadedAt,
-        trigger: "receive",
-        attempt: 1,
-        payload: change.payload,
-      };
-      await runHandler({ signal: input.signal, handlerTimeoutMs: input.handlerTimeoutMs }, handler, event, undefined);
     }
   }
+}
+
+/** Handles one entity's newest change with its download; throws what the request is answered with. */
+async function processChange(input: DirectInput, change: ParsedEvent & { id: string }, entityType: string, fetched: Map<string, EntityFetch>): Promise<void> {
+  const fetch = fetched.get(change.entityId) ?? { kind: "resource", data: null, downloadedAt: input.clock.now() };
+  if (fetch.kind === "rate_limited" || fetch.kind === "deferred") {
+    const retryAfterMs = Math.max(0, fetch.retryAt.getTime() - input.clock.now().getTime());
+    throw new RateLimitedError("provider rate limit reached; try again later", { retryAfterMs });
+  }
+  if (fetch.kind === "error") throw new WebhookInboxError("PROVIDER_REQUEST_FAILED", fetch.error, { status: 502 });
+  const handler = input.handlerFor(input.integration, entityType);
+  if (!handler) throw new WebhookInboxError("HANDLER_FAILED", `no handler for ${input.integration}/${entityType}`);
+  const event: InboxEvent = {
+    id: change.id,
+    integration: input.integration,
+    tenantId: change.tenantId,
+    entityType,
+    entityId: change.entityId,
+    operation: change.operation,
+    occurredAt: change.occurredAt,
+    resource: fetch.data ?? null,
+    deliveryId: input.deliveryId,
+    provider: input.provider.name,
+    receivedAt: input.receivedAt,
+    downloadedAt: fetch.downloadedAt,
+    trigger: "receive",
+    attempt: 1,
+    payload: change.payload,
+  };
+  await runHandler({ signal: input.signal, handlerTimeoutMs: input.handlerTimeoutMs }, handler, event, undefined);
 }

@@ -1,14 +1,18 @@
-// Announcing a written finish: the event record as it now stands, its attempt, and the lifecycle events.
+// Announcing a written finish: the event record as it now stands, its attempt, the lifecycle events and the log line.
 import type { ClaimedEvent, FinishAttemptInput } from "../../contracts/webhook-store.ts";
 import type { AttemptRecord, EventRecord } from "../../types.ts";
+import type { Logger } from "../../events.ts";
 import type { Emit } from "../emit.ts";
+import { logOutcome } from "./log-outcome.ts";
 import type { Transition } from "./transitions.ts";
 
-/** Emits a transition's announcements once its finish is written. */
-export function announce(emit: Emit, event: ClaimedEvent, { finish, announcements }: Transition): void {
+/** Emits a transition's announcements once its finish is written, and logs it once (see `logOutcome`). */
+export function announce(ctx: { readonly emit: Emit; readonly logger: Logger }, event: ClaimedEvent, { finish, announcements }: Transition): void {
   if (announcements.length === 0) return;
+  const { emit } = ctx;
   const record = applyFinish(event, finish);
   const attempt = attemptOf(event, finish);
+  logOutcome(ctx.logger, record, attempt, announcements);
   for (const announcement of announcements) {
     switch (announcement.name) {
       case "event:processed":

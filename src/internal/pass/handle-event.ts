@@ -37,7 +37,7 @@ export async function handleEvent(ctx: PassContext, work: HandleWork, outcomes: 
         return done;
       });
       // Already written with the host's transaction: announce only.
-      announce(ctx.emit, event, success.transition);
+      announce(ctx, event, success.transition);
       return;
     }
     await runHandler(ctx, handler, inboxEvent, undefined);

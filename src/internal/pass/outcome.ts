@@ -22,7 +22,7 @@ export async function recordOutcomes(ctx: PassContext, outcomes: readonly Outcom
   // One retry for a passing store fault: the alternative is redoing the work after the leases expire.
   const results = await ctx.store.finishAttempts(inputs).catch(() => ctx.store.finishAttempts(inputs));
   outcomes.forEach((item, index) => {
-    if (results[index]) announce(ctx.emit, item.event, item.transition);
+    if (results[index]) announce(ctx, item.event, item.transition);
     else lostLease(ctx, item.event);
   });
 }

@@ -2,7 +2,7 @@
 import type { ParsedEvent } from "../../contracts/provider-adapter.ts";
 import { RateLimitedError, describeError, isWebhookInboxError } from "../../errors.ts";
 import type { NewDelivery, ReceiveResult } from "../../types.ts";
-import { processDirect } from "../process-direct.ts";
+import { type DirectChange, processDirect } from "../process-direct.ts";
 import { answer } from "./answer.ts";
 import { deliverySummary } from "./delivery-summary.ts";
 import type { Integration, ReceiveContext } from "./receive-context.ts";
@@ -46,6 +46,7 @@ export async function receiveDirect(
   }
   const processedResponse = answer({ kind: "processed", deliveryId: recordedId, events: events.length }, integration.provider);
   const resendNote = resendOf === null ? null : `processed again: delivery ${resendOf} had no recorded outcome`;
+  let failedChange: DirectChange | null = null;
   try {
     await processDirect({
       integration: integrationId,
@@ -59,10 +60,14 @@ export async function receiveDirect(
       handlerTimeoutMs: ctx.options.handlerTimeoutMs,
       handlerFor: ctx.handlerFor,
       signal: ctx.stopSignal(),
+      onChangeFailed: (change) => {
+        failedChange = change;
+      },
     });
   } catch (error) {
     const reason = withNote(describeError(error), resendNote);
     const response = error instanceof RateLimitedError ? answer({ kind: "rate-limited", retryAfterMs: error.retryAfterMs }) : answer({ kind: "processing-failed" });
+    logDirectFailure(ctx, integrationId, recordedId, failedChange, response.status, reason);
     // The provider will resend: free the dedupe key so that resend is processed, not answered "duplicate".
     // Should this write fail, the delivery stays in progress without an outcome, and a resend is processed all the same.
     await ctx.store
@@ -91,4 +96,17 @@ export async function receiveDirect(
 function withNote(text: string, note: string | null): string {
   if (!note) return text;
   return text ? `${text}; ${note}` : note;
+}
+
+/** One line per failed `direct` delivery: `error` for a 500 (the provider retries on its own schedule), `warn` for a 429. */
+function logDirectFailure(ctx: ReceiveContext, integration: string, deliveryId: string, change: DirectChange | null, status: number, reason: string): void {
+  const context = {
+    integration,
+    deliveryId,
+    ...(change ? { tenantId: change.tenantId, entityType: change.entityType, entityId: change.entityId, eventId: change.id } : {}),
+    status,
+  };
+  const message = `direct mode: answered ${status}, the provider will resend: ${reason}`;
+  if (status >= 500) ctx.logger.error(message, context);
+  else ctx.logger.warn(message, context);
 }
