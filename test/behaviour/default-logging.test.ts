@@ -43,7 +43,7 @@ describe("default failure logging", () => {
     api.set("t1", "invoice", "1", { Id: "1" }).fail("t1", "invoice", "1", Infinity);
     await send();
     await inbox.drain();
-    const [{ id }] = (await inbox.listEvents()).items as [{ id: string }];
+    const id = (await inbox.listEvents()).items[0]!.id;
     const context = { integration: "acme", tenantId: "t1", entityType: "invoice", entityId: "1", eventId: id };
 
     expect(lines).toHaveLength(1);
