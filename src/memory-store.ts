@@ -14,6 +14,7 @@ import type {
 import { StoreError } from "./errors.ts";
 import { entityKeyString, isNewerWatermark } from "./entity-key.ts";
 import { MinHeap } from "./internal/min-heap.ts";
+import { MemoryReconciliation } from "./memory-reconciliation.ts";
 import { type MutableDelivery, type MutableEvent, dueTime, markPoisoned, newEventRecord } from "./memory-records.ts";
 import { deliveryMatches, eventMatches, pageSize } from "./filters.ts";
 import type {
@@ -54,6 +55,8 @@ interface Lease {
 export class MemoryStore implements WebhookStore {
   readonly name = "memory";
   readonly capabilities: StoreCapabilities = { multiProcess: false, durable: false, transactionalHandler: false };
+  /** Reconciliation watermarks, leases and runs, in memory like the rest. */
+  readonly reconciliation = new MemoryReconciliation();
 
   #deliveries = new Map<string, MutableDelivery>();
   #dedupe = new Map<string, string>();

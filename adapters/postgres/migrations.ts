@@ -117,4 +117,33 @@ create table ${s}.watermarks (
 );
 `,
   },
+  {
+    version: 2,
+    name: "reconciliation",
+    sql: (s) => `
+create table ${s}.reconcile_watermarks (
+  integration text not null,
+  tenant_id text not null,
+  entity_type text not null,
+  changed_through timestamptz not null,
+  primary key (integration, tenant_id, entity_type)
+);
+
+create table ${s}.reconcile_leases (
+  integration text not null,
+  tenant_id text not null,
+  holder text not null,
+  expires_at timestamptz not null,
+  primary key (integration, tenant_id)
+);
+
+create table ${s}.reconcile_runs (
+  id text collate "C" primary key,
+  integration text not null,
+  tenant_id text not null,
+  run jsonb not null
+);
+create index reconcile_runs_tenant on ${s}.reconcile_runs (integration, tenant_id, id);
+`,
+  },
 ];

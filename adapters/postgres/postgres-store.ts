@@ -38,6 +38,7 @@ import { withDeadline } from "./deadline.ts";
 import { parsePostgresStoreOptions, type PostgresStoreOptions } from "./options.ts";
 import { isPgQueryable, type OwnedPgPool, type PgClientLike, type PgPoolLike, type PgQueryable } from "./pg-like.ts";
 import { buildQueries, type Queries } from "./queries.ts";
+import { PostgresReconciliation } from "./reconciliation.ts";
 import {
   eventToJson,
   finishToJson,
@@ -89,6 +90,8 @@ export class PostgresStore implements WebhookStore {
   readonly schema: string;
   /** The NOTIFY/LISTEN channel of this schema. */
   readonly channel: string;
+  /** Reconciliation watermarks, leases and runs, shared by every instance on the database. */
+  readonly reconciliation: PostgresReconciliation;
 
   readonly #pool: PgPoolLike;
   readonly #ownedPool: OwnedPgPool | null;
@@ -119,6 +122,7 @@ export class PostgresStore implements WebhookStore {
       maxWaitMs: resolved.groupCommit.maxWaitMs,
       maxInFlight: GROUP_MAX_IN_FLIGHT,
     });
+    this.reconciliation = new PostgresReconciliation(this.#pool, this.#quotedSchema, (method, fn) => this.#run(method, fn));
     this.#poisonTemplate = poisonMessage({ attemptsStarted: POISON_COUNT_PLACEHOLDER, attemptsFinished: 0 });
   }
 

@@ -104,6 +104,33 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     version: 2,
     sql: `CREATE INDEX events_claim_order ON events (status, next_attempt_at, id);`,
   },
+  {
+    // Reconciliation: how far each tenant's entity types were reconciled, the one-reconciler lease, the run log.
+    version: 3,
+    sql: `
+      CREATE TABLE reconcile_watermarks (
+        integration TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        entity_type TEXT NOT NULL,
+        changed_through INTEGER NOT NULL,
+        PRIMARY KEY (integration, tenant_id, entity_type)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE reconcile_leases (
+        integration TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (integration, tenant_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE reconcile_runs (
+        id TEXT PRIMARY KEY,
+        integration TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        run TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX reconcile_runs_tenant ON reconcile_runs (integration, tenant_id, id);
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

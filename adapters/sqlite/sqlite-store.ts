@@ -31,6 +31,7 @@ import { SqliteConnection, closedError, type Work } from "./connection.ts";
 import { deliveryWhere, eventWhere } from "./filters.ts";
 import { insertEvents, insertGroup, insertOne, type InsertInput } from "./insert-delivery.ts";
 import * as Q from "./queries.ts";
+import { SqliteReconciliation } from "./reconciliation.ts";
 import {
   toAttemptRecord,
   toDeliveryRecord,
@@ -99,12 +100,15 @@ export class SqliteStore implements WebhookStore {
    */
   readonly capabilities: StoreCapabilities = { multiProcess: false, durable: true, transactionalHandler: true };
 
+  /** Reconciliation watermarks, leases and runs, in the same file. */
+  readonly reconciliation: SqliteReconciliation;
   readonly #connection: SqliteConnection;
   readonly #inserts: GroupCommitter<InsertInput, InsertDeliveryResult>;
 
   constructor(options: SqliteStoreOptions) {
     const resolved: ResolvedOptions = validateOptions(sqliteStoreOptionsSchema, options, "SqliteStore options", { format: "pretty" });
     this.#connection = new SqliteConnection(resolved);
+    this.reconciliation = new SqliteReconciliation(this.#connection);
     // One group at a time: the connection runs one operation at a time anyway, so groups grow under load.
     this.#inserts = new GroupCommitter((inputs) => this.#run("insertDelivery", (db, sql) => insertGroup(db, sql, inputs)), {
       ...resolved.groupCommit,

@@ -18,6 +18,7 @@ import type {
   ReceiveResult,
   Watermark,
 } from "../types.ts";
+import type { ReconciliationStore } from "./reconciliation-store.ts";
 
 /**
  * Durable state for webhook-inbox: deliveries, events, attempts, resource data, watermarks, claims.
@@ -112,6 +113,12 @@ export interface WebhookStore {
    * handler and to `finishAttempts`, so the host's writes and the event's completion commit together.
    */
   transaction?<T>(fn: (transaction: unknown) => Promise<T>): Promise<T>;
+
+  /**
+   * Optional: reconciliation's watermarks, run log and per-tenant lease (README › Reconciliation). An
+   * integration with `reconcile` set needs a store that has it; the three shipped stores do.
+   */
+  readonly reconciliation?: ReconciliationStore;
 
   /** Releases what the store opened itself. */
   close(): Promise<void>;

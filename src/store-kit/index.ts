@@ -8,3 +8,4 @@ export { createId } from "../ids.ts";
 export { asList, eventMatches, deliveryMatches, pageSize, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../filters.ts";
 export { poisonMessage } from "../poison-message.ts";
 export { GroupCommitter, type GroupCommitOptions, type Settled } from "./group-commit.ts";
+export { reconcileRunFromJson, reconcileRunToJson } from "./reconcile-run-json.ts";

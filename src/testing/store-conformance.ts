@@ -15,6 +15,7 @@ import { queriesSection } from "./store-conformance/08-queries.ts";
 import { pruneSection } from "./store-conformance/09-prune.ts";
 import { transactionSection } from "./store-conformance/10-transaction.ts";
 import { errorsSection } from "./store-conformance/11-errors.ts";
+import { reconciliationSection } from "./store-conformance/12-reconciliation.ts";
 import { type ConformanceSuite, createConformanceSuite } from "./store-conformance/suite.ts";
 
 export type { ConformanceTestApi, ConformanceTestBody, StoreConformanceOptions } from "./store-conformance/api.ts";
@@ -33,6 +34,7 @@ const SECTIONS: readonly ((suite: ConformanceSuite) => void)[] = [
   pruneSection,
   transactionSection,
   errorsSection,
+  reconciliationSection,
 ];
 
 /**
