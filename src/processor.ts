@@ -240,7 +240,7 @@ export class WebhookProcessor {
     await this.#retention.pruneWhenDue();
     const claimed = events.length + poisoned.length;
     const more = claimed >= limit;
-    return { claimed, more, nextDueAt: more ? null : await this.#store.nextDueAt() };
+    return { claimed, more, nextDueAt: more ? null : await this.#store.nextDueAt({ now: this.#clock.now() }) };
   }
 
   /** Runs passes until nothing is due at the clock's current time (tests, scripts, shutdown). */

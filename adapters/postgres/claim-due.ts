@@ -18,7 +18,6 @@ export async function claimDueIn(client: PgClientLike, sql: Queries, input: Clai
   const poisoned: EventRecord[] = [];
   const lockSql = sql.lockDueEntities(input.ids !== undefined);
   const claimSql = sql.claimDue(input.ids !== undefined);
-  const leaseExpiresAt = new Date(input.now.getTime() + input.leaseMs);
   // Poison events take a slot in the claim's LIMIT but are not handed out: claim again for the
   // slots they used, so `limit` counts leased events only (as in MemoryStore).
   for (;;) {
@@ -30,7 +29,8 @@ export async function claimDueIn(client: PgClientLike, sql: Queries, input: Clai
     const values: unknown[] = [
       input.now,
       left,
-      leaseExpiresAt,
+      // The lease is timed on the database's clock, not on this worker's `now`.
+      Math.ceil(input.leaseMs),
       input.workerId,
       poisonTemplate,
       String(POISON_COUNT_PLACEHOLDER),

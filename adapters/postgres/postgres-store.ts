@@ -19,6 +19,7 @@ import {
   type InsertDeliveryResult,
   type NewDelivery,
   type NewEvent,
+  type NextDueAtInput,
   type Page,
   type PageRequest,
   type RequeueInput,
@@ -68,6 +69,7 @@ const GROUP_MAX_IN_FLIGHT = 2;
  * - Workers claim due events with a `FOR UPDATE SKIP LOCKED` statement and a lease, after taking a
  *   per-entity advisory lock held to the claim's commit, so one entity has one holder at a time; an
  *   event whose worker died is claimed again when its lease expires. Finishes are guarded by the lease token.
+ *   Leases are timed on the database's clock, so workers' clocks need not agree for one event to have one holder.
  * - Concurrent `insertDelivery` calls are group-committed (one transaction, multi-row inserts); a
  *   NOTIFY on commit wakes idle workers in other processes (`subscribe`), polling is the fallback.
  * - `transaction(fn)` hands a handler the open transaction, so the host's writes, the watermark and
@@ -295,9 +297,9 @@ export class PostgresStore implements WebhookStore {
     });
   }
 
-  async nextDueAt(): Promise<Date | null> {
+  async nextDueAt(input?: NextDueAtInput): Promise<Date | null> {
     return this.#run("nextDueAt", async () => {
-      const { rows } = await this.#pool.query(this.#sql.nextDueAt);
+      const { rows } = await this.#pool.query(this.#sql.nextDueAt, [input?.now ?? null]);
       const due = (rows[0] as Row | undefined)?.due;
       return due === null || due === undefined ? null : toDate(due);
     });

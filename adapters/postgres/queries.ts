@@ -1,7 +1,9 @@
 /**
  * The SQL PostgresStore runs, built once per schema. Batches travel as ONE jsonb parameter
  * (`jsonb_to_recordset`) so a batch of 500 is one statement, not 500 round trips, and values need
- * no per-element array escaping. Times always come from the caller ($n), never from now().
+ * no per-element array escaping. Times come from the caller ($n), except leases: they are timed on the
+ * database's clock (LEASE_NOW, clock_timestamp()), so a worker whose clock is fast cannot take over a
+ * live lease and one whose clock is slow cannot hold an expired one.
  */
 
 /** Transaction control, on a client checked out of the pool. */
@@ -38,6 +40,12 @@ export const DELIVERY_SUMMARY_COLUMNS = `id, integration, provider, tenant_ids, 
 const ENTITY_HASH = (e: string) =>
   `hashtext(${e}.integration || chr(31) || ${e}.tenant_id || chr(31) || ${e}.entity_type || chr(31) || ${e}.entity_id)`;
 
+/**
+ * The database's time for lease comparisons: the statement's start, stable within it (a lease that
+ * expires while the statement waits for a row lock still counts as live: the cautious side).
+ */
+const LEASE_NOW = "statement_timestamp()";
+
 /** An event whose started-but-unfinished attempts reached its limit (read before the claim's update). */
 const POISON = "(e.attempts_started - e.attempts_finished >= e.max_attempts)";
 
@@ -69,13 +77,13 @@ from (
   select ${ENTITY_HASH("c")} as entity_key
   from ${s}.events c
   where c.due_at <= $1
-    and (c.status <> 'processing' or c.lease_expires_at <= $1)
+    and (c.status <> 'processing' or c.lease_expires_at <= ${LEASE_NOW})
     ${withIds ? "and c.id = any($3::text[])" : ""}
     and not exists (
       select 1 from ${s}.events busy
       where busy.integration = c.integration and busy.tenant_id = c.tenant_id
         and busy.entity_type = c.entity_type and busy.entity_id = c.entity_id
-        and busy.status = 'processing' and busy.lease_expires_at > $1 and busy.id <> c.id)
+        and busy.status = 'processing' and busy.lease_expires_at > ${LEASE_NOW} and busy.id <> c.id)
   order by c.due_at, c.id
 ) k
 where pg_try_advisory_xact_lock(${entityLocks}, k.entity_key)
@@ -132,7 +140,8 @@ select (select count(*) from upd)::int as updated${notifyIfEvents}`,
     /**
      * The claim: ONE statement (graphile-worker getJobs). SKIP LOCKED lets concurrent claimers pass
      * each other; an event whose started-but-unfinished attempts reached max_attempts is marked
-     * failed (poison) instead of being leased. $1 now, $2 limit, $3 lease expiry, $4 worker,
+     * failed (poison) instead of being leased. $1 now, $2 limit, $3 lease length in ms (from the
+     * database's clock_timestamp(), when the row is actually leased), $4 worker,
      * $5 poison message template, $6 the number placeholder in it, $7 the entity keys this
      * transaction holds the advisory locks of (lockDueEntities), $8 optional ids.
      */
@@ -144,7 +153,7 @@ with due as (
   -- next_attempt_at is at or before its claim, hence before its lease expiry, so "due_at <= now"
   -- holds for everything claimable: the claim walks events_due in order, no sort of all due rows.
   where c.due_at <= $1
-    and (c.status <> 'processing' or c.lease_expires_at <= $1)
+    and (c.status <> 'processing' or c.lease_expires_at <= ${LEASE_NOW})
     ${withIds ? "and c.id = any($8::text[])" : ""}
     -- Only entities whose advisory lock this transaction holds: no other claim of them is in flight.
     and ${ENTITY_HASH("c")} = any($7::int[])
@@ -154,7 +163,7 @@ with due as (
       select 1 from ${s}.events busy
       where busy.integration = c.integration and busy.tenant_id = c.tenant_id
         and busy.entity_type = c.entity_type and busy.entity_id = c.entity_id
-        and busy.status = 'processing' and busy.lease_expires_at > $1 and busy.id <> c.id)
+        and busy.status = 'processing' and busy.lease_expires_at > ${LEASE_NOW} and busy.id <> c.id)
   order by c.due_at, c.id
   limit $2
   for update skip locked
@@ -163,7 +172,7 @@ update ${s}.events e set
   status = case when ${POISON} then 'failed' else 'processing' end,
   attempts_started = e.attempts_started + case when ${POISON} then 0 else 1 end,
   lease_token = case when ${POISON} then null else gen_random_uuid()::text end,
-  lease_expires_at = case when ${POISON} then null else $3::timestamptz end,
+  lease_expires_at = case when ${POISON} then null else clock_timestamp() + $3::double precision * interval '1 millisecond' end,
   locked_by = case when ${POISON} then null else $4::text end,
   last_error = case when ${POISON} then replace($5::text, $6::text, (e.attempts_started - e.attempts_finished)::text) else e.last_error end,
   updated_at = $1
@@ -243,7 +252,7 @@ with r as (
     status = 'queued', next_attempt_at = $1, next_trigger = 'manual', superseded_by = null, updated_at = $1,
     lease_token = null, lease_expires_at = null, locked_by = null, attempts_finished = attempts_started
   where status <> 'succeeded'
-    and not (status = 'processing' and lease_token is not null and lease_expires_at > $1)
+    and not (status = 'processing' and lease_token is not null and lease_expires_at > ${LEASE_NOW})
     ${where}
   returning id
 )
@@ -274,11 +283,17 @@ where e.id = $1`,
     countEvents: (where: string) =>
       `select integration, status, count(*)::int as count from ${s}.events where true ${where} group by integration, status order by integration, status`,
 
-    /** Queued and retrying events by events_due; leases by events_status (only the events in flight). least() ignores NULLs. */
+    /**
+     * Queued and retrying events by events_due; leases by events_status (only the events in flight),
+     * their expiry moved from the database's clock to the caller's ($1, its now; raw when null).
+     * least() ignores NULLs.
+     */
     nextDueAt: `
 select least(
   (select min(due_at) from ${s}.events where due_at is not null and status <> 'processing'),
-  (select min(coalesce(lease_expires_at, next_attempt_at)) from ${s}.events where status = 'processing')
+  (select min(case when lease_expires_at is null then next_attempt_at
+                   else coalesce($1::timestamptz, ${LEASE_NOW}) + (lease_expires_at - ${LEASE_NOW}) end)
+   from ${s}.events where status = 'processing')
 ) as due`,
 
     /** Finished events older than $1, with their attempts and resource data, in one statement. */

@@ -34,8 +34,11 @@ import type { ReconciliationStore } from "./reconciliation-store.ts";
  * - `finishAttempts` applies each finish in one transaction: the attempt row, the status fields, the
  *   resource data, the watermark (only ever moved forward) and the release of the lease; a finish whose
  *   `leaseToken` no longer owns its event changes nothing and reports `false`.
- * - Stores never read a clock: every time arrives as an argument. Policy (status transitions,
- *   backoff, staleness) is the processor's; stores persist what they are told.
+ * - Stores never read a clock for what they store: every time arrives as an argument. Policy (status
+ *   transitions, backoff, staleness) is the processor's; stores persist what they are told. Leases
+ *   are the one exception a store may make: a store shared by several processes should time them on
+ *   its own clock (PostgresStore uses the database's), so a worker whose clock is fast cannot take
+ *   over a live lease; `nextDueAt({ now })` then reports lease expiries on the caller's clock.
  * - A store never closes a client it was given; the caller owns that lifecycle.
  * - Driver failures are thrown as `StoreError` naming the store.
  */
@@ -90,8 +93,11 @@ export interface WebhookStore {
   listEvents(input: EventFilter & PageRequest): Promise<Page<EventRecord>>;
   /** Counts grouped by integration and status; only non-zero rows. */
   countEvents(filter: EventFilter): Promise<EventCount[]>;
-  /** Earliest `nextAttemptAt` of a claimable event (leases included), or `null`: lets the scheduler sleep exactly. */
-  nextDueAt(): Promise<Date | null>;
+  /**
+   * Earliest `nextAttemptAt` of a claimable event (leases included), or `null`: lets the scheduler sleep
+   * exactly. A store that times leases on its own clock reports their expiry on the clock of `now`.
+   */
+  nextDueAt(input?: NextDueAtInput): Promise<Date | null>;
 
   /**
    * Removes `succeeded` and `stale` events last updated before `olderThan` with their attempts and
@@ -154,6 +160,10 @@ export interface UpdateDeliveryInput {
 export interface ClaimDueInput {
   readonly now: Date;
   readonly limit: number;
+  /**
+   * How long the claim holds. A store shared by processes times it on its own clock (PostgresStore:
+   * the database's), not from `now`; a single-process store may use `now + leaseMs`.
+   */
   readonly leaseMs: number;
   /** Who claims; recorded with the lease. */
   readonly workerId: string;
@@ -201,3 +211,8 @@ export interface RequeueInput {
   readonly filter?: EventFilter;
 }
 
+
+export interface NextDueAtInput {
+  /** The caller's current time: lease expiries timed on the store's clock are reported on this one. */
+  readonly now: Date;
+}

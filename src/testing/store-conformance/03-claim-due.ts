@@ -1,7 +1,7 @@
 /** Store conformance, section 3. claimDue: due events are leased, in order, to one claimer at a time. */
 import assert from "node:assert/strict";
 import { createId } from "../../store-kit/index.ts";
-import { LEASE_MS, at } from "./fixtures.ts";
+import { LEASE_MS, SHORT_LEASE_MS, at, outlastShortLeases } from "./fixtures.ts";
 import type { ConformanceSuite } from "./suite.ts";
 
 export function claimDueSection(suite: ConformanceSuite): void {
@@ -57,7 +57,8 @@ export function claimDueSection(suite: ConformanceSuite): void {
 
     it("reclaims an event whose lease expired, counting another started attempt", async () => {
       const event = await insertEvent();
-      const first = await claimOne(event.id, at(0));
+      const first = await claimOne(event.id, at(0), SHORT_LEASE_MS);
+      await outlastShortLeases();
       const { events } = await claim({ now: at(LEASE_MS + 1), workerId: "worker-b" });
       assert.deepEqual(events.map((e) => e.id), [event.id]);
       const second = events[0]!;
@@ -104,7 +105,8 @@ export function claimDueSection(suite: ConformanceSuite): void {
 
     itWithSibling("lets a sibling finish an event it reclaimed after the lease expired", async (sibling) => {
       const event = await insertEvent();
-      const lost = await claimOne(event.id, at(0));
+      const lost = await claimOne(event.id, at(0), SHORT_LEASE_MS);
+      await outlastShortLeases();
       const { events } = await claim({ now: at(LEASE_MS + 1), workerId: "worker-b" }, sibling);
       assert.deepEqual(events.map((e) => e.id), [event.id]);
       assert.deepEqual(await suite.store.finishAttempts([finishInput(lost)]), [false]);

@@ -1,7 +1,7 @@
 /** Store conformance, section 5. finishAttempts: an attempt's outcome is written only under its own lease. */
 import assert from "node:assert/strict";
 import type { Watermark } from "../../index.ts";
-import { LEASE_MS, at } from "./fixtures.ts";
+import { LEASE_MS, SHORT_LEASE_MS, at, outlastShortLeases } from "./fixtures.ts";
 import type { ConformanceSuite } from "./suite.ts";
 
 export function finishAttemptsSection(suite: ConformanceSuite): void {
@@ -132,7 +132,8 @@ export function finishAttemptsSection(suite: ConformanceSuite): void {
 
     it("returns false for a lease that expired and was reclaimed; the new holder finishes", async () => {
       const event = await insertEvent();
-      const lost = await claimOne(event.id, at(0));
+      const lost = await claimOne(event.id, at(0), SHORT_LEASE_MS);
+      await outlastShortLeases();
       const winner = await claimOne(event.id, at(LEASE_MS + 1));
       assert.equal(await finishOne(lost, { status: "failed", lastError: "late" }), false);
       const during = await mustGetEvent(event.id);

@@ -1,7 +1,7 @@
 /** Store conformance, section 7. requeue: an operator puts finished events back in the queue. */
 import assert from "node:assert/strict";
 import { createId } from "../../store-kit/index.ts";
-import { LEASE_MS, at } from "./fixtures.ts";
+import { LEASE_MS, SHORT_LEASE_MS, at, outlastShortLeases } from "./fixtures.ts";
 import type { ConformanceSuite } from "./suite.ts";
 
 export function requeueSection(suite: ConformanceSuite): void {
@@ -34,7 +34,8 @@ export function requeueSection(suite: ConformanceSuite): void {
 
     it("requeues an event whose lease expired, and its old token is then refused", async () => {
       const event = await insertEvent();
-      const claimed = await claimOne(event.id, at(0));
+      const claimed = await claimOne(event.id, at(0), SHORT_LEASE_MS);
+      await outlastShortLeases();
       assert.deepEqual(await suite.store.requeue({ now: at(LEASE_MS + 1), ids: [event.id] }), [event.id]);
       assert.deepEqual(await suite.store.finishAttempts([finishInput(claimed)]), [false]);
       assert.equal((await mustGetEvent(event.id)).status, "queued");
