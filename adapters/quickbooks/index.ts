@@ -1,7 +1,8 @@
 /**
  * @module webhook-inbox/quickbooks
  * QuickBooks Online provider: verifies `intuit-signature`, parses classic and CloudEvents webhooks,
- * and downloads changed entities through the batch endpoint within Intuit's published limits.
+ * downloads changed entities through the batch endpoint within Intuit's published limits, and lists
+ * a realm's changes for reconciliation (ChangeDataCapture, or a query past its 30-day look-back).
  *
  * @example
  * ```ts
@@ -15,6 +16,7 @@
 import { type ProviderAdapter } from "../../src/index.ts";
 import { jsonAcknowledgement } from "../../src/provider-kit/index.ts";
 import { fetchQuickBooksResources, quickBooksMaxBatchSize } from "./batch-fetch.ts";
+import { listQuickBooksChanges } from "./cdc.ts";
 import { resolveQuickBooksOptions, type QuickBooksOptions } from "./options.ts";
 import { parseQuickBooksDelivery } from "./parse.ts";
 import { readQuickBooksResource } from "./read-one.ts";
@@ -24,6 +26,7 @@ export type { QuickBooksOptions } from "./options.ts";
 export { QUICKBOOKS_BATCH_MAX_ITEMS, QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS, QUICKBOOKS_DEFAULT_LIMITS } from "./limits.ts";
 export type { ProviderLimitsOverride } from "./limits.ts";
 export { QUICKBOOKS_SIGNATURE_HEADER } from "./signature.ts";
+export { QUICKBOOKS_CDC_LOOKBACK_MS, QUICKBOOKS_CDC_MAX_OBJECTS, QUICKBOOKS_QUERY_PAGE } from "./cdc.ts";
 
 /**
  * Content types QuickBooks sends: classic JSON, CloudEvents as `application/cloudevents+json`
@@ -50,5 +53,7 @@ export function quickbooks(options: QuickBooksOptions): ProviderAdapter {
     parse: (request) => parseQuickBooksDelivery(request),
     fetchResources: (request) => fetchQuickBooksResources(resolved, request),
     fetchResource: (request) => readQuickBooksResource(resolved, request),
+    // Reconciliation: ChangeDataCapture, or the query path past its 30 days (README › Reconciliation).
+    listChanges: (request) => listQuickBooksChanges(resolved, request),
   };
 }

@@ -93,17 +93,18 @@ export async function fetchXeroResource(options: ResolvedXeroOptions, request: F
   return { status: "found", data: record };
 }
 
-/** One GET with the tenant header; reports the budget headers and throws on a throttle. */
-async function getXero(
+/** One GET with the tenant header (and `headers`); reports the budget headers and throws on a throttle. */
+export async function getXero(
   options: ResolvedXeroOptions,
   request: Pick<FetchResourcesRequest, "tenantId" | "signal" | "observe">,
   url: string,
+  headers: Readonly<Record<string, string>> = {},
 ): Promise<ProviderHttpResponse> {
   const response = await callWithAccessToken({
     provider: "Xero",
     fetch: options.fetch,
     url,
-    init: { method: "GET", headers: { accept: "application/json", "xero-tenant-id": request.tenantId } },
+    init: { method: "GET", headers: { accept: "application/json", "xero-tenant-id": request.tenantId, ...headers } },
     tenantId: request.tenantId,
     getAccessToken: options.getAccessToken,
     timeoutMs: options.requestTimeoutMs,
@@ -116,7 +117,7 @@ async function getXero(
   return response;
 }
 
-function readRecords(response: ProviderHttpResponse, endpoint: XeroEndpoint): unknown[] {
+export function readRecords(response: ProviderHttpResponse, endpoint: XeroEndpoint): unknown[] {
   let body: unknown;
   try {
     body = JSON.parse(response.text);
@@ -142,7 +143,7 @@ function isLegacyThrottle(response: ProviderHttpResponse): boolean {
   return response.status === 503 && /oauth_problem=rate(%20|\s|\+)limit(%20|\s|\+)exceeded/i.test(response.text);
 }
 
-function httpError(response: ProviderHttpResponse): ProviderRequestError {
+export function httpError(response: ProviderHttpResponse): ProviderRequestError {
   const detail = describeBody(response.text);
   if (response.status === 403) {
     // AuthorizationUnsuccessful: the organisation disconnected the app or the scope is missing.

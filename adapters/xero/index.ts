@@ -15,6 +15,7 @@
 import { type ProviderAdapter } from "../../src/index.ts";
 import { emptyAcknowledgement } from "../../src/provider-kit/index.ts";
 import { fetchXeroResource, fetchXeroResources, xeroMaxBatchSize } from "./fetch-resources.ts";
+import { listXeroChanges, xeroReconciles } from "./modified-since.ts";
 import { resolveXeroOptions, type XeroOptions } from "./options.ts";
 import { parseXeroDelivery } from "./parse.ts";
 import { verifyXeroSignature } from "./signature.ts";
@@ -24,6 +25,7 @@ export type { XeroLimitsOverride } from "./limits.ts";
 export { XERO_DEFAULT_DAILY_LIMIT, xeroDefaultLimits } from "./limits.ts";
 export { XERO_ENDPOINTS, type XeroEndpoint } from "./categories.ts";
 export { XERO_SIGNATURE_HEADER } from "./signature.ts";
+export { XERO_PAGE_SIZE } from "./modified-since.ts";
 
 /** Xero posts JSON. */
 export const XERO_CONTENT_TYPES = ["application/json"] as const;
@@ -49,5 +51,8 @@ export function xero(options: XeroOptions): ProviderAdapter {
     parse: (request) => parseXeroDelivery(request),
     fetchResources: (request) => fetchXeroResources(resolved, request),
     fetchResource: (request) => fetchXeroResource(resolved, request),
+    // Reconciliation: If-Modified-Since pages of the list endpoints (README › Reconciliation).
+    listChanges: (request) => listXeroChanges(resolved, request),
+    reconciles: xeroReconciles,
   };
 }

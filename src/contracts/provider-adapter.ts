@@ -50,6 +50,53 @@ export interface ProviderAdapter {
    * Optional: without it the core asks `fetchResources` for that id alone. Throws as `fetchResources` does.
    */
   fetchResource?(request: FetchResourceRequest): Promise<ResourceResult>;
+  /**
+   * Optional, for reconciliation: ONE provider call asking what changed in a tenant's entity type between
+   * `since` and `until` (QuickBooks CDC or its query path, Xero `If-Modified-Since` pages). The core makes
+   * each call under the tenant's limiter and budget share, and calls again with `cursor: answer.next`
+   * until `next` is `null`. Throws as `fetchResources` does.
+   */
+  listChanges?(request: ListChangesRequest): Promise<ChangesAnswer>;
+  /** Entity types `listChanges` can answer; the others are noted in the run and skipped. @default every type */
+  reconciles?(entityType: string): boolean;
+}
+
+/** What `listChanges` is asked. */
+export interface ListChangesRequest {
+  readonly tenantId: string;
+  readonly entityType: string;
+  /** Changes at or after this time. */
+  readonly since: Date;
+  /** Changes after this time are left to the next run (the core drops them when an answer has them). */
+  readonly until: Date;
+  /** `null` on the first call; then the previous answer's `next`. */
+  readonly cursor: unknown;
+  /** The current time (the provider's look-back limits are counted from it). */
+  readonly now: Date;
+  readonly signal: AbortSignal;
+  readonly observe: (observation: RateLimitObservation) => void;
+}
+
+/** One call's answer. */
+export interface ChangesAnswer {
+  readonly changes: readonly ProviderChange[];
+  /** What to pass as `cursor` for the rest of the window; `null` when the window is complete. */
+  readonly next: unknown;
+  /** How it was asked (`cdc`, `query`, `modified-since`). */
+  readonly path: "cdc" | "query" | "modified-since";
+  /** For the run log: why the window was split, why the query path was taken. */
+  readonly note?: string;
+}
+
+/** One changed record as the provider reported it. */
+export interface ProviderChange {
+  readonly entityId: string;
+  /** The record is gone (QuickBooks CDC `status: "Deleted"`; Xero `Status: "DELETED"` or `"ARCHIVED"` is still a record). */
+  readonly deleted: boolean;
+  /** The provider's time of the record's last change (QuickBooks `MetaData.LastUpdatedTime`, Xero `UpdatedDateUTC`). */
+  readonly occurredAt: Date;
+  /** The record as the answer held it: the downloaded resource (`null` for a deletion). */
+  readonly data: unknown;
 }
 
 /** What the core is acknowledging. */

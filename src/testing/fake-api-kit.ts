@@ -72,15 +72,24 @@ function tally(keys: readonly string[]): Record<string, number> {
 /** Seedable records per tenant and entity type; keys are normalised by the fake that owns them. */
 export class FakeRecordStore<TRecord extends Record<string, unknown> = Record<string, unknown>> {
   readonly #data = new Map<string, Map<string, Map<string, TRecord>>>();
+  /** Deleted records per tenant and type: id → deletion time (what QuickBooks' CDC reports as `status: "Deleted"`). */
+  readonly #tombstones = new Map<string, Map<string, { id: string; at: number }>>();
   readonly #normalizeType: (entityType: string) => string;
   readonly #shape: (entityType: string, id: string, data: Record<string, unknown>, previous: TRecord | undefined) => TRecord;
+  readonly #now: () => number;
 
   constructor(
     normalizeType: (entityType: string) => string,
     shape: (entityType: string, id: string, data: Record<string, unknown>, previous: TRecord | undefined) => TRecord,
+    now: () => number = Date.now,
   ) {
     this.#normalizeType = normalizeType;
     this.#shape = shape;
+    this.#now = now;
+  }
+
+  #tombstoneKey(tenantId: string, entityType: string): string {
+    return `${tenantId}\u0000${this.#normalizeType(entityType)}`;
   }
 
   #table(tenantId: string, entityType: string, create: boolean): Map<string, TRecord> | undefined {
@@ -104,6 +113,7 @@ export class FakeRecordStore<TRecord extends Record<string, unknown> = Record<st
     const table = this.#table(tenantId, entityType, true) as Map<string, TRecord>;
     const record = this.#shape(entityType, id, data, undefined);
     table.set(id.toLowerCase(), record);
+    this.#tombstones.get(this.#tombstoneKey(tenantId, entityType))?.delete(id.toLowerCase());
     return record;
   }
 
@@ -119,7 +129,18 @@ export class FakeRecordStore<TRecord extends Record<string, unknown> = Record<st
 
   /** Removes a record; true when it existed. */
   delete(tenantId: string, entityType: string, id: string): boolean {
-    return this.#table(tenantId, entityType, false)?.delete(id.toLowerCase()) ?? false;
+    const removed = this.#table(tenantId, entityType, false)?.delete(id.toLowerCase()) ?? false;
+    if (removed) {
+      const key = this.#tombstoneKey(tenantId, entityType);
+      if (!this.#tombstones.has(key)) this.#tombstones.set(key, new Map());
+      this.#tombstones.get(key)!.set(id.toLowerCase(), { id, at: this.#now() });
+    }
+    return removed;
+  }
+
+  /** Records deleted from one tenant and type, with the time of their deletion (ms), oldest first. */
+  deleted(tenantId: string, entityType: string): { id: string; at: number }[] {
+    return [...(this.#tombstones.get(this.#tombstoneKey(tenantId, entityType))?.values() ?? [])].sort((a, b) => a.at - b.at);
   }
 
   get(tenantId: string, entityType: string, id: string): TRecord | undefined {
@@ -139,6 +160,7 @@ export class FakeRecordStore<TRecord extends Record<string, unknown> = Record<st
   /** Forgets everything. */
   clear(): void {
     this.#data.clear();
+    this.#tombstones.clear();
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The QuickBooks query language as the fake QuickBooks serves it: `select * from Entity [where
- * conditions on Id and Active] [startposition n] [maxresults n]`, name-list entities' active-only
+ * conditions on Id, Active and MetaData.LastUpdatedTime] [orderby MetaData.LastUpdatedTime]
+ * [startposition n] [maxresults n]`, name-list entities' active-only
  * default, ids compared as numbers, and the batch response's 1,000-object cap.
  */
 /** A per-item fault, shaped like the sample response in Intuit's Batch API reference. */
@@ -10,7 +11,8 @@ export interface QuickBooksFault {
 }
 
 const QUERY_PATTERN =
-  /^\s*select\s+\*\s+from\s+([A-Za-z][A-Za-z0-9]*)(?:\s+where\s+(.+?))?(?:\s+startposition\s+(\d+))?(?:\s+maxresults\s+(\d+))?\s*$/i;
+  /^\s*select\s+\*\s+from\s+([A-Za-z][A-Za-z0-9]*)(?:\s+where\s+(.+?))?(?:\s+orderby\s+(MetaData\.LastUpdatedTime)(?:\s+asc)?)?(?:\s+startposition\s+(\d+))?(?:\s+maxresults\s+(\d+))?\s*$/i;
+const UPDATED = /^MetaData\.LastUpdatedTime\s*(>=|<=|>|<)\s*'([^']+)'$/i;
 const ID_IN = /^Id\s*in\s*\(([^)]*)\)$/i;
 const ID_EQUALS = /^Id\s*=\s*'([^']*)'$/i;
 const ACTIVE_IN = /^Active\s*in\s*\(\s*(true|false)\s*(?:,\s*(true|false)\s*)?\)$/i;
@@ -43,6 +45,10 @@ export interface ParsedQuery {
   ids?: string[];
   /** Values of an `Active` condition; undefined when the query names none. */
   active?: boolean[];
+  /** Conditions on `MetaData.LastUpdatedTime` (ms). */
+  updated?: { op: ">=" | "<=" | ">" | "<"; at: number }[];
+  /** `orderby MetaData.LastUpdatedTime` (ascending). */
+  orderByUpdated?: boolean;
   startPosition?: number;
   maxResults?: number;
 }
@@ -51,15 +57,21 @@ export interface ParsedQuery {
 export function parseQuery(query: string): ParsedQuery | undefined {
   const match = QUERY_PATTERN.exec(query);
   if (match === null) return undefined;
-  const [, entity = "", where, start, max] = match;
+  const [, entity = "", where, orderBy, start, max] = match;
   const parsed: ParsedQuery = { entity };
+  if (orderBy !== undefined) parsed.orderByUpdated = true;
   for (const condition of where === undefined ? [] : where.split(/\s+and\s+/i)) {
     const text = condition.trim();
     const inList = ID_IN.exec(text);
     const single = ID_EQUALS.exec(text);
     const activeIn = ACTIVE_IN.exec(text);
     const activeEquals = ACTIVE_EQUALS.exec(text);
-    if (inList !== null) parsed.ids = [...(inList[1] as string).matchAll(/'([^']*)'/g)].map((found) => found[1] as string);
+    const updated = UPDATED.exec(text);
+    if (updated !== null) {
+      const time = Date.parse(updated[2] as string);
+      if (Number.isNaN(time)) return undefined;
+      (parsed.updated ??= []).push({ op: updated[1] as ">=" | "<=" | ">" | "<", at: time });
+    } else if (inList !== null) parsed.ids = [...(inList[1] as string).matchAll(/'([^']*)'/g)].map((found) => found[1] as string);
     else if (single !== null) parsed.ids = [single[1] as string];
     else if (activeIn !== null) parsed.active = [activeIn[1], activeIn[2]].filter((value) => value !== undefined).map((value) => value.toLowerCase() === "true");
     else if (activeEquals !== null) parsed.active = [(activeEquals[1] as string).toLowerCase() === "true"];
@@ -87,3 +99,14 @@ export function capObjects(
   return { QueryResponse: kept.length === 0 ? {} : { ...response, [key]: kept, maxResults: kept.length } };
 }
 
+
+/** True when `row`'s `MetaData.LastUpdatedTime` meets every condition of `query`. */
+export function meetsUpdatedConditions(row: Record<string, unknown>, query: ParsedQuery): boolean {
+  const time = updatedAt(row);
+  return (query.updated ?? []).every(({ op, at }) => (op === ">=" ? time >= at : op === ">" ? time > at : op === "<=" ? time <= at : time < at));
+}
+
+/** A record's `MetaData.LastUpdatedTime` in ms. */
+export function updatedAt(row: Record<string, unknown>): number {
+  return Date.parse(String((row.MetaData as { LastUpdatedTime?: string } | undefined)?.LastUpdatedTime ?? ""));
+}

@@ -12,7 +12,8 @@ import {
   type FakeRateWindow,
   type FakeProviderApi,
 } from "./fake-api-kit.ts";
-import { capObjects, idKey, isListEntity, parseQuery, type QuickBooksFault } from "./fake-quickbooks-query.ts";
+import { answerCdc } from "./fake-quickbooks-cdc.ts";
+import { capObjects, idKey, isListEntity, meetsUpdatedConditions, parseQuery, updatedAt, type QuickBooksFault } from "./fake-quickbooks-query.ts";
 export type { QuickBooksFault } from "./fake-quickbooks-query.ts";
 import { QUICKBOOKS_MONTHLY_QUOTA_FAULT, QUICKBOOKS_THROTTLE_FAULT_XML, SYSTEM_FAULT, fault, throttleJson } from "./fake-quickbooks-faults.ts";
 export { QUICKBOOKS_MONTHLY_QUOTA_FAULT, QUICKBOOKS_THROTTLE_FAULT_XML } from "./fake-quickbooks-faults.ts";
@@ -49,6 +50,11 @@ export interface FakeQuickBooksOptions {
    * @default 1000
    */
   maxObjectsPerBatchResponse?: number;
+  /**
+   * Objects of one entity type a CDC answer holds at most ("The response holds at most 1,000 objects",
+   * Intuit's ChangeDataCapture page). Past the cap, the fake keeps the objects changed earliest. @default 1000
+   */
+  maxCdcObjectsPerEntity?: number;
   /** Limits per realm (partial: unspecified parts keep Intuit's values). */
   limits?: Partial<FakeQuickBooksLimits>;
   /** Which tokens are valid. @default any non-empty Bearer token */
@@ -93,7 +99,8 @@ export interface FakeQuickBooks extends FakeProviderApi<FakeQuickBooksLimits> {
 
 /**
  * Starts a fake QuickBooks Online API on 127.0.0.1 (random port). It serves
- * `POST /v3/company/{realmId}/batch` (query items), `GET|POST /v3/company/{realmId}/query` and
+ * `POST /v3/company/{realmId}/batch` (query items), `GET|POST /v3/company/{realmId}/query`, `GET /v3/company/{realmId}/cdc`
+ * (ChangeDataCapture: 30-day look-back, 1,000 objects per entity, deletions as `status: "Deleted"`) and
  * `GET /v3/company/{realmId}/{entity}/{id}`, checks the Bearer token (401 without one), caps batch
  * items at 30 and batch responses at 1,000 objects, returns inactive name-list records (Customer,
  * Vendor, Item, ...) only to a query that asks for them (`Active in (true, false)`), compares ids as
@@ -106,6 +113,8 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
   const maxItems = options.maxItemsPerBatch ?? 30;
   const maxResults = options.maxResultsPerQuery ?? 1000;
   const maxObjects = options.maxObjectsPerBatchResponse ?? 1000;
+  const maxCdcObjects = options.maxCdcObjectsPerEntity ?? 1000;
+
   let limits: FakeQuickBooksLimits = { ...FAKE_QUICKBOOKS_DEFAULT_LIMITS, ...options.limits };
   let isTokenValid = options.isTokenValid ?? ((token: string) => token.length > 0);
   const throttleStatus = options.throttleStatus ?? 429;
@@ -131,11 +140,12 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
         MetaData: { CreateTime: meta.CreateTime ?? stamp, LastUpdatedTime: stamp },
       };
     },
+    now,
   );
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? "/", "http://fake");
-    const match = /^\/v3\/company\/([^/]+)\/(batch|query|[A-Za-z]+\/[^/]+)$/.exec(url.pathname);
+    const match = /^\/v3\/company\/([^/]+)\/(batch|query|cdc|[A-Za-z]+\/[^/]+)$/.exec(url.pathname);
     const body = await readBody(request);
     if (match === null) {
       send(response, 404, "application/json", JSON.stringify(fault("ValidationFault", "Unsupported Operation", "Operation not supported by the fake", "4001")));
@@ -143,7 +153,7 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
     }
     const realmId = decodeURIComponent(match[1] as string);
     const route = match[2] as string;
-    const endpoint = route === "batch" || route === "query" ? route : "read";
+    const endpoint = route === "batch" || route === "query" || route === "cdc" ? route : "read";
     const at = now();
     const record = (status: number, ids: readonly string[], throttled = false, items?: number) =>
       calls.record({ endpoint, tenantId: realmId, status, ids, at, throttled, ...(items === undefined ? {} : { items }) });
@@ -214,7 +224,7 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
     try {
       const stallMs = faults.stallMs(ids);
       if (stallMs > 0) await sleep(stallMs);
-      const answer = answerCall(endpoint, realmId, route, queries, parseError, at);
+      const answer = answerCall(endpoint, realmId, route, queries, parseError, at, url);
       record(answer.status, ids, false, endpoint === "batch" && answer.status === 200 ? queries.length : undefined);
       send(response, answer.status, "application/json", JSON.stringify(answer.body));
     } finally {
@@ -241,6 +251,7 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
     queries: { bId: string; query: string }[],
     parseError: string | undefined,
     at: number,
+    url: URL,
   ): { status: number; body: unknown } {
     const time = new Date(at).toISOString();
     if (endpoint === "read") {
@@ -253,6 +264,7 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
       }
       return { status: 200, body: { [capitalise(entity)]: row, time } };
     }
+    if (endpoint === "cdc") return answerCdc({ records, realmId, url, at, maxObjects: maxCdcObjects });
     if (parseError !== undefined) return { status: 400, body: { ...fault("ValidationFault", "Request has invalid or unsupported property", parseError, "2010"), time } };
     if (endpoint === "query") {
       const item = runQuery(realmId, queries[0]?.query ?? "");
@@ -295,6 +307,8 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
       const active = parsed.active ?? [true];
       rows = rows.filter((row) => active.includes(row.Active !== false));
     }
+    if (parsed.updated !== undefined) rows = rows.filter((row) => meetsUpdatedConditions(row, parsed));
+    if (parsed.orderByUpdated) rows = [...rows].sort((a, b) => updatedAt(a) - updatedAt(b));
     const start = Math.max(1, parsed.startPosition ?? 1);
     // QuickBooks' default page is 100 rows; it never returns more than 1000.
     const pageSize = Math.min(parsed.maxResults ?? 100, maxResults);

@@ -78,6 +78,8 @@ const NOT_FOUND_TEXT = "The resource you're looking for cannot be found";
  * Starts a fake Xero Accounting API on 127.0.0.1 (random port), under `/api.xro/2.0`. It serves
  * `GET /Invoices|Contacts?IDs=…` (404 above 52 ids, as Xero does), `GET /CreditNotes` (which, like
  * Xero, has no `IDs=`: the parameter is ignored) and `GET /{Invoices|Contacts|CreditNotes}/{id}`,
+ * takes `If-Modified-Since` (records modified at or after it) and `order=UpdatedDateUTC` on the lists, pages them
+ * 100 at a time (`page=`, "Up to 100 invoices" per page),
  * requires a Bearer token and `xero-tenant-id`, and enforces Xero's limits on a scalable clock:
  * a breach answers 429 with `Retry-After` and `X-Rate-Limit-Problem`; every response carries the
  * `X-MinLimit-Remaining`, `X-DayLimit-Remaining` and `X-AppMinLimit-Remaining` headers.
@@ -210,7 +212,7 @@ export async function startFakeXero(options: FakeXeroOptions = {}): Promise<Fake
         found = [record];
       } else {
         // CreditNotes have no IDs parameter: like Xero, the list ignores it and pages everything.
-        const all = records.list(tenantId, category);
+        const all = modifiedSince(records.list(tenantId, category), request.headers["if-modified-since"], url.searchParams.get("order"));
         const wanted = new Set(ids.map((id) => id.toLowerCase()));
         const filtered = type.multiId && ids.length > 0 ? all.filter((record) => wanted.has(String(record[type.idField]).toLowerCase())) : all;
         const page = Math.max(1, Number(url.searchParams.get("page") ?? "1") || 1);
@@ -270,4 +272,19 @@ export async function startFakeXero(options: FakeXeroOptions = {}): Promise<Fake
     inFlight: (tenantId) => inFlight.get(tenantId) ?? 0,
     close: server.close,
   };
+}
+
+/** Xero's `/Date(ms+0000)/` as ms. */
+function xeroDateMs(value: unknown): number {
+  const match = /\/Date\((-?\d+)/.exec(String(value ?? ""));
+  return match === null ? Number.NaN : Number(match[1]);
+}
+
+/** The list filtered by an `If-Modified-Since` header (at or after it) and ordered by `UpdatedDateUTC` when asked. */
+function modifiedSince(all: Record<string, unknown>[], header: string | string[] | undefined, order: string | null): Record<string, unknown>[] {
+  const since = typeof header === "string" ? Date.parse(/Z|[+-]\d\d:?\d\d$/.test(header) || /GMT$/.test(header) ? header : `${header}Z`) : Number.NaN;
+  const kept = Number.isNaN(since) ? all : all.filter((record) => xeroDateMs(record.UpdatedDateUTC) >= since);
+  if (order === null || !/^UpdatedDateUTC/i.test(order.trim())) return kept;
+  const sign = /desc$/i.test(order.trim()) ? -1 : 1;
+  return [...kept].sort((a, b) => sign * (xeroDateMs(a.UpdatedDateUTC) - xeroDateMs(b.UpdatedDateUTC)));
 }
