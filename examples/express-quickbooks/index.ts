@@ -1,15 +1,17 @@
 /**
- * QuickBooks Online webhooks in an Express app: verified on the exact bytes, stored in SQLite
- * before the 200 Intuit requires, then processed from the queue (batched downloads, retries, rate limits).
+ * The smallest app as an ES module (TypeScript): QuickBooks Online webhooks in an Express app, verified
+ * on the exact bytes, stored in SQLite before the 200 Intuit requires, then processed from the queue
+ * (batched downloads, retries, rate limits), with the dashboard at /admin/.
  *
- *   QBO_VERIFIER_TOKEN=... QBO_ACCESS_TOKEN=... npx tsx examples/express-quickbooks/index.ts
+ *   package.json: "type": "module" (top-level await needs ESM; `npm init -y` writes "commonjs")
+ *   QBO_VERIFIER_TOKEN=... QBO_ACCESS_TOKEN=... ADMIN_PASSWORD=... npx tsx index.ts
  *
  * Point the app's webhook endpoint (developer.intuit.com › Webhooks) at https://<host>/webhooks/quickbooks.
  */
 import type { AddressInfo } from "node:net";
 import express from "express";
-import { createWebhookInbox } from "webhook-inbox";
-import { createExpressMiddleware } from "webhook-inbox/express";
+import { createWebhookInbox, httpBasic } from "webhook-inbox";
+import { createExpressAdmin, createExpressMiddleware } from "webhook-inbox/express";
 import { quickbooks } from "webhook-inbox/quickbooks";
 import { SqliteStore } from "webhook-inbox/sqlite";
 
@@ -21,8 +23,10 @@ const inbox = createWebhookInbox({
       provider: quickbooks({
         // The Verifier Token from the app's Webhooks page (not the OAuth client secret).
         verifierToken: process.env.QBO_VERIFIER_TOKEN ?? "development-verifier-token",
-        // Your OAuth token store, per company (realm). Sandbox: also pass baseUrl.
+        // Your OAuth token store, per company (realm).
         getAccessToken: async (_realmId) => process.env.QBO_ACCESS_TOKEN ?? "",
+        // Sandbox companies: https://sandbox-quickbooks.api.intuit.com
+        baseUrl: process.env.QBO_BASE_URL,
       }),
       mode: "immediate",
     },
@@ -37,6 +41,9 @@ const app = express();
 // The webhook route goes BEFORE express.json(): the signature is checked on the raw bytes.
 // app.all (not app.post) so a GET is answered 405 by the inbox and logged.
 app.all("/webhooks/quickbooks", createExpressMiddleware(inbox, { integration: "quickbooks" }));
+// The dashboard, behind the browser's own login prompt (user "admin"). Serve it over HTTPS.
+const adminPassword = process.env.ADMIN_PASSWORD ?? "development-password";
+app.use("/admin", createExpressAdmin(inbox, { ...httpBasic({ users: { admin: { password: adminPassword } } }) }));
 app.use(express.json());
 // ...the rest of your app.
 
@@ -44,6 +51,7 @@ await inbox.start();
 const server = app.listen(Number(process.env.PORT ?? 3000), () => {
   const { port } = server.address() as AddressInfo;
   console.log(`QuickBooks webhooks: POST http://localhost:${port}/webhooks/quickbooks`);
+  console.log(`Dashboard: http://localhost:${port}/admin/ (user admin)`);
 });
 
 process.once("SIGINT", () => {
