@@ -13,10 +13,11 @@ export const entry = {
   fastify: "adapters/fastify/index.ts",
   sqlite: "adapters/sqlite/index.ts",
   postgres: "adapters/postgres/index.ts",
+  bullmq: "adapters/bullmq/index.ts",
 } as const;
 
 /** Peers and dependencies are never bundled into the ESM build. */
-const external = ["better-sqlite3", "pg", "express", "fastify", "zod", "eventemitter3", "p-limit", "p-retry"];
+const external = ["better-sqlite3", "pg", "express", "fastify", "bullmq", "pg-boss", "zod", "eventemitter3", "p-limit", "p-retry"];
 
 /**
  * ESM-only dependencies bundled into the CJS build: `require()` of an ES module throws

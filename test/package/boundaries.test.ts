@@ -7,9 +7,9 @@ import * as providerKit from "webhook-inbox/provider-kit";
 import * as storeKit from "webhook-inbox/store-kit";
 
 const root = new URL("../..", import.meta.url).pathname;
-const PEERS = ["express", "fastify", "pg", "better-sqlite3", "vitest", "playwright-core"];
+const PEERS = ["express", "fastify", "pg", "better-sqlite3", "bullmq", "pg-boss", "ioredis", "vitest", "playwright-core"];
 /** The one adapter folder allowed to load each peer. */
-const PEER_HOME: Record<string, string> = { express: "express", fastify: "fastify", pg: "postgres", "better-sqlite3": "sqlite" };
+const PEER_HOME: Record<string, string> = { express: "express", fastify: "fastify", pg: "postgres", "better-sqlite3": "sqlite", bullmq: "bullmq", "pg-boss": "pg-boss" };
 
 function files(dir: string): string[] {
   return readdirSync(join(root, dir)).flatMap((name) => {
@@ -60,7 +60,7 @@ describe("module boundaries", () => {
       "describeError", "httpBasic", "isWebhookInboxError", "readBasicCredentials", "safeEqual", "signedCookie", "systemClock",
     ]);
     expect(Object.keys(adapterKit).sort()).toEqual([
-      "isWebhookReceiver", "loggerSchema", "nodeBodySource", "parseOptions", "readCappedBody", "validateOptions",
+      "QueuedPasses", "isWebhookReceiver", "loggerSchema", "nodeBodySource", "parseOptions", "readCappedBody", "validateOptions",
       "webBodySource", "webhookInboxOptionsSchema", "webhookReceiverSchema",
     ]);
     expect(Object.keys(storeKit).sort()).toEqual([
