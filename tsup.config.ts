@@ -14,10 +14,11 @@ export const entry = {
   sqlite: "adapters/sqlite/index.ts",
   postgres: "adapters/postgres/index.ts",
   bullmq: "adapters/bullmq/index.ts",
+  opentelemetry: "adapters/opentelemetry/index.ts",
 } as const;
 
 /** Peers and dependencies are never bundled into the ESM build. */
-const external = ["better-sqlite3", "pg", "express", "fastify", "bullmq", "pg-boss", "zod", "eventemitter3", "p-limit", "p-retry"];
+const external = ["better-sqlite3", "pg", "express", "fastify", "bullmq", "pg-boss", "@opentelemetry/api", "zod", "eventemitter3", "p-limit", "p-retry"];
 
 /**
  * ESM-only dependencies bundled into the CJS build: `require()` of an ES module throws

@@ -9,7 +9,7 @@ export default defineConfig({
       { find: /^webhook-inbox$/, replacement: here("./src/index.ts") },
       { find: /^webhook-inbox\/testing$/, replacement: here("./src/testing/index.ts") },
       { find: /^webhook-inbox\/(store-kit|provider-kit|adapter-kit)$/, replacement: here("./src/$1/index.ts") },
-      { find: /^webhook-inbox\/(quickbooks|xero|express|fastify|sqlite|postgres|bullmq|pg-boss)$/, replacement: here("./adapters/$1/index.ts") },
+      { find: /^webhook-inbox\/(quickbooks|xero|express|fastify|sqlite|postgres|bullmq|pg-boss|opentelemetry)$/, replacement: here("./adapters/$1/index.ts") },
     ],
   },
   test: {

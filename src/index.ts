@@ -7,6 +7,7 @@ export * from "./errors.ts";
 export type * from "./contracts/webhook-store.ts";
 export type * from "./contracts/provider-adapter.ts";
 export type * from "./contracts/scheduler.ts";
+export type * from "./contracts/instrumentation.ts";
 export type * from "./contracts/reconciliation-store.ts";
 export { MemoryStore } from "./memory-store.ts";
 export { WebhookProcessor, createWebhookInbox } from "./processor.ts";

@@ -1,6 +1,7 @@
 // The inbox's options: their zod schema, defaults and validation.
 import { z } from "zod";
 import type { Clock } from "./clock.ts";
+import type { Instrumentation } from "./contracts/instrumentation.ts";
 import type { ProviderAdapter } from "./contracts/provider-adapter.ts";
 import type { Scheduler } from "./contracts/scheduler.ts";
 import type { WebhookStore } from "./contracts/webhook-store.ts";
@@ -34,6 +35,13 @@ const schedulerSchema = z.custom<Scheduler>(
 );
 
 const clockSchema = z.custom<Clock>((value) => isObject(value) && typeof value.now === "function", { error: "clock must have now(): Date" });
+
+const instrumentationSchema = z.custom<Instrumentation>(
+  (value) =>
+    isObject(value) &&
+    (["receive", "pass", "providerCall", "handlerAttempt", "rateLimiterWait", "attach"] as const).every((hook) => value[hook] === undefined || typeof value[hook] === "function"),
+  { error: "instrumentation must be an Instrumentation, e.g. openTelemetry() from webhook-inbox/opentelemetry (each hook, when present, a function)" },
+);
 
 const positiveMs = z.number().int().positive();
 const attempts = z.number().int().min(1).max(100);
@@ -98,6 +106,12 @@ export const webhookInboxOptionsSchema = z
      * @default "warn" on the console; every level when you pass your own `logger`
      */
     logLevel: z.enum(LOG_LEVELS).optional(),
+    /**
+     * Tracing and metrics hooks around receives, passes, provider calls and handler attempts:
+     * `openTelemetry()` from `webhook-inbox/opentelemetry`, or your own `Instrumentation`. README › Observability.
+     * @default none (nothing is wrapped)
+     */
+    instrumentation: instrumentationSchema.optional(),
     /**
      * Largest body accepted; larger is 413. Intuit gives "approximately 1 MB" as a delivery's maximum
      * and a 4xx makes it hold back later deliveries, so the default leaves ample room. @default 4_194_304 (4 MiB)

@@ -16,6 +16,7 @@ import { buildPassContext } from "./internal/pass/build-pass-context.ts";
 import type { PassContext } from "./internal/pass/pass-context.ts";
 import { eventContext } from "./internal/pass/log-outcome.ts";
 import { processClaimed } from "./internal/pass/process-claimed.ts";
+import { attachInstrumentation, tracedPass } from "./internal/pass/traced-pass.ts";
 import { RateLimiter, type RateLimitSnapshot } from "./internal/rate-limiter.ts";
 import { reprocessDelivery } from "./internal/reprocess-delivery.ts";
 import { refuseRetry } from "./internal/retry-refusal.ts";
@@ -24,7 +25,9 @@ import { stopController } from "./internal/stop-controller.ts";
 import { answer } from "./internal/receive/answer.ts";
 import { buildReceiveContext } from "./internal/receive/build-receive-context.ts";
 import type { Integration, ReceiveContext } from "./internal/receive/receive-context.ts";
-import { receiveRequest } from "./internal/receive/receive-pipeline.ts";
+import { tracedReceive } from "./internal/receive/traced-receive.ts";
+import { rootTelemetry, scopedEmit } from "./internal/telemetry.ts";
+import type { InstrumentationScope, PassStart } from "./contracts/instrumentation.ts";
 import type { ReceiveInput } from "./receive-input.ts";
 import { DEFAULT_RETRY_DELAY, type ResolvedOptions, type WebhookInboxOptions, parseOptions } from "./options.ts";
 import { type PassOutcome, type RunDueOptions, type RunDueResult, runWithinBudget } from "./run-due.ts";
@@ -118,6 +121,13 @@ export class WebhookProcessor {
       emit: (name, payload) => this.#emit(name, payload),
       reportError: (error, message) => this.#reportError(error, message),
     });
+    attachInstrumentation(this.#options.instrumentation, {
+      on: (name, listener) => void this.on(name, listener),
+      countEvents: (filter) => this.countEvents(filter),
+      nextDueAt: () => this.#ensureReady().then(() => this.#store.nextDueAt()),
+      rateLimits: () => this.rateLimits(),
+      now: () => this.#clock.now(),
+    });
   }
 
   // ── lifecycle ────────────────────────────────────────────────────────────
@@ -129,7 +139,7 @@ export class WebhookProcessor {
     this.#started = true;
     this.#stopController = stopController();
     if (this.#store.subscribe) this.#unsubscribe = await this.#store.subscribe(() => this.#scheduler.wake(this.#options.coalesceMs));
-    this.#scheduler.start(() => this.runDue());
+    this.#scheduler.start(() => this.#runDue("scheduler"));
   }
 
   /**
@@ -204,7 +214,7 @@ export class WebhookProcessor {
    * every request is logged as a delivery (rejected ones with their reason).
    */
   async receive(input: ReceiveInput): Promise<ReceiveResult> {
-    const work = receiveRequest(this.#receiveContext, input).catch((error: unknown) => {
+    const work = tracedReceive(this.#receiveContext, input).catch((error: unknown) => {
       // Every known outcome is mapped inside the pipeline; this is the last line, for the unforeseen.
       this.#reportError(error, "receive() failed unexpectedly; answered 500");
       return answer({ kind: "internal" });
@@ -220,23 +230,32 @@ export class WebhookProcessor {
    * the budget is spent. Nothing it started is still running when it resolves, so a cron route or a
    * serverless function can call it without `start()` (no resident worker; see README "Serverless and cron").
    */
-  async runDue(options: RunDueOptions = {}): Promise<RunDueResult> {
-    const work = runWithinBudget(() => this.#pass(), this.#clock, options);
+  runDue(options: RunDueOptions = {}): Promise<RunDueResult> {
+    return this.#runDue("run-due", options);
+  }
+
+  #runDue(origin: PassStart["origin"], options: RunDueOptions = {}): Promise<RunDueResult> {
+    const work = runWithinBudget(() => this.#pass(origin), this.#clock, options);
     this.#track(work);
     return work;
   }
 
   /** One pass: claim due events, process them in batches, report when more is due. */
-  async #pass(): Promise<PassOutcome> {
+  async #pass(origin: PassStart["origin"]): Promise<PassOutcome> {
     await this.#ensureReady();
     const limit = this.#options.claimBatchSize;
-    const { events, poisoned } = await this.#store.claimDue({ now: this.#clock.now(), limit, leaseMs: this.#options.leaseMs, workerId: this.#workerId });
-    for (const event of poisoned) {
-      const error = event.lastError ?? "attempts interrupted";
-      this.#logger.error(`event failed, its attempts were interrupted ${event.attemptsStarted} time(s) (a worker died or lost its lease mid-attempt): ${error}`, eventContext(event));
-      this.#emit("event:exhausted", { event, error });
-    }
-    await processClaimed(this.#processingContext(), events);
+    const startedAt = this.#clock.now();
+    const { events, poisoned } = await this.#store.claimDue({ now: startedAt, limit, leaseMs: this.#options.leaseMs, workerId: this.#workerId });
+    const start = { origin, workerId: this.#workerId, startedAt, claimed: events.length, poisoned: poisoned.length };
+    await tracedPass(this.#options.instrumentation, start, async (scope) => {
+      const ctx = this.#processingContext(scope);
+      for (const event of poisoned) {
+        const error = event.lastError ?? "attempts interrupted";
+        this.#logger.error(`event failed, its attempts were interrupted ${event.attemptsStarted} time(s) (a worker died or lost its lease mid-attempt): ${error}`, eventContext(event));
+        ctx.emit("event:exhausted", { event, error });
+      }
+      await processClaimed(ctx, events);
+    });
     await this.#retention.pruneWhenDue();
     const claimed = events.length + poisoned.length;
     const more = claimed >= limit;
@@ -253,8 +272,11 @@ export class WebhookProcessor {
     }
   }
 
-  #processingContext(): PassContext {
-    const emit: Emit = (name, payload) => this.#emit(name, payload);
+  /** A pass's context; within an instrumented pass, its lifecycle events also reach the pass's scope. */
+  #processingContext(scope: InstrumentationScope | undefined): PassContext {
+    const direct: Emit = (name, payload) => this.#emit(name, payload);
+    const emit = scope ? scopedEmit(direct, scope) : direct;
+    const root = rootTelemetry(this.#options.instrumentation);
     return buildPassContext({
       options: this.#options,
       store: this.#store,
@@ -266,6 +288,7 @@ export class WebhookProcessor {
       retryDelay: this.#retryDelay,
       signal: this.#stopController.signal,
       emit,
+      telemetry: root && { ...root, scope },
     });
   }
 
@@ -282,7 +305,8 @@ export class WebhookProcessor {
     const requeued = await this.#store.requeue({ now, ids: [id] });
     if (requeued.length === 0) await refuseRetry(this.#store, id);
     const { events } = await this.#store.claimDue({ now, limit: 1, leaseMs: this.#options.leaseMs, workerId: this.#workerId, ids: [id] });
-    await processClaimed(this.#processingContext(), events);
+    const start = { origin: "manual" as const, workerId: this.#workerId, startedAt: now, claimed: events.length, poisoned: 0 };
+    await tracedPass(this.#options.instrumentation, start, (scope) => processClaimed(this.#processingContext(scope), events));
     return (await this.getEvent(id))!;
   }
 

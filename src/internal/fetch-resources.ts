@@ -3,6 +3,7 @@ import type { Clock } from "../clock.ts";
 import type { ProviderAdapter, RateLimitObservation, ResourceResult } from "../contracts/provider-adapter.ts";
 import { ProviderRequestError, RateLimitedError, describeError, isWebhookInboxError } from "../errors.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
+import { type Telemetry, reportLimiterWait, tracedProviderCall } from "./telemetry.ts";
 
 /** What became of one entity's download. */
 export type EntityFetch =
@@ -24,6 +25,8 @@ export interface FetchGroupInput {
   readonly limiter: RateLimiter;
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
+  /** Reports each call and each limiter wait, when the inbox is instrumented. */
+  readonly telemetry?: Telemetry | undefined;
 }
 
 /** Recorded on the attempt when a batch answer left the record out and a second read settled it. */
@@ -56,8 +59,8 @@ export async function fetchGroup(input: FetchGroupInput): Promise<Map<string, En
 
   await Promise.all(
     chunks.map((chunk) =>
-      gate(() =>
-        callProvider(input, state, chunk, results, async (signal) => {
+      queued(input, gate, (queuedMs) =>
+        callProvider(input, state, chunk, results, { purpose: "batch", queuedMs }, async (signal) => {
           const fetched = await provider.fetchResources({ tenantId, entityType, ids: chunk, signal, observe: observer(input) });
           const downloadedAt = clock.now();
           for (const id of chunk) {
@@ -71,8 +74,8 @@ export async function fetchGroup(input: FetchGroupInput): Promise<Map<string, En
   );
   await Promise.all(
     toConfirm.map((id) =>
-      gate(() =>
-        callProvider(input, state, [id], results, async (signal) => {
+      queued(input, gate, (queuedMs) =>
+        callProvider(input, state, [id], results, { purpose: "confirm", queuedMs }, async (signal) => {
           const request = { tenantId, entityType, signal, observe: observer(input) };
           const result = provider.fetchResource
             ? await provider.fetchResource({ ...request, id })
@@ -93,6 +96,12 @@ interface CallState {
   throttled: EntityFetch | null;
 }
 
+/** Runs `work` under the tenant's concurrency gate, telling it how long it waited for its slot (clock time). */
+function queued<T>(input: FetchGroupInput, gate: (work: () => Promise<T>) => Promise<T>, work: (queuedMs: number) => Promise<T>): Promise<T> {
+  const queuedAt = input.clock.now().getTime();
+  return gate(() => work(Math.max(0, input.clock.now().getTime() - queuedAt)));
+}
+
 function observer(input: FetchGroupInput) {
   return (observation: RateLimitObservation) => input.limiter.observe(input.provider.name, input.provider.limits, input.tenantId, observation);
 }
@@ -106,17 +115,23 @@ async function callProvider(
   state: CallState,
   ids: readonly string[],
   results: Map<string, EntityFetch>,
+  how: { readonly purpose: "batch" | "confirm"; readonly queuedMs: number },
   call: (signal: AbortSignal) => Promise<void>,
 ): Promise<void> {
-  const { provider, tenantId, limiter, clock } = input;
+  const { provider, tenantId, entityType, limiter, clock, telemetry } = input;
   const setAll = (outcome: EntityFetch) => ids.forEach((id) => results.set(id, outcome));
   if (state.throttled) return setAll(state.throttled);
   const reservation = limiter.reserve(provider.name, provider.limits, tenantId);
-  if (!reservation.ok) return setAll({ kind: "deferred", retryAt: reservation.retryAt });
+  const wait = { provider: provider.name, tenantId, entityType, entities: ids.length };
+  if (!reservation.ok) {
+    reportLimiterWait(telemetry, { ...wait, kind: "deferred", waitMs: Math.max(0, reservation.retryAt.getTime() - clock.now().getTime()) });
+    return setAll({ kind: "deferred", retryAt: reservation.retryAt });
+  }
+  reportLimiterWait(telemetry, { ...wait, kind: "queued", waitMs: how.queuedMs });
   const timeout = AbortSignal.timeout(input.timeoutMs);
   const signal = AbortSignal.any([input.signal, timeout]);
   try {
-    await call(signal);
+    await tracedProviderCall(telemetry, { provider: provider.name, tenantId, entityType, ids, ...how }, () => call(signal));
     reservation.end();
   } catch (error) {
     reservation.end();

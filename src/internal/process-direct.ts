@@ -9,6 +9,7 @@ import { groupBy } from "./group-by.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
 import { runHandler } from "./run-handler.ts";
 import { newestOf } from "./staleness.ts";
+import type { Telemetry } from "./telemetry.ts";
 
 export interface DirectInput {
   readonly integration: string;
@@ -22,6 +23,8 @@ export interface DirectInput {
   readonly handlerTimeoutMs: number;
   readonly handlerFor: (integration: string, entityType: string) => EventHandler | undefined;
   readonly signal: AbortSignal;
+  /** The receive's instrumentation scope, when the inbox is instrumented. */
+  readonly telemetry?: Telemetry | undefined;
   /** Told which change failed, just before the failure is thrown (for the log line). */
   readonly onChangeFailed?: (change: DirectChange) => void;
 }
@@ -60,6 +63,7 @@ export async function processDirect(input: DirectInput): Promise<void> {
           limiter: input.limiter,
           timeoutMs: input.fetchTimeoutMs,
           signal: input.signal,
+          telemetry: input.telemetry,
         })
       : new Map<string, EntityFetch>();
     for (const change of newestPerEntity) {
@@ -100,5 +104,5 @@ async function processChange(input: DirectInput, change: ParsedEvent & { id: str
     attempt: 1,
     payload: change.payload,
   };
-  await runHandler({ signal: input.signal, handlerTimeoutMs: input.handlerTimeoutMs }, handler, event, undefined);
+  await runHandler({ signal: input.signal, handlerTimeoutMs: input.handlerTimeoutMs, telemetry: input.telemetry }, handler, event, undefined);
 }

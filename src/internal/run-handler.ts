@@ -1,11 +1,14 @@
 // Running one host handler: ended by its timeout or by stop(), and settled before a transaction ends.
 import { WebhookInboxError } from "../errors.ts";
 import type { EventHandler, InboxEvent } from "../types.ts";
+import { type Telemetry, tracedHandlerAttempt } from "./telemetry.ts";
 
 export interface RunHandlerLimits {
   /** Aborted by stop(). */
   readonly signal: AbortSignal;
   readonly handlerTimeoutMs: number;
+  /** Reports the attempt, when the inbox is instrumented. */
+  readonly telemetry?: Telemetry | undefined;
 }
 
 /**
@@ -13,7 +16,11 @@ export interface RunHandlerLimits {
  * transaction, a cut-short handler is still waited for (up to one more timeout) before the
  * transaction ends, so its late writes cannot land after the rollback or in another transaction.
  */
-export async function runHandler(limits: RunHandlerLimits, handler: EventHandler, event: InboxEvent, transaction: unknown): Promise<void> {
+export function runHandler(limits: RunHandlerLimits, handler: EventHandler, event: InboxEvent, transaction: unknown): Promise<void> {
+  return tracedHandlerAttempt(limits.telemetry, event, () => runBounded(limits, handler, event, transaction));
+}
+
+async function runBounded(limits: RunHandlerLimits, handler: EventHandler, event: InboxEvent, transaction: unknown): Promise<void> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let stopListener = () => {};

@@ -7,9 +7,9 @@ import * as providerKit from "webhook-inbox/provider-kit";
 import * as storeKit from "webhook-inbox/store-kit";
 
 const root = new URL("../..", import.meta.url).pathname;
-const PEERS = ["express", "fastify", "pg", "better-sqlite3", "bullmq", "pg-boss", "ioredis", "vitest", "playwright-core"];
+const PEERS = ["express", "fastify", "pg", "better-sqlite3", "bullmq", "pg-boss", "ioredis", "@opentelemetry/api", "vitest", "playwright-core"];
 /** The one adapter folder allowed to load each peer. */
-const PEER_HOME: Record<string, string> = { express: "express", fastify: "fastify", pg: "postgres", "better-sqlite3": "sqlite", bullmq: "bullmq", "pg-boss": "pg-boss" };
+const PEER_HOME: Record<string, string> = { express: "express", fastify: "fastify", pg: "postgres", "better-sqlite3": "sqlite", bullmq: "bullmq", "pg-boss": "pg-boss", "@opentelemetry/api": "opentelemetry" };
 
 function files(dir: string): string[] {
   return readdirSync(join(root, dir)).flatMap((name) => {

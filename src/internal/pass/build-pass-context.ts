@@ -5,6 +5,7 @@ import type { Logger } from "../../events.ts";
 import type { ResolvedOptions } from "../../options.ts";
 import type { Emit } from "../emit.ts";
 import type { RateLimiter } from "../rate-limiter.ts";
+import type { Telemetry } from "../telemetry.ts";
 import type { PassContext } from "./pass-context.ts";
 
 export interface PassContextSources {
@@ -18,6 +19,7 @@ export interface PassContextSources {
   retryDelay: PassContext["retryDelay"];
   signal: AbortSignal;
   emit: Emit;
+  telemetry: Telemetry | undefined;
 }
 
 export function buildPassContext(s: PassContextSources): PassContext {
@@ -37,5 +39,6 @@ export function buildPassContext(s: PassContextSources): PassContext {
     signal: s.signal,
     emit: s.emit,
     logger: s.logger,
+    telemetry: s.telemetry,
   };
 }

@@ -6,6 +6,7 @@ import type { Logger } from "../../events.ts";
 import type { EventHandler } from "../../types.ts";
 import type { Emit } from "../emit.ts";
 import type { RateLimiter } from "../rate-limiter.ts";
+import type { Telemetry } from "../telemetry.ts";
 import type { TransitionPolicy } from "./transitions.ts";
 
 export interface PassContext extends TransitionPolicy {
@@ -24,4 +25,6 @@ export interface PassContext extends TransitionPolicy {
   readonly signal: AbortSignal;
   readonly emit: Emit;
   readonly logger: Logger;
+  /** The pass's instrumentation scope, when the inbox is instrumented. */
+  readonly telemetry: Telemetry | undefined;
 }

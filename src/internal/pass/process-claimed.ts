@@ -84,6 +84,7 @@ async function downloadGroup(ctx: PassContext, group: ClaimedEvent[], startedAt:
         limiter: ctx.limiter,
         timeoutMs: ctx.fetchTimeoutMs,
         signal: ctx.signal,
+        telemetry: ctx.telemetry,
       })
     : new Map<string, EntityFetch>();
   const now = ctx.clock.now();

@@ -3,6 +3,7 @@ import type EventEmitter from "eventemitter3";
 import type { Scheduler } from "../../contracts/scheduler.ts";
 import type { InboxEventMap } from "../../events.ts";
 import type { ResolvedOptions } from "../../options.ts";
+import { rootTelemetry } from "../telemetry.ts";
 import { InFlightBound } from "./in-flight-bound.ts";
 import type { Integration, ReceiveContext } from "./receive-context.ts";
 
@@ -27,5 +28,6 @@ export function buildReceiveContext(s: ReceiveContextSources): ReceiveContext {
       if (started()) scheduler.wake(options.coalesceMs);
     },
     listening: (name) => emitter.listenerCount(name) > 0,
+    telemetry: rootTelemetry(options.instrumentation),
   };
 }

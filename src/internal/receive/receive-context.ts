@@ -7,6 +7,7 @@ import type { EventHandler, Mode } from "../../types.ts";
 import type { Emit } from "../emit.ts";
 import type { InFlightBound } from "./in-flight-bound.ts";
 import type { RateLimiter } from "../rate-limiter.ts";
+import type { Telemetry } from "../telemetry.ts";
 
 /** One configured integration, as the options resolved it. */
 export type Integration = ResolvedOptions["integrations"][string];
@@ -33,4 +34,6 @@ export interface ReceiveContext {
   /** Whether anyone listens: lets the hot path skip building a payload nobody reads. */
   readonly listening: (name: keyof InboxEventMap) => boolean;
   readonly reportError: (error: unknown, message: string) => void;
+  /** The instrumentation (and, within one receive, its scope), when the inbox is instrumented. */
+  readonly telemetry: Telemetry | undefined;
 }

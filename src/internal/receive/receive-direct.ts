@@ -60,6 +60,7 @@ export async function receiveDirect(
       handlerTimeoutMs: ctx.options.handlerTimeoutMs,
       handlerFor: ctx.handlerFor,
       signal: ctx.stopSignal(),
+      telemetry: ctx.telemetry,
       onChangeFailed: (change) => {
         failedChange = change;
       },
