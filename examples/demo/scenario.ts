@@ -15,7 +15,7 @@ export const XERO_WEBHOOK_KEY = "demo-xero-webhook-key";
 export const QBO_REALMS = ["9130350000000001", "9130350000000002"] as const;
 export const XERO_TENANTS = ["5f2a3c1e-0000-4000-8000-00000000000a", "5f2a3c1e-0000-4000-8000-00000000000b"] as const;
 
-/** The invoice whose handler always fails (the host's own validation rejects it). */
+/** The invoice whose handler always fails: its downloaded data has a negative total, which the host's own validation rejects. */
 export const POISON = { realmId: QBO_REALMS[1], entityType: "Invoice", entityId: "13" } as const;
 /** Entities whose first download fails once (the fake answers a Fault, then recovers). */
 export const FLAKY_QBO_IDS = ["7", "42"] as const;
@@ -86,6 +86,8 @@ export function buildScenario(quickBooks: FakeQuickBooks, xero: FakeXero, now = 
     operation: "Update",
     lastUpdated: at(now, -200),
   });
+  // Its data is what makes it fail, so the dashboard's Resource Data shows the reason its error gives.
+  quickBooks.records.set(POISON.realmId, POISON.entityType, POISON.entityId, { DisplayName: `${POISON.entityType} ${POISON.entityId}`, TotalAmt: -130 });
   for (const id of FLAKY_QBO_IDS) quickBooks.failNext(id);
 
   quickBooks.records.set(OUT_OF_ORDER.realmId, OUT_OF_ORDER.entityType, OUT_OF_ORDER.entityId, { DisplayName: "Out-of-order invoice", TotalAmt: 900 });

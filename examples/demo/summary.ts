@@ -18,7 +18,8 @@ export interface DemoFacts {
 
 const sum = (counts: EventCount[], status?: string) => counts.filter((row) => !status || row.status === status).reduce((total, row) => total + row.count, 0);
 
-export function printSummary(facts: DemoFacts, dashboardUrl: string): void {
+/** Prints the summary; with a dashboard URL (not under --exit), the invitation to open it. */
+export function printSummary(facts: DemoFacts, dashboardUrl: string | null): void {
   const events = sum(facts.counts);
   const calls = facts.providerCalls.quickbooks + facts.providerCalls.xero;
   const acknowledged = [...facts.statuses].filter(([status]) => status < 300).reduce((total, [, n]) => total + n, 0);
@@ -31,7 +32,7 @@ export function printSummary(facts: DemoFacts, dashboardUrl: string): void {
     ["  failed (left for manual retry)", String(sum(facts.counts, "failed"))],
     ["handler calls", String(facts.handlerCalls)],
     ["provider API calls (QuickBooks + Xero)", `${calls} (${facts.providerCalls.quickbooks} + ${facts.providerCalls.xero}) for ${events} events: ${(events / Math.max(1, calls)).toFixed(1)} events per call`],
-    ["429s met / waited out (no attempt spent)", `${facts.throttled} / ${facts.rateLimitedAttempts} rate-limited attempts`],
+    ["429 answers from the provider APIs (waited out, no attempt spent)", String(facts.throttled)],
     ["out-of-order pair", facts.outOfOrderStatuses.join(" + ")],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
@@ -40,7 +41,7 @@ export function printSummary(facts: DemoFacts, dashboardUrl: string): void {
   for (const event of facts.failed) {
     console.log(`  failed: ${event.integration} ${event.entityType} ${event.entityId} (tenant ${event.tenantId}): ${event.lastError}`);
   }
-  console.log(`\nDashboard: ${dashboardUrl}  (open an event, read its Attempts and Resource Data, press Retry)`);
+  if (dashboardUrl) console.log(`\nDashboard: ${dashboardUrl}  (open an event, read its Attempts and Resource Data, press Retry)`);
 }
 
 /** What the scenario must produce; each broken promise is one line. */

@@ -48,7 +48,7 @@ describe("default failure logging", () => {
 
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: "warn", context: { ...context, attempt: 1 } });
-    expect(lines[0]!.message).toMatch(/^\[webhook-inbox\] attempt 1 failed \(receive\); retrying at .+, 1 automatic attempt\(s\) left: test API: invoice 1 failed$/);
+    expect(lines[0]!.message).toMatch(/^\[webhook-inbox\] attempt 1 failed \(receive; 1 of 2 automatic attempts spent\); retrying at \S+: test API: invoice 1 failed$/);
 
     clock.advance(10_000);
     await inbox.drain();

@@ -28,7 +28,8 @@ export function logOutcome(logger: Logger, record: EventRecord, attempt: Attempt
   const retry = announcements.find((item) => item.name === "event:retry-scheduled");
   const exhausted = announcements.find((item) => item.name === "event:exhausted");
   if (failed && retry) {
-    logger.warn(`attempt ${number} failed (${trigger}); retrying at ${retry.nextAttemptAt.toISOString()}, ${retry.attemptsRemaining} automatic attempt(s) left: ${failed.error}`, {
+    const spent = `${record.attemptsMade} of ${record.maxAttempts} automatic attempts spent`;
+    logger.warn(`attempt ${number} failed (${trigger}; ${spent}); retrying at ${retry.nextAttemptAt.toISOString()}: ${failed.error}`, {
       ...context,
       attempt: number,
       nextAttemptAt: retry.nextAttemptAt.toISOString(),
