@@ -17,7 +17,9 @@ import type { PassContext } from "./internal/pass/pass-context.ts";
 import { eventContext } from "./internal/pass/log-outcome.ts";
 import { processClaimed } from "./internal/pass/process-claimed.ts";
 import { attachInstrumentation, tracedPass } from "./internal/pass/traced-pass.ts";
+import type { CallLimiter } from "./internal/call-limiter.ts";
 import { RateLimiter, type RateLimitSnapshot } from "./internal/rate-limiter.ts";
+import { SharedRateLimiter, budgetLimits } from "./internal/shared-rate-limiter.ts";
 import { reprocessDelivery } from "./internal/reprocess-delivery.ts";
 import { refuseRetry } from "./internal/retry-refusal.ts";
 import { Retention } from "./internal/retention.ts";
@@ -71,7 +73,7 @@ export class WebhookProcessor {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #scheduler: Scheduler;
-  readonly #limiter: RateLimiter;
+  readonly #limiter: CallLimiter;
   readonly #emitter = new EventEmitter<InboxEventMap>();
   readonly #integrations: Map<string, Integration>;
   readonly #settings: IntegrationSettings;
@@ -90,8 +92,12 @@ export class WebhookProcessor {
     this.#store = this.#options.store;
     this.#clock = this.#options.clock ?? systemClock;
     this.#logger = guardLogger(levelledLogger(this.#options.logger, this.#options.logLevel));
-    this.#limiter = new RateLimiter(this.#clock);
     this.#integrations = new Map(Object.entries(this.#options.integrations));
+    // A store with a shared budget (PostgresStore) makes every instance spend one provider budget.
+    const budget = this.#store.rateBudget;
+    this.#limiter = budget
+      ? new SharedRateLimiter(budget, this.#clock, () => this.#budgetLimits(), (error, message) => this.#reportError(error, message))
+      : new RateLimiter(this.#clock);
     this.#settings = new IntegrationSettings(this.#integrations, this.#options.serviceEnabled);
     this.#workerId = this.#options.workerId ?? `${hostname()}:${process.pid}:${createId().slice(-6)}`;
     const retryDelay = this.#options.retryDelay ?? DEFAULT_RETRY_DELAY;
@@ -196,11 +202,25 @@ export class WebhookProcessor {
   }
 
   /**
-   * A read-only view of this process's rate limiter: per provider and tenant, whether it is paused
-   * (until when, and the provider's answer that paused it) and the calls used in each window.
+   * A read-only view of the rate limiter: per provider and tenant, whether it is paused (until when,
+   * and the provider's answer that paused it) and the calls used in each window. With a store that
+   * shares the budget (`store.rateBudget`, PostgresStore) these are the shared budgets as this
+   * instance last read them (`shared.readAt`); `readRateLimits()` reads them now.
    */
   rateLimits(): RateLimitSnapshot[] {
     return this.#limiter.snapshot();
+  }
+
+  /** The rate limiter's budgets now: read from the store when it shares them, else this process's. */
+  readRateLimits(): Promise<RateLimitSnapshot[]> {
+    return this.#limiter.read();
+  }
+
+  /** Every provider's limits this inbox runs, one entry per provider. */
+  #budgetLimits() {
+    const byProvider = new Map<string, ReturnType<typeof budgetLimits>>();
+    for (const integration of this.#integrations.values()) byProvider.set(integration.provider.name, budgetLimits(integration.provider.name, integration.provider.limits));
+    return [...byProvider.values()];
   }
 
   listIntegrations(): IntegrationInfo[] {

@@ -10,6 +10,7 @@
  *   per attempt row), and every write that links rows is one statement that inserts the child
  *   only for the parent rows it just wrote. prune() deletes children explicitly.
  */
+import { rateBudgetMigrationSql } from "./rate-budget-schema.ts";
 
 /** One schema version. `sql` receives the quoted schema name (`"webhook_inbox"`). */
 export interface Migration {
@@ -145,5 +146,10 @@ create table ${s}.reconcile_runs (
 );
 create index reconcile_runs_tenant on ${s}.reconcile_runs (integration, tenant_id, id);
 `,
+  },
+  {
+    version: 3,
+    name: "shared rate budget",
+    sql: rateBudgetMigrationSql,
   },
 ];

@@ -40,6 +40,7 @@ import { parsePostgresStoreOptions, type PostgresStoreOptions } from "./options.
 import { isPgQueryable, type OwnedPgPool, type PgClientLike, type PgPoolLike, type PgQueryable } from "./pg-like.ts";
 import { buildQueries, type Queries } from "./queries.ts";
 import { PostgresReconciliation } from "./reconciliation.ts";
+import { PostgresRateBudget } from "./rate-budget.ts";
 import {
   eventToJson,
   finishToJson,
@@ -94,6 +95,8 @@ export class PostgresStore implements WebhookStore {
   readonly channel: string;
   /** Reconciliation watermarks, leases and runs, shared by every instance on the database. */
   readonly reconciliation: PostgresReconciliation;
+  /** The provider budget every instance on this database shares (rate-budget.ts). */
+  readonly rateBudget: PostgresRateBudget;
 
   readonly #pool: PgPoolLike;
   readonly #ownedPool: OwnedPgPool | null;
@@ -125,6 +128,7 @@ export class PostgresStore implements WebhookStore {
       maxInFlight: GROUP_MAX_IN_FLIGHT,
     });
     this.reconciliation = new PostgresReconciliation(this.#pool, this.#quotedSchema, (method, fn) => this.#run(method, fn));
+    this.rateBudget = new PostgresRateBudget(this.#pool, this.#quotedSchema, (method, fn) => this.#run(method, fn));
     this.#poisonTemplate = poisonMessage({ attemptsStarted: POISON_COUNT_PLACEHOLDER, attemptsFinished: 0 });
   }
 

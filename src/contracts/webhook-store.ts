@@ -19,6 +19,7 @@ import type {
   Watermark,
 } from "../types.ts";
 import type { ReconciliationStore } from "./reconciliation-store.ts";
+import type { RateBudget } from "./rate-budget.ts";
 
 /**
  * Durable state for webhook-inbox: deliveries, events, attempts, resource data, watermarks, claims.
@@ -125,6 +126,13 @@ export interface WebhookStore {
    * integration with `reconcile` set needs a store that has it; the three shipped stores do.
    */
   readonly reconciliation?: ReconciliationStore;
+
+  /**
+   * Optional shared rate budget (see contracts/rate-budget.ts): when present, the rate limiter of
+   * every instance reserves provider calls and shares throttle pauses through it, so several
+   * processes on one database spend one provider budget. Without it each process keeps its own.
+   */
+  readonly rateBudget?: RateBudget;
 
   /** Releases what the store opened itself. */
   close(): Promise<void>;

@@ -2,7 +2,7 @@
 import type { Clock } from "../clock.ts";
 import type { ProviderAdapter, RateLimitObservation, ResourceResult } from "../contracts/provider-adapter.ts";
 import { ProviderRequestError, RateLimitedError, describeError, isWebhookInboxError } from "../errors.ts";
-import type { RateLimiter } from "./rate-limiter.ts";
+import type { CallLimiter } from "./call-limiter.ts";
 import { type Telemetry, reportLimiterWait, tracedProviderCall } from "./telemetry.ts";
 
 /** What became of one entity's download. */
@@ -22,7 +22,7 @@ export interface FetchGroupInput {
   /** Distinct entity ids to download. */
   readonly ids: readonly string[];
   readonly clock: Clock;
-  readonly limiter: RateLimiter;
+  readonly limiter: CallLimiter;
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
   /** Reports each call and each limiter wait, when the inbox is instrumented. */
@@ -121,26 +121,32 @@ async function callProvider(
   const { provider, tenantId, entityType, limiter, clock, telemetry } = input;
   const setAll = (outcome: EntityFetch) => ids.forEach((id) => results.set(id, outcome));
   if (state.throttled) return setAll(state.throttled);
-  const reservation = limiter.reserve(provider.name, provider.limits, tenantId);
+  // The call's hold: a call still in flight after its timeout was aborted (a shared budget stops counting it then).
+  const reservation = await limiter.reserve(provider.name, provider.limits, tenantId, input.timeoutMs);
   const wait = { provider: provider.name, tenantId, entityType, entities: ids.length };
   if (!reservation.ok) {
     reportLimiterWait(telemetry, { ...wait, kind: "deferred", waitMs: Math.max(0, reservation.retryAt.getTime() - clock.now().getTime()) });
     return setAll({ kind: "deferred", retryAt: reservation.retryAt });
+  }
+  if (state.throttled) {
+    // Another call of this group was throttled while this one waited for its reservation.
+    await reservation.end();
+    return setAll(state.throttled);
   }
   reportLimiterWait(telemetry, { ...wait, kind: "queued", waitMs: how.queuedMs });
   const timeout = AbortSignal.timeout(input.timeoutMs);
   const signal = AbortSignal.any([input.signal, timeout]);
   try {
     await tracedProviderCall(telemetry, { provider: provider.name, tenantId, entityType, ids, ...how }, () => call(signal));
-    reservation.end();
+    await reservation.end();
   } catch (error) {
-    reservation.end();
+    await reservation.end();
     if (error instanceof RateLimitedError || (isWebhookInboxError(error) && error.code === "RATE_LIMITED")) {
       const rate = error as RateLimitedError;
       const retryAfterMs = Math.max(0, rate.retryAfterMs ?? provider.limits.defaultRetryAfterMs);
       const retryAt = new Date(clock.now().getTime() + retryAfterMs);
-      limiter.pause(provider.name, provider.limits, tenantId, rate.scope ?? "tenant", retryAt, { status: rate.status, limit: rate.limit ?? null, message: rate.message });
       state.throttled = { kind: "rate_limited", retryAt, retryAfterMs, limit: rate.limit };
+      await limiter.pause(provider.name, provider.limits, tenantId, rate.scope ?? "tenant", retryAt, { status: rate.status, limit: rate.limit ?? null, message: rate.message });
       return setAll(state.throttled);
     }
     const message = timeout.aborted ? `provider request timed out after ${input.timeoutMs} ms` : describeError(error);

@@ -6,7 +6,7 @@ import { createId } from "../ids.ts";
 import type { EventHandler, InboxEvent } from "../types.ts";
 import { type EntityFetch, fetchGroup } from "./fetch-resources.ts";
 import { groupBy } from "./group-by.ts";
-import type { RateLimiter } from "./rate-limiter.ts";
+import type { CallLimiter } from "./call-limiter.ts";
 import { runHandler } from "./run-handler.ts";
 import { newestOf } from "./staleness.ts";
 import type { Telemetry } from "./telemetry.ts";
@@ -18,7 +18,7 @@ export interface DirectInput {
   readonly events: readonly ParsedEvent[];
   readonly receivedAt: Date;
   readonly clock: Clock;
-  readonly limiter: RateLimiter;
+  readonly limiter: CallLimiter;
   readonly fetchTimeoutMs: number;
   readonly handlerTimeoutMs: number;
   readonly handlerFor: (integration: string, entityType: string) => EventHandler | undefined;

@@ -1,6 +1,9 @@
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Clock } from "../clock.ts";
 import type { ProviderLimits, RateLimitObservation, RateWindow } from "../contracts/provider-adapter.ts";
+import type { CallLimiter, RateLimitPauseReason, RateLimitSnapshot } from "./call-limiter.ts";
+
+export type { RateLimitPauseReason, RateLimitSnapshot } from "./call-limiter.ts";
 import { WindowLog } from "./window-log.ts";
 
 /** How often (clock time) idle tenants are looked for, on the next reservation. */
@@ -38,27 +41,6 @@ class Bucket {
   }
 }
 
-/** Why a budget is paused: the provider's own answer, and the limit it named when it said. */
-export interface RateLimitPauseReason {
-  /** `429` (or the provider's throttle status) — what the provider answered. */
-  readonly status: number;
-  /** The limit it named (`minute`, `day`, `month`...), when it said. */
-  readonly limit: string | null;
-  readonly message: string;
-  readonly at: Date;
-}
-
-/** One budget as the operator sees it: a tenant's (or the app's, `tenantId: null`). Read-only. */
-export interface RateLimitSnapshot {
-  readonly provider: string;
-  readonly tenantId: string | null;
-  /** Nothing is sent until then, or `null` when not paused. */
-  readonly pausedUntil: Date | null;
-  readonly pauseReason: RateLimitPauseReason | null;
-  /** Calls used in each window now (`day` is the daily budget), with what is left. */
-  readonly windows: readonly { readonly name: string; readonly limit: number; readonly intervalMs: number; readonly used: number; readonly remaining: number }[];
-}
-
 /** A granted call must report its end with `end()`; a refused one says when to come back. */
 export type Reservation = { readonly ok: true; readonly end: () => void } | { readonly ok: false; readonly retryAt: Date };
 
@@ -70,7 +52,7 @@ export type Reservation = { readonly ok: true; readonly end: () => void } | { re
  * bounded: each window's log is bounded by its limit (window-log.ts), and a tenant with nothing
  * counted, no pause and no call waiting is forgotten at the next sweep (at most one per minute).
  */
-export class RateLimiter {
+export class RateLimiter implements CallLimiter {
   #tenants = new Map<string, Bucket>();
   #apps = new Map<string, Bucket>();
   #concurrency = new Map<string, LimitFunction>();
@@ -170,6 +152,11 @@ export class RateLimiter {
     }
     for (const [provider, bucket] of this.#apps) if (bucket.logs.length > 0 || bucket.pausedUntil > now) out.push(describe(provider, null, bucket));
     return out;
+  }
+
+  /** The same as `snapshot()`: this process's budgets are all there is. */
+  async read(): Promise<RateLimitSnapshot[]> {
+    return this.snapshot();
   }
 
   observe(provider: string, limits: ProviderLimits, tenantId: string, observation: RateLimitObservation): void {

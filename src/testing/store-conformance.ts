@@ -16,6 +16,7 @@ import { pruneSection } from "./store-conformance/09-prune.ts";
 import { transactionSection } from "./store-conformance/10-transaction.ts";
 import { errorsSection } from "./store-conformance/11-errors.ts";
 import { reconciliationSection } from "./store-conformance/12-reconciliation.ts";
+import { rateBudgetSection } from "./store-conformance/13-rate-budget.ts";
 import { type ConformanceSuite, createConformanceSuite } from "./store-conformance/suite.ts";
 
 export type { ConformanceTestApi, ConformanceTestBody, StoreConformanceOptions } from "./store-conformance/api.ts";
@@ -35,6 +36,7 @@ const SECTIONS: readonly ((suite: ConformanceSuite) => void)[] = [
   transactionSection,
   errorsSection,
   reconciliationSection,
+  rateBudgetSection,
 ];
 
 /**

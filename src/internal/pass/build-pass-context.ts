@@ -4,7 +4,7 @@ import type { WebhookStore } from "../../contracts/webhook-store.ts";
 import type { Logger } from "../../events.ts";
 import type { ResolvedOptions } from "../../options.ts";
 import type { Emit } from "../emit.ts";
-import type { RateLimiter } from "../rate-limiter.ts";
+import type { CallLimiter } from "../call-limiter.ts";
 import type { Telemetry } from "../telemetry.ts";
 import type { PassContext } from "./pass-context.ts";
 
@@ -12,7 +12,7 @@ export interface PassContextSources {
   options: ResolvedOptions;
   store: WebhookStore;
   clock: Clock;
-  limiter: RateLimiter;
+  limiter: CallLimiter;
   logger: Logger;
   providerFor: PassContext["providerFor"];
   handlerFor: PassContext["handlerFor"];

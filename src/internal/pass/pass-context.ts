@@ -5,14 +5,14 @@ import type { WebhookStore } from "../../contracts/webhook-store.ts";
 import type { Logger } from "../../events.ts";
 import type { EventHandler } from "../../types.ts";
 import type { Emit } from "../emit.ts";
-import type { RateLimiter } from "../rate-limiter.ts";
+import type { CallLimiter } from "../call-limiter.ts";
 import type { Telemetry } from "../telemetry.ts";
 import type { TransitionPolicy } from "./transitions.ts";
 
 export interface PassContext extends TransitionPolicy {
   readonly store: WebhookStore;
   readonly clock: Clock;
-  readonly limiter: RateLimiter;
+  readonly limiter: CallLimiter;
   readonly providerFor: (integration: string) => ProviderAdapter | undefined;
   readonly handlerFor: (integration: string, entityType: string) => EventHandler | undefined;
   readonly fetchTimeoutMs: number;

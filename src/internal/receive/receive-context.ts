@@ -6,7 +6,7 @@ import type { ResolvedOptions } from "../../options.ts";
 import type { EventHandler, Mode } from "../../types.ts";
 import type { Emit } from "../emit.ts";
 import type { InFlightBound } from "./in-flight-bound.ts";
-import type { RateLimiter } from "../rate-limiter.ts";
+import type { CallLimiter } from "../call-limiter.ts";
 import type { Telemetry } from "../telemetry.ts";
 
 /** One configured integration, as the options resolved it. */
@@ -16,7 +16,7 @@ export interface ReceiveContext {
   readonly store: WebhookStore;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly limiter: RateLimiter;
+  readonly limiter: CallLimiter;
   /** Receives in progress, bounded by `maxInFlightReceives`. */
   readonly inFlight: InFlightBound;
   readonly options: Pick<ResolvedOptions, "maxBodyBytes" | "maxAttempts" | "fetchTimeoutMs" | "handlerTimeoutMs" | "futureOccurredAtToleranceMs">;
