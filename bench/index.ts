@@ -9,6 +9,7 @@ import { runProviderCalls } from "./provider-calls.ts";
 import { runRateLimits } from "./rate-limits.ts";
 import { runMemory } from "./memory.ts";
 import { runThroughput } from "./throughput.ts";
+import { runBurst } from "./burst.ts";
 import { parseArgs } from "./lib/config.ts";
 import { formatTable, machine, writeResults, type SectionResult } from "./lib/report.ts";
 
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, (config: ReturnType<typeof parseArgs>["config"]) 
   "rate-limits": runRateLimits,
   throughput: runThroughput,
   memory: runMemory,
+  burst: runBurst,
 };
 
 async function main(): Promise<void> {

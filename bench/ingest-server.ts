@@ -4,7 +4,8 @@
  * the parent can read this process's CPU from /proc. Every variant serves the QuickBooks path and
  * the Xero path. Arguments: the variant, then (BullMQ) the Redis URL or (PostgreSQL) the
  * application_name its connections carry, so the bench can count those backends' CPU.
- * Protocol: sends `ready { port }`; answers `count` with what it stored; exits on `stop`.
+ * Protocol: sends `ready { port }`; answers `count` with what it stored and the memory messages of
+ * lib/memory-sampler.ts; exits on `stop`.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Server } from "node:http";
@@ -15,6 +16,7 @@ import { fastifyWebhookInbox } from "../adapters/fastify/index.ts";
 import { quickbooks } from "../adapters/quickbooks/index.ts";
 import { xero } from "../adapters/xero/index.ts";
 import { fromParent, runChild, toParent, type ChildMessage } from "./lib/child.ts";
+import { answerMemoryMessage } from "./lib/memory-sampler.ts";
 import { startProfile, stopProfile } from "./lib/profile.ts";
 import { INGEST_VARIANTS, type IngestVariant } from "./lib/ingest-variants.ts";
 import { QBO_PATH, XERO_PATH } from "./lib/ingest-payloads.ts";
@@ -186,6 +188,7 @@ runChild(async () => {
   const running = await start(variant, process.argv[3]);
   process.on("message", (raw) => {
     const message = raw as ChildMessage;
+    if (answerMemoryMessage(message)) return;
     if (message.type === "profile-start") void startProfile();
     if (message.type === "profile-stop") void stopProfile(`ingest-${variant}`).then(() => toParent({ type: "profiled" }));
     if (message.type !== "count") return;

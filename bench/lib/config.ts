@@ -18,6 +18,8 @@ export interface BenchConfig {
   readonly rateLimits: { readonly timeScale: number; readonly tenants: number; readonly invoices: number; readonly contacts: number; readonly creditNotes: number };
   readonly throughput: { readonly events: number; readonly bullmqConcurrency: number };
   readonly memory: { readonly queued: number; readonly small: number };
+  /** Webhooks fired at once, and over how many connections (a provider's catch-up after an outage). */
+  readonly burst: { readonly webhooks: number; readonly connections: number };
 }
 
 const FULL: BenchConfig = {
@@ -29,6 +31,7 @@ const FULL: BenchConfig = {
   rateLimits: { timeScale: 1 / 20, tenants: 3, invoices: 500, contacts: 250, creditNotes: 175 },
   throughput: { events: 20_000, bullmqConcurrency: 50 },
   memory: { queued: 100_000, small: 10_000 },
+  burst: { webhooks: 20_000, connections: 500 },
 };
 
 const QUICK: BenchConfig = {
@@ -39,6 +42,7 @@ const QUICK: BenchConfig = {
   rateLimits: { timeScale: 1 / 200, tenants: 2, invoices: 100, contacts: 50, creditNotes: 60 },
   throughput: { events: 2_000, bullmqConcurrency: 50 },
   memory: { queued: 5_000, small: 1_000 },
+  burst: { webhooks: 2_000, connections: 300 },
 };
 
 /** Reads `--quick`, `--only=section,...` and `--ingest=variant,...` (for profiling one server) from the command line. */
