@@ -7,6 +7,7 @@
 import { runIngest } from "./ingest.ts";
 import { runProviderCalls } from "./provider-calls.ts";
 import { runRateLimits } from "./rate-limits.ts";
+import { runSharedBudget } from "./shared-budget.ts";
 import { runMemory } from "./memory.ts";
 import { runThroughput } from "./throughput.ts";
 import { runBurst } from "./burst.ts";
@@ -17,6 +18,7 @@ const SECTIONS: Record<string, (config: ReturnType<typeof parseArgs>["config"]) 
   ingest: runIngest,
   "provider-calls": runProviderCalls,
   "rate-limits": runRateLimits,
+  "shared-budget": runSharedBudget,
   throughput: runThroughput,
   memory: runMemory,
   burst: runBurst,

@@ -16,6 +16,14 @@ export interface BenchConfig {
   };
   readonly providerCalls: { readonly webhooks: number; readonly entities: number; readonly diyConcurrency: number };
   readonly rateLimits: { readonly timeScale: number; readonly tenants: number; readonly invoices: number; readonly contacts: number; readonly creditNotes: number };
+  /** One Xero organisation and one QuickBooks realm (one id per call), drained by 1 and by 4 instances on PostgreSQL. */
+  readonly sharedBudget: {
+    readonly timeScale: number;
+    readonly xeroInvoices: number;
+    readonly xeroContacts: number;
+    readonly xeroCreditNotes: number;
+    readonly qboInvoices: number;
+  };
   readonly throughput: { readonly events: number; readonly bullmqConcurrency: number };
   readonly memory: { readonly queued: number; readonly small: number };
   /** Webhooks fired at once, and over how many connections (a provider's catch-up after an outage). */
@@ -29,6 +37,8 @@ const FULL: BenchConfig = {
   // Xero's minute becomes 3 s; 3 tenants each need 10 + 5 + 175 = 190 calls: 4 windows, 9 s at the least.
   // (Compressing more would shrink the windows but not the cost of an HTTP call: see BENCHMARKS.md.)
   rateLimits: { timeScale: 1 / 20, tenants: 3, invoices: 500, contacts: 250, creditNotes: 175 },
+  // A minute of 3 s; Xero 10 + 5 + 175 = 190 calls (4 windows, 9 s at the least), QuickBooks 150 (4 windows of 40, 9 s).
+  sharedBudget: { timeScale: 1 / 20, xeroInvoices: 500, xeroContacts: 250, xeroCreditNotes: 175, qboInvoices: 150 },
   throughput: { events: 20_000, bullmqConcurrency: 50 },
   memory: { queued: 100_000, small: 10_000 },
   burst: { webhooks: 20_000, connections: 500 },
@@ -40,6 +50,8 @@ const QUICK: BenchConfig = {
   providerCalls: { webhooks: 1_000, entities: 200, diyConcurrency: 20 },
   // A minute of 300 ms; 2 + 1 + 60 = 63 calls per tenant: 2 windows.
   rateLimits: { timeScale: 1 / 200, tenants: 2, invoices: 100, contacts: 50, creditNotes: 60 },
+  // A minute of 600 ms; Xero 2 + 1 + 70 = 73 calls and QuickBooks 60: 2 windows each, 600 ms at the least.
+  sharedBudget: { timeScale: 1 / 100, xeroInvoices: 100, xeroContacts: 50, xeroCreditNotes: 70, qboInvoices: 60 },
   throughput: { events: 2_000, bullmqConcurrency: 50 },
   memory: { queued: 5_000, small: 1_000 },
   burst: { webhooks: 2_000, connections: 300 },
