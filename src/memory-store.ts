@@ -75,6 +75,7 @@ export class MemoryStore implements WebhookStore {
   #attempts = new Map<string, AttemptRecord[]>();
   #resources = new Map<string, ResourceData>();
   #watermarks = new Map<string, Watermark>();
+  #downloadSequence = 0;
 
   async migrate(): Promise<void> {}
 
@@ -220,7 +221,14 @@ export class MemoryStore implements WebhookStore {
     }
     const downloadedAt = next.downloadedAt > current.downloadedAt ? next.downloadedAt : current.downloadedAt;
     const newest = isNewerWatermark(next, current) ? next : current;
-    this.#watermarks.set(key, { ...newest, downloadedAt });
+    const sequence = Math.max(next.downloadSequence ?? 0, current.downloadSequence ?? 0);
+    const { downloadSequence: _, ...mark } = newest;
+    this.#watermarks.set(key, sequence > 0 ? { ...mark, downloadedAt, downloadSequence: sequence } : { ...mark, downloadedAt });
+  }
+
+  async nextDownloadSequence(): Promise<number> {
+    this.#downloadSequence += 1;
+    return this.#downloadSequence;
   }
 
   async requeue({ now, ids, filter }: RequeueInput): Promise<string[]> {

@@ -227,8 +227,14 @@ export interface Watermark extends EntityKey {
   readonly occurredAt: Date;
   /** Tie-break for equal `occurredAt`: the id of that event. */
   readonly eventId: string;
-  /** Download time of the data it was handled with. */
+  /** Download time of the data it was handled with (the newest of those applied; for display). */
   readonly downloadedAt: Date;
+  /**
+   * The store-assigned download sequence of the newest data applied (`WebhookStore.nextDownloadSequence`):
+   * what "which data is newer" is judged by, whatever the workers' clocks say. Absent on a mark written
+   * by a store without sequences (or before it had them): then it counts as older than any sequenced download.
+   */
+  readonly downloadSequence?: number;
 }
 
 /** The event a handler receives (stable fields first). */

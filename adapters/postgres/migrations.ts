@@ -152,4 +152,13 @@ create index reconcile_runs_tenant on ${s}.reconcile_runs (integration, tenant_i
     name: "shared rate budget",
     sql: rateBudgetMigrationSql,
   },
+  {
+    version: 4,
+    name: "download sequence",
+    // "Which data is newer" by one database sequence shared by every instance, not by workers' clocks.
+    sql: (s) => `
+create sequence ${s}.download_sequence;
+alter table ${s}.watermarks add column download_seq bigint;
+`,
+  },
 ];

@@ -247,6 +247,13 @@ export class PostgresStore implements WebhookStore {
     });
   }
 
+  async nextDownloadSequence(): Promise<number> {
+    return this.#run("nextDownloadSequence", async () => {
+      const { rows } = await this.#pool.query(this.#sql.nextDownloadSequence);
+      return Number((rows[0] as Row).value);
+    });
+  }
+
   async getWatermarks(keys: readonly EntityKey[]): Promise<Watermark[]> {
     return this.#run("getWatermarks", async () => {
       if (keys.length === 0) return [];

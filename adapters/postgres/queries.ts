@@ -195,7 +195,7 @@ with i as (
     next_attempt_at timestamptz, next_trigger text, last_error text, has_superseded boolean,
     superseded_by text, has_resource boolean, resource_data jsonb, downloaded_at timestamptz,
     has_watermark boolean, wm_integration text, wm_tenant_id text, wm_entity_type text, wm_entity_id text,
-    wm_occurred_at timestamptz, wm_event_id text, wm_downloaded_at timestamptz, now timestamptz
+    wm_occurred_at timestamptz, wm_event_id text, wm_downloaded_at timestamptz, wm_download_seq bigint, now timestamptz
   )
 ), done as (
   update ${s}.events e set
@@ -231,17 +231,20 @@ with i as (
   -- the latest download time among the batch's marks for that entity.
   select distinct on (i.wm_integration, i.wm_tenant_id, i.wm_entity_type, i.wm_entity_id)
     i.wm_integration, i.wm_tenant_id, i.wm_entity_type, i.wm_entity_id, i.wm_occurred_at, i.wm_event_id,
-    max(i.wm_downloaded_at) over (partition by i.wm_integration, i.wm_tenant_id, i.wm_entity_type, i.wm_entity_id) as wm_downloaded_at
+    max(i.wm_downloaded_at) over (partition by i.wm_integration, i.wm_tenant_id, i.wm_entity_type, i.wm_entity_id) as wm_downloaded_at,
+    max(i.wm_download_seq) over (partition by i.wm_integration, i.wm_tenant_id, i.wm_entity_type, i.wm_entity_id) as wm_download_seq
   from done join i on i.event_id = done.id
   where i.has_watermark
   order by i.wm_integration, i.wm_tenant_id, i.wm_entity_type, i.wm_entity_id, i.wm_occurred_at desc, i.wm_event_id collate "C" desc
 ), mark_rows as (
-  insert into ${s}.watermarks as w (integration, tenant_id, entity_type, entity_id, occurred_at, event_id, downloaded_at)
-  select wm_integration, wm_tenant_id, wm_entity_type, wm_entity_id, wm_occurred_at, wm_event_id, wm_downloaded_at from marks
+  insert into ${s}.watermarks as w (integration, tenant_id, entity_type, entity_id, occurred_at, event_id, downloaded_at, download_seq)
+  select wm_integration, wm_tenant_id, wm_entity_type, wm_entity_id, wm_occurred_at, wm_event_id, wm_downloaded_at, wm_download_seq from marks
   on conflict (integration, tenant_id, entity_type, entity_id) do update set
     occurred_at = case when (excluded.occurred_at, excluded.event_id) > (w.occurred_at, w.event_id) then excluded.occurred_at else w.occurred_at end,
     event_id = case when (excluded.occurred_at, excluded.event_id) > (w.occurred_at, w.event_id) then excluded.event_id else w.event_id end,
-    downloaded_at = greatest(w.downloaded_at, excluded.downloaded_at)
+    downloaded_at = greatest(w.downloaded_at, excluded.downloaded_at),
+    -- greatest() ignores NULL: a mark from before the sequence existed is below any sequenced download.
+    download_seq = greatest(w.download_seq, excluded.download_seq)
 )
 select id from done`,
 
@@ -257,6 +260,8 @@ with r as (
   returning id
 )
 select coalesce((select array_agg(id order by id) from r), '{}') as ids${channel === null ? "" : `, (select pg_notify('${channel}', '') from (select 1 from r limit 1) t) as notified`}`,
+
+    nextDownloadSequence: `select nextval('${s}.download_sequence')::text as value`,
 
     getWatermarks: `
 select w.* from ${s}.watermarks w

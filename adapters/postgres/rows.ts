@@ -103,6 +103,8 @@ export function rowToWatermark(row: Row): Watermark {
     occurredAt: toDate(row.occurred_at),
     eventId: row.event_id as string,
     downloadedAt: toDate(row.downloaded_at),
+    // bigint arrives as a string; sequences stay far below 2^53.
+    ...(row.download_seq === null || row.download_seq === undefined ? {} : { downloadSequence: Number(row.download_seq) }),
   };
 }
 
@@ -210,6 +212,7 @@ export function finishToJson(input: FinishAttemptInput): Row {
     wm_occurred_at: input.watermark?.occurredAt ?? null,
     wm_event_id: input.watermark?.eventId ?? null,
     wm_downloaded_at: input.watermark?.downloadedAt ?? null,
+    wm_download_seq: input.watermark?.downloadSequence ?? null,
     now: input.now,
   };
 }

@@ -131,6 +131,15 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX reconcile_runs_tenant ON reconcile_runs (integration, tenant_id, id);
     `,
   },
+  {
+    // The download sequence: "which data is newer" by a counter in the file, not by a worker's clock.
+    version: 4,
+    sql: `
+      ALTER TABLE watermarks ADD COLUMN download_seq INTEGER;
+      CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+      INSERT INTO counters (name, value) VALUES ('download_sequence', 0);
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

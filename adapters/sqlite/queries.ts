@@ -80,13 +80,22 @@ export const FINISH_RESOURCE = `INSERT INTO resources (event_id, data, downloade
 /** `excluded` (the new watermark) is newer than the stored one by (occurred_at, event_id). */
 const NEWER = `(excluded.occurred_at > watermarks.occurred_at
   OR (excluded.occurred_at = watermarks.occurred_at AND excluded.event_id > watermarks.event_id))`;
-/** Moves only forward by (occurred_at, event_id), as isNewerWatermark; the download time keeps the max. */
-export const FINISH_WATERMARK = `INSERT INTO watermarks (integration, tenant_id, entity_type, entity_id, occurred_at, event_id, downloaded_at)
-  VALUES (@integration, @tenant_id, @entity_type, @entity_id, @occurred_at, @event_id, @downloaded_at)
+/**
+ * Moves only forward by (occurred_at, event_id), as isNewerWatermark; the download time and the
+ * download sequence keep the max (a NULL sequence, from before migration 4, is below any).
+ */
+export const FINISH_WATERMARK = `INSERT INTO watermarks (integration, tenant_id, entity_type, entity_id, occurred_at, event_id, downloaded_at, download_seq)
+  VALUES (@integration, @tenant_id, @entity_type, @entity_id, @occurred_at, @event_id, @downloaded_at, @download_seq)
   ON CONFLICT (integration, tenant_id, entity_type, entity_id) DO UPDATE SET
     occurred_at = CASE WHEN ${NEWER} THEN excluded.occurred_at ELSE occurred_at END,
     event_id = CASE WHEN ${NEWER} THEN excluded.event_id ELSE event_id END,
-    downloaded_at = MAX(downloaded_at, excluded.downloaded_at)`;
+    downloaded_at = MAX(downloaded_at, excluded.downloaded_at),
+    download_seq = CASE WHEN download_seq IS NULL THEN excluded.download_seq
+                        WHEN excluded.download_seq IS NULL THEN download_seq
+                        ELSE MAX(download_seq, excluded.download_seq) END`;
+
+/** The next download sequence: one counter row, incremented and read in one statement. */
+export const NEXT_DOWNLOAD_SEQUENCE = "UPDATE counters SET value = value + 1 WHERE name = 'download_sequence' RETURNING value";
 
 /** requeue: parameters now, now, now, then the ids (JSON) when filtered by id, then the filter's. */
 export const requeue = (idFilter: string, where: string) => `UPDATE events SET status = 'queued', next_attempt_at = ?,

@@ -63,6 +63,7 @@ export interface WatermarkRow {
   occurred_at: number;
   event_id: string;
   downloaded_at: number;
+  download_seq: number | null;
 }
 
 /** JSON for a TEXT column; `undefined` is stored as `null` so it reads back as a value. */
@@ -147,6 +148,7 @@ export function toWatermark(row: WatermarkRow): Watermark {
     occurredAt: new Date(row.occurred_at),
     eventId: row.event_id,
     downloadedAt: new Date(row.downloaded_at),
+    ...(row.download_seq === null ? {} : { downloadSequence: row.download_seq }),
   };
 }
 

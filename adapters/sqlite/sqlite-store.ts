@@ -252,6 +252,10 @@ export class SqliteStore implements WebhookStore {
     });
   }
 
+  async nextDownloadSequence(): Promise<number> {
+    return this.#run("nextDownloadSequence", (_db, sql) => (sql(Q.NEXT_DOWNLOAD_SEQUENCE).get() as { value: number }).value);
+  }
+
   async getEvent(id: string): Promise<EventDetails | null> {
     return this.#run("getEvent", (_db, sql) => {
       const row = sql(Q.GET_EVENT).get(id) as EventRow | undefined;
@@ -374,6 +378,7 @@ function finishAll(db: Database, sql: (text: string) => Statement, inputs: reado
           occurred_at: mark.occurredAt.getTime(),
           event_id: mark.eventId,
           downloaded_at: mark.downloadedAt.getTime(),
+          download_seq: mark.downloadSequence ?? null,
         });
       }
       return true;

@@ -88,6 +88,16 @@ export interface WebhookStore {
 
   getWatermarks(keys: readonly EntityKey[]): Promise<Watermark[]>;
 
+  /**
+   * Optional (the three shipped stores have it): the next value of one store-wide sequence, strictly
+   * greater than every value it returned before, in every instance over the same database and across
+   * restarts. A pass takes one after claiming and before downloading, so of two passes over an entity
+   * the one with the greater sequence downloaded after the other claimed: the staleness guard compares
+   * these, not download times, and a clock stepped back or a worker running fast cannot make the newest
+   * data look stale. A store without it is judged by download times (the workers' clocks must agree).
+   */
+  nextDownloadSequence?(): Promise<number>;
+
   /** One event with its attempts (oldest first) and its latest resource data. */
   getEvent(id: string): Promise<EventDetails | null>;
   /** Newest first (by id), keyset paging. */
@@ -207,7 +217,10 @@ export interface FinishAttemptInput {
   readonly supersededBy?: string | null;
   /** Resource data to keep with the event. */
   readonly resource?: { readonly data: unknown; readonly downloadedAt: Date };
-  /** Watermark to advance; the store keeps whichever of old and new is newer by (occurredAt, eventId). */
+  /**
+   * Watermark to advance; the store keeps whichever of old and new is newer by (occurredAt, eventId),
+   * and the greater `downloadSequence` and later `downloadedAt` of the two.
+   */
   readonly watermark?: Watermark;
   /** The finish time (`updatedAt`). */
   readonly now: Date;

@@ -26,21 +26,35 @@ export interface StaleVerdict {
   readonly reason: string;
 }
 
+/** A download as the guard sees it: when (for display) and, from a store that assigns them, its sequence. */
+export interface DownloadStamp {
+  readonly downloadedAt: Date;
+  readonly downloadSequence?: number | undefined;
+}
+
 /**
  * The staleness guard for the one event of an entity that is about to be handled, against what was
- * last applied. Stale when its data was downloaded before the applied data was, or when the change is
- * older than the applied event (whose data, downloaded after this change happened, already holds it).
+ * last applied. Stale when its data is older than the applied data, or when the change is older than
+ * the applied event (whose data, downloaded after this change happened, already holds it).
+ *
+ * "Older data" is judged by the store-assigned download sequence when the download has one: a pass
+ * takes its sequence after claiming and before downloading, so data applied with a greater sequence
+ * was downloaded after this pass claimed its events, and already holds their changes. No wall clock is
+ * compared, so a clock stepped back or a worker running fast cannot make the newest data stale. A mark
+ * without a sequence (written before the store had them) is older than any sequenced download. Without
+ * a sequence (a store that has none), download times are compared: the workers' clocks must agree.
  */
 export function judgeAgainstWatermark(
   event: Pick<EventRecord, "occurredAt" | "id">,
-  downloadedAt: Date,
+  download: DownloadStamp,
   watermark: Watermark | undefined,
 ): StaleVerdict | null {
   if (!watermark) return null;
-  if (downloadedAt < watermark.downloadedAt) {
+  if (olderDownload(download, watermark)) {
+    const applied = watermark.downloadSequence === undefined ? "" : ` (download #${watermark.downloadSequence}; this one is #${download.downloadSequence})`;
     return {
       supersededBy: `download:${watermark.downloadedAt.toISOString()}`,
-      reason: `data downloaded at ${downloadedAt.toISOString()} is older than data already applied (downloaded ${watermark.downloadedAt.toISOString()})`,
+      reason: `data downloaded at ${download.downloadedAt.toISOString()} is older than data already applied (downloaded ${watermark.downloadedAt.toISOString()}${applied})`,
     };
   }
   if (compareEvents(event, { occurredAt: watermark.occurredAt, id: watermark.eventId }) < 0) {
@@ -50,6 +64,13 @@ export function judgeAgainstWatermark(
     };
   }
   return null;
+}
+
+function olderDownload(download: DownloadStamp, watermark: Watermark): boolean {
+  if (download.downloadSequence !== undefined) {
+    return watermark.downloadSequence !== undefined && download.downloadSequence < watermark.downloadSequence;
+  }
+  return download.downloadedAt < watermark.downloadedAt;
 }
 
 /** The verdict for the older events of an entity handled once in a batch with the newest's data. */

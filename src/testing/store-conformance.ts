@@ -17,6 +17,7 @@ import { transactionSection } from "./store-conformance/10-transaction.ts";
 import { errorsSection } from "./store-conformance/11-errors.ts";
 import { reconciliationSection } from "./store-conformance/12-reconciliation.ts";
 import { rateBudgetSection } from "./store-conformance/13-rate-budget.ts";
+import { downloadSequenceSection } from "./store-conformance/14-download-sequence.ts";
 import { type ConformanceSuite, createConformanceSuite } from "./store-conformance/suite.ts";
 
 export type { ConformanceTestApi, ConformanceTestBody, StoreConformanceOptions } from "./store-conformance/api.ts";
@@ -37,6 +38,7 @@ const SECTIONS: readonly ((suite: ConformanceSuite) => void)[] = [
   errorsSection,
   reconciliationSection,
   rateBudgetSection,
+  downloadSequenceSection,
 ];
 
 /**

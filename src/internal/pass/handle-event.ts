@@ -12,6 +12,7 @@ export interface HandleWork {
   readonly event: ClaimedEvent;
   readonly data: unknown;
   readonly downloadedAt: Date;
+  readonly downloadSequence: number | undefined;
   readonly note: string | null;
 }
 
@@ -19,7 +20,7 @@ export interface HandleWork {
 export async function handleEvent(ctx: PassContext, work: HandleWork, outcomes: Outcome[]): Promise<void> {
   const { event } = work;
   const handler = ctx.handlerFor(event.integration, event.entityType);
-  const resource = { data: work.data, downloadedAt: work.downloadedAt };
+  const resource = { data: work.data, downloadedAt: work.downloadedAt, downloadSequence: work.downloadSequence };
   const startedAt = ctx.clock.now();
   if (!handler) {
     outcomes.push(outcome(ctx, event, { kind: "failed", startedAt, error: `no handler for ${event.integration}/${event.entityType}`, retryable: false, resource }));

@@ -21,6 +21,14 @@ interface EntityWork {
 }
 
 /**
+ * The pass's download sequence, taken after the claim and before any download (see
+ * `WebhookStore.nextDownloadSequence`); `undefined` from a store without sequences.
+ */
+async function takeDownloadSequence(ctx: PassContext): Promise<number | undefined> {
+  return ctx.store.nextDownloadSequence ? await ctx.store.nextDownloadSequence() : undefined;
+}
+
+/**
  * Processes a pass's claimed events: group by integration, tenant and type; download each group's
  * distinct entities in batches; judge staleness; call the handler once per entity with the newest data;
  * and record every outcome (in a few `finishAttempts` calls as the pass goes).
@@ -30,11 +38,12 @@ export async function processClaimed(ctx: PassContext, claimed: readonly Claimed
   const startedAt = ctx.clock.now();
   const outcomes: Outcome[] = [];
   const ready: EntityWork[] = [];
+  const downloadSequence = await takeDownloadSequence(ctx);
 
   const groups = groupBy(claimed, (event) => `${event.integration}\u0000${event.tenantId}\u0000${event.entityType}`);
   await Promise.all([...groups.values()].map((group) => downloadGroup(ctx, group, startedAt, ready, outcomes)));
 
-  const toHandle = await judgeStaleness(ctx, ready, startedAt, outcomes);
+  const toHandle = await judgeStaleness(ctx, ready, startedAt, downloadSequence, outcomes);
   // What is known before any handler runs is written now; handler outcomes follow in chunks, so a
   // long pass completes events as it goes instead of holding every finish until its end.
   await recordOutcomes(ctx, outcomes.splice(0));
@@ -111,7 +120,7 @@ function notFetched(ctx: PassContext, startedAt: Date, fetch: Exclude<EntityFetc
 }
 
 /** Splits each entity's events into the one to handle and the stale rest. */
-async function judgeStaleness(ctx: PassContext, ready: EntityWork[], startedAt: Date, outcomes: Outcome[]): Promise<HandleWork[]> {
+async function judgeStaleness(ctx: PassContext, ready: EntityWork[], startedAt: Date, downloadSequence: number | undefined, outcomes: Outcome[]): Promise<HandleWork[]> {
   const watermarks = new Map<string, Watermark>();
   if (ready.length > 0) {
     const keys = ready.map((work) => work.events[0]!);
@@ -121,13 +130,13 @@ async function judgeStaleness(ctx: PassContext, ready: EntityWork[], startedAt: 
   for (const { events, fetch } of ready) {
     const sorted = [...events].sort(compareEvents);
     const newest = sorted[sorted.length - 1]!;
-    const resource = { data: fetch.data, downloadedAt: fetch.downloadedAt };
+    const resource = { data: fetch.data, downloadedAt: fetch.downloadedAt, downloadSequence };
     for (const older of sorted.slice(0, -1)) {
       outcomes.push(outcome(ctx, older, { kind: "stale", startedAt, ...notingEstimatedTime(supersededInBatch(newest), older), resource }));
     }
-    const verdict = judgeAgainstWatermark(newest, fetch.downloadedAt, watermarks.get(entityKeyString(newest)));
+    const verdict = judgeAgainstWatermark(newest, resource, watermarks.get(entityKeyString(newest)));
     if (verdict) outcomes.push(outcome(ctx, newest, { kind: "stale", startedAt, ...notingEstimatedTime(verdict, newest), resource }));
-    else toHandle.push({ event: newest, data: fetch.data, downloadedAt: fetch.downloadedAt, note: fetch.note ?? null });
+    else toHandle.push({ event: newest, data: fetch.data, downloadedAt: fetch.downloadedAt, downloadSequence, note: fetch.note ?? null });
   }
   return toHandle;
 }

@@ -2,10 +2,11 @@
 import type { ClaimedEvent, FinishAttemptInput } from "../../contracts/webhook-store.ts";
 import type { AttemptOutcome } from "../../types.ts";
 
-/** A record as downloaded: its data (`null` when gone) and when. */
+/** A record as downloaded: its data (`null` when gone), when, and the pass's store-assigned download sequence. */
 export interface Resource {
   readonly data: unknown;
   readonly downloadedAt: Date;
+  readonly downloadSequence?: number | undefined;
 }
 
 /** What happened to a claimed event in this pass. */
@@ -78,6 +79,7 @@ function succeeded(event: ClaimedEvent, verdict: Extract<Verdict, { kind: "succe
         occurredAt: event.occurredAt,
         eventId: event.id,
         downloadedAt: resource.downloadedAt,
+        ...(resource.downloadSequence === undefined ? {} : { downloadSequence: resource.downloadSequence }),
       },
     },
     announcements: [{ name: "event:processed", durationMs: now.getTime() - verdict.startedAt.getTime() }],
