@@ -21,11 +21,13 @@ import { resolveQuickBooksOptions, type QuickBooksOptions } from "./options.ts";
 import { parseQuickBooksDelivery } from "./parse.ts";
 import { readQuickBooksResource } from "./read-one.ts";
 import { verifyQuickBooksSignature } from "./signature.ts";
+import { verifyAndParseQuickBooks } from "./verify-and-parse.ts";
 
 export type { QuickBooksOptions } from "./options.ts";
 export { QUICKBOOKS_BATCH_MAX_ITEMS, QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS, QUICKBOOKS_DEFAULT_LIMITS } from "./limits.ts";
 export type { ProviderLimitsOverride } from "./limits.ts";
 export { QUICKBOOKS_SIGNATURE_HEADER } from "./signature.ts";
+export { verifyAndParseQuickBooks, type QuickBooksVerifyAndParseInput } from "./verify-and-parse.ts";
 export { QUICKBOOKS_CDC_LOOKBACK_MS, QUICKBOOKS_CDC_MAX_OBJECTS, QUICKBOOKS_QUERY_PAGE } from "./cdc.ts";
 
 /**
@@ -57,3 +59,14 @@ export function quickbooks(options: QuickBooksOptions): ProviderAdapter {
     listChanges: (request) => listQuickBooksChanges(resolved, request),
   };
 }
+
+/**
+ * For a receiver of your own: verifies and parses one QuickBooks request, or throws a typed error
+ * (see `verifyAndParseQuickBooks`).
+ *
+ * @example
+ * ```ts
+ * const { events } = quickbooks.verifyAndParse({ body: rawBody, headers: req.headers, verifierToken });
+ * ```
+ */
+quickbooks.verifyAndParse = verifyAndParseQuickBooks;

@@ -19,12 +19,14 @@ import { listXeroChanges, xeroReconciles } from "./modified-since.ts";
 import { resolveXeroOptions, type XeroOptions } from "./options.ts";
 import { parseXeroDelivery } from "./parse.ts";
 import { verifyXeroSignature } from "./signature.ts";
+import { verifyAndParseXero } from "./verify-and-parse.ts";
 
 export type { XeroOptions } from "./options.ts";
 export type { XeroLimitsOverride } from "./limits.ts";
 export { XERO_DEFAULT_DAILY_LIMIT, xeroDefaultLimits } from "./limits.ts";
 export { XERO_ENDPOINTS, type XeroEndpoint } from "./categories.ts";
 export { XERO_SIGNATURE_HEADER } from "./signature.ts";
+export { verifyAndParseXero, type XeroVerifyAndParseInput } from "./verify-and-parse.ts";
 export { XERO_PAGE_SIZE } from "./modified-since.ts";
 
 /** Xero posts JSON. */
@@ -56,3 +58,9 @@ export function xero(options: XeroOptions): ProviderAdapter {
     reconciles: xeroReconciles,
   };
 }
+
+/**
+ * For a receiver of your own: verifies and parses one Xero request (the intent-to-receive handshake
+ * included), or throws a typed error (see `verifyAndParseXero`).
+ */
+xero.verifyAndParse = verifyAndParseXero;

@@ -70,7 +70,7 @@ describe("module boundaries", () => {
     expect(Object.keys(providerKit).sort()).toEqual([
       "callWithAccessToken", "computeHmacSha256", "dateTimeOrEpochMsSchema", "decodeJsonBody", "emptyAcknowledgement",
       "isoDateTimeSchema", "jsonAcknowledgement", "mergeProviderLimits", "parseIsoDateTime", "parseRetryAfterMs",
-      "providerLimitsOverrideSchema", "screenIds", "verifyHmacSignature",
+      "providerLimitsOverrideSchema", "screenIds", "verifyAndParseWith", "verifyHmacSignature",
     ]);
   });
 });
