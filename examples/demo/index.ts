@@ -4,7 +4,8 @@
  * Starts fake QuickBooks and Xero APIs, a Fastify app that mounts webhook-inbox (QuickBooks in
  * `immediate` mode, Xero in `delayed` mode) and its dashboard, sends a realistic burst of signed
  * webhooks over real HTTP, shows progress, prints a summary, checks it against what the scenario
- * must produce (exit code 1 if not), then keeps the dashboard up until Ctrl-C.
+ * must produce (exit code 1 if not), then keeps the dashboard up until Ctrl-C. The inbox's
+ * OpenTelemetry metrics are served for Prometheus at /metrics (examples/prometheus/telemetry.ts).
  *
  * Flags: --fresh (delete the demo database first), --exit (finish after the summary, no dashboard),
  * --port N (default 3000; 0 = any free port, the one chosen is printed).
@@ -19,6 +20,7 @@ import { quickbooks } from "webhook-inbox/quickbooks";
 import { SqliteStore } from "webhook-inbox/sqlite";
 import { startFakeQuickBooks, startFakeXero } from "webhook-inbox/testing";
 import { xero } from "webhook-inbox/xero";
+import { prometheusTelemetry } from "../prometheus/telemetry.ts";
 import { Progress, bar } from "./progress.ts";
 import { OUT_OF_ORDER, QBO_VERIFIER_TOKEN, XERO_WEBHOOK_KEY, buildScenario } from "./scenario.ts";
 import { listenOrExplain, portOption } from "./port.ts";
@@ -52,6 +54,7 @@ const handler = async (event: InboxEvent) => {
   appDatabase.set(key, event.resource);
 };
 
+const telemetry = prometheusTelemetry();
 const store = new SqliteStore({ filename: join(dataDir, "inbox.sqlite") });
 const inbox = createWebhookInbox({
   store,
@@ -73,6 +76,7 @@ const inbox = createWebhookInbox({
   // The burst's planned download faults would each print a warning over the progress line; the
   // summary and the dashboard show them. Only what is left failed (exhausted) is printed as it happens.
   logLevel: "error",
+  instrumentation: telemetry.instrumentation,
 });
 const rateLimited = { attempts: 0 };
 inbox.on("event:rate-limited", () => void (rateLimited.attempts += 1));
@@ -81,6 +85,11 @@ const app = Fastify();
 await app.register(fastifyWebhookInbox, { inbox }); // POST /webhooks/:integration
 // Demo only: everyone may use the dashboard. In your app, check your own session or roles here.
 await app.register(fastifyWebhookInboxAdmin, { inbox, prefix: "/admin", authorize: () => true });
+// Prometheus scrapes the inbox's metrics here (deliveries, attempts, 429s, queue depth, oldest due age, ...).
+app.get("/metrics", (request, reply) => {
+  reply.hijack();
+  telemetry.metrics(request.raw, reply.raw);
+});
 await inbox.start();
 const listening = await listenOrExplain(app, port, async () => {
   await inbox.stop();
@@ -155,6 +164,10 @@ const facts = {
 };
 printSummary(facts, flag("exit") ? null : `${base}/admin/`);
 const problems = checkOutcome(facts);
+const scraped = await (await fetch(`${base}/metrics`)).text();
+const countedDeliveries = [...scraped.matchAll(/^webhook_inbox_deliveries_total\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+console.log(`Prometheus metrics at ${base}/metrics: ${countedDeliveries} deliveries counted by webhook_inbox_deliveries_total`);
+if (countedDeliveries === 0) problems.push("the /metrics scrape counted no deliveries (webhook_inbox_deliveries_total)");
 if (problems.length > 0) {
   console.error(`\nThe demo saw something the scenario must not produce:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
 }
@@ -163,6 +176,7 @@ const shutdown = async (code: number) => {
   await app.close();
   await inbox.stop();
   await store.close();
+  await telemetry.shutdown();
   await fakeQuickBooks.close();
   await fakeXero.close();
   process.exit(code);
