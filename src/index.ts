@@ -10,6 +10,7 @@ export type * from "./contracts/scheduler.ts";
 export type * from "./contracts/instrumentation.ts";
 export type * from "./contracts/reconciliation-store.ts";
 export type * from "./contracts/rate-budget.ts";
+export type * from "./contracts/shared-state.ts";
 export { MemoryStore } from "./memory-store.ts";
 export { WebhookProcessor, createWebhookInbox } from "./processor.ts";
 export type { ReceiveInput, UnreadBody, IntegrationInfo } from "./processor.ts";

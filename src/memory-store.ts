@@ -15,6 +15,7 @@ import { StoreError } from "./errors.ts";
 import { entityKeyString, isNewerWatermark } from "./entity-key.ts";
 import { MinHeap } from "./internal/min-heap.ts";
 import { MemoryReconciliation } from "./memory-reconciliation.ts";
+import { MemorySharedState } from "./memory-shared-state.ts";
 import { type MutableDelivery, type MutableEvent, dueTime, markPoisoned, newEventRecord } from "./memory-records.ts";
 import { deliveryMatches, eventMatches, pageSize } from "./filters.ts";
 import type {
@@ -57,6 +58,8 @@ export class MemoryStore implements WebhookStore {
   readonly capabilities: StoreCapabilities = { multiProcess: false, durable: false, transactionalHandler: false };
   /** Reconciliation watermarks, leases and runs, in memory like the rest. */
   readonly reconciliation = new MemoryReconciliation();
+  /** Settings and token leases, shared by every inbox over this store object. */
+  readonly sharedState = new MemorySharedState();
 
   #deliveries = new Map<string, MutableDelivery>();
   #dedupe = new Map<string, string>();

@@ -12,6 +12,8 @@
  */
 import { rateBudgetMigrationSql } from "./rate-budget-schema.ts";
 
+import { sharedStateTables } from "./shared-state.ts";
+
 /** One schema version. `sql` receives the quoted schema name (`"webhook_inbox"`). */
 export interface Migration {
   readonly version: number;
@@ -160,5 +162,10 @@ create index reconcile_runs_tenant on ${s}.reconcile_runs (integration, tenant_i
 create sequence ${s}.download_sequence;
 alter table ${s}.watermarks add column download_seq bigint;
 `,
+  },
+  {
+    version: 5,
+    name: "shared records and leases (settings, token refreshes)",
+    sql: sharedStateTables,
   },
 ];

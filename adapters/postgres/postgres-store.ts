@@ -34,6 +34,7 @@ import { splitByEvent } from "./finish-rounds.ts";
 import { insertGroup, type InsertInput } from "./insert-group.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { NotificationListener } from "./notification-listener.ts";
+import { PgSharedState } from "./shared-state.ts";
 import { createOwnedPool } from "./owned-pool.ts";
 import { withDeadline } from "./deadline.ts";
 import { parsePostgresStoreOptions, type PostgresStoreOptions } from "./options.ts";
@@ -97,6 +98,8 @@ export class PostgresStore implements WebhookStore {
   readonly reconciliation: PostgresReconciliation;
   /** The provider budget every instance on this database shares (rate-budget.ts). */
   readonly rateBudget: PostgresRateBudget;
+  /** Settings and token leases in this schema; every write NOTIFYs `${schema}:shared` (see `SharedStateStore`). */
+  readonly sharedState: PgSharedState;
 
   readonly #pool: PgPoolLike;
   readonly #ownedPool: OwnedPgPool | null;
@@ -129,6 +132,19 @@ export class PostgresStore implements WebhookStore {
     });
     this.reconciliation = new PostgresReconciliation(this.#pool, this.#quotedSchema, (method, fn) => this.#run(method, fn));
     this.rateBudget = new PostgresRateBudget(this.#pool, this.#quotedSchema, (method, fn) => this.#run(method, fn));
+    this.sharedState = new PgSharedState({
+      pool: this.#pool,
+      quotedSchema: this.#quotedSchema,
+      channel: resolved.notify ? `${resolved.schema}:shared` : null,
+      run: (method, call) => {
+        this.#assertOpen(method);
+        return this.#run(method, call);
+      },
+      track: (listener) => {
+        this.#listeners.add(listener);
+        return () => this.#listeners.delete(listener);
+      },
+    });
     this.#poisonTemplate = poisonMessage({ attemptsStarted: POISON_COUNT_PLACEHOLDER, attemptsFinished: 0 });
   }
 

@@ -1,5 +1,6 @@
 /** Versioned schema migrations of SqliteStore (a schema_version table), applied when the file opens. */
 import type { Database } from "better-sqlite3";
+import { SHARED_STATE_TABLES } from "./shared-state.ts";
 
 /** One schema step. Versions only grow; a released step is never edited, a new one is added. */
 export interface SqliteMigration {
@@ -139,6 +140,11 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT, WITHOUT ROWID;
       INSERT INTO counters (name, value) VALUES ('download_sequence', 0);
     `,
+  },
+  {
+    // The shared-state capability: settings and token sets (records), single-flight refreshes (leases).
+    version: 5,
+    sql: SHARED_STATE_TABLES,
   },
 ];
 

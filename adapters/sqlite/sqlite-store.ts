@@ -28,6 +28,7 @@ import {
 import { validateOptions } from "../../src/adapter-kit/index.ts";
 import { GroupCommitter, pageSize, poisonMessage } from "../../src/store-kit/index.ts";
 import { SqliteConnection, closedError, type Work } from "./connection.ts";
+import { SqliteSharedState } from "./shared-state.ts";
 import { deliveryWhere, eventWhere } from "./filters.ts";
 import { insertEvents, insertGroup, insertOne, type InsertInput } from "./insert-delivery.ts";
 import * as Q from "./queries.ts";
@@ -102,6 +103,9 @@ export class SqliteStore implements WebhookStore {
 
   /** Reconciliation watermarks, leases and runs, in the same file. */
   readonly reconciliation: SqliteReconciliation;
+  /** Settings and token leases in this file (see `SharedStateStore`). */
+  readonly sharedState: SqliteSharedState;
+
   readonly #connection: SqliteConnection;
   readonly #inserts: GroupCommitter<InsertInput, InsertDeliveryResult>;
 
@@ -109,6 +113,7 @@ export class SqliteStore implements WebhookStore {
     const resolved: ResolvedOptions = validateOptions(sqliteStoreOptionsSchema, options, "SqliteStore options", { format: "pretty" });
     this.#connection = new SqliteConnection(resolved);
     this.reconciliation = new SqliteReconciliation(this.#connection);
+    this.sharedState = new SqliteSharedState((method, work) => this.#run(method, work));
     // One group at a time: the connection runs one operation at a time anyway, so groups grow under load.
     this.#inserts = new GroupCommitter((inputs) => this.#run("insertDelivery", (db, sql) => insertGroup(db, sql, inputs)), {
       ...resolved.groupCommit,

@@ -20,6 +20,7 @@ import type {
 } from "../types.ts";
 import type { ReconciliationStore } from "./reconciliation-store.ts";
 import type { RateBudget } from "./rate-budget.ts";
+import type { SharedStateStore } from "./shared-state.ts";
 
 /**
  * Durable state for webhook-inbox: deliveries, events, attempts, resource data, watermarks, claims.
@@ -117,6 +118,12 @@ export interface WebhookStore {
    * Returns the number of events removed.
    */
   prune(input: { olderThan: Date }): Promise<number>;
+
+  /**
+   * Optional: records and leases shared by every instance over this database (the settings, token
+   * refreshes). Without it, settings are per process. See `SharedStateStore`.
+   */
+  readonly sharedState?: SharedStateStore;
 
   /**
    * Optional wake-up across processes (PostgreSQL LISTEN/NOTIFY): `onWork` is called when another

@@ -18,6 +18,7 @@ import { errorsSection } from "./store-conformance/11-errors.ts";
 import { reconciliationSection } from "./store-conformance/12-reconciliation.ts";
 import { rateBudgetSection } from "./store-conformance/13-rate-budget.ts";
 import { downloadSequenceSection } from "./store-conformance/14-download-sequence.ts";
+import { sharedStateSection } from "./store-conformance/15-shared-state.ts";
 import { type ConformanceSuite, createConformanceSuite } from "./store-conformance/suite.ts";
 
 export type { ConformanceTestApi, ConformanceTestBody, StoreConformanceOptions } from "./store-conformance/api.ts";
@@ -39,6 +40,7 @@ const SECTIONS: readonly ((suite: ConformanceSuite) => void)[] = [
   reconciliationSection,
   rateBudgetSection,
   downloadSequenceSection,
+  sharedStateSection,
 ];
 
 /**
