@@ -13,7 +13,7 @@ export type * from "./contracts/rate-budget.ts";
 export type * from "./contracts/shared-state.ts";
 export { MemoryStore } from "./memory-store.ts";
 export { WebhookProcessor, createWebhookInbox } from "./processor.ts";
-export type { ReceiveInput, UnreadBody, IntegrationInfo } from "./processor.ts";
+export type { ReceiveInput, UnreadBody, IntegrationInfo, InboxSettings, SettingChangeOptions } from "./processor.ts";
 export type { RateLimitSnapshot, RateLimitPauseReason } from "./internal/rate-limiter.ts";
 export type { WebhookInboxOptions, IntegrationOptions, RetryDelayOptions } from "./options.ts";
 export type { InboxEventMap, InboxEventName, Logger } from "./events.ts";

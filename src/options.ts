@@ -89,8 +89,17 @@ export const webhookInboxOptionsSchema = z
     handler: handlerSchema.optional(),
     /** Handlers per integration, optionally per entity type (`"*"` = any type of that integration). */
     handlers: handlersSchema.optional(),
-    /** When false, every integration runs in `direct` mode. @default true */
+    /**
+     * When false, every integration runs in `direct` mode. With a store that has `sharedState` (all
+     * three shipped stores), this and each integration's `mode` are the defaults of a fresh store: a
+     * change made at run time (`setMode`, `setServiceEnabled`, the dashboard) is stored and wins. @default true
+     */
     serviceEnabled: z.boolean().default(true),
+    /**
+     * How often each instance re-reads the shared settings from the store: the longest a change made by
+     * another instance takes to apply here when no change notice arrives (PostgreSQL sends one). @default 5_000
+     */
+    settingsRefreshMs: positiveMs.default(5_000),
     /** Automatic attempts in all (first try + retries). @default 3 */
     maxAttempts: attempts.default(3),
     /** Delay before automatic retry `n` (n = attempts spent): a function returning ms, or exponential backoff options. */

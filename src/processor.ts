@@ -11,7 +11,7 @@ import { levelledLogger } from "./log-level.ts";
 import { backoffDelay } from "./internal/backoff.ts";
 import type { Emit } from "./internal/emit.ts";
 import { lookupHandler } from "./internal/handler-lookup.ts";
-import { type IntegrationInfo, IntegrationSettings } from "./internal/integration-settings.ts";
+import { IntegrationSettings } from "./internal/integration-settings.ts";
 import { buildPassContext } from "./internal/pass/build-pass-context.ts";
 import type { PassContext } from "./internal/pass/pass-context.ts";
 import { eventContext } from "./internal/pass/log-outcome.ts";
@@ -49,10 +49,11 @@ import type {
   ReceiveResult,
 } from "./types.ts";
 import { attemptsRemaining } from "./types.ts";
+import type { InboxSettings, IntegrationInfo, SettingChangeOptions } from "./settings.ts";
 
 export type { ReceiveInput, UnreadBody } from "./receive-input.ts";
 
-export type { IntegrationInfo } from "./internal/integration-settings.ts";
+export type { InboxSettings, IntegrationInfo, SettingChangeOptions } from "./settings.ts";
 
 /**
  * The framework-agnostic core: stores every webhook before answering it, splits it into per-entity
@@ -98,7 +99,13 @@ export class WebhookProcessor {
     this.#limiter = budget
       ? new SharedRateLimiter(budget, this.#clock, () => this.#budgetLimits(), (error, message) => this.#reportError(error, message))
       : new RateLimiter(this.#clock);
-    this.#settings = new IntegrationSettings(this.#integrations, this.#options.serviceEnabled);
+    this.#settings = new IntegrationSettings(this.#integrations, {
+      state: this.#store.sharedState,
+      clock: this.#clock,
+      serviceEnabled: this.#options.serviceEnabled,
+      refreshMs: this.#options.settingsRefreshMs,
+      onError: (error, message) => this.#reportError(error, message),
+    });
     this.#workerId = this.#options.workerId ?? `${hostname()}:${process.pid}:${createId().slice(-6)}`;
     const retryDelay = this.#options.retryDelay ?? DEFAULT_RETRY_DELAY;
     this.#retryDelay = typeof retryDelay === "function" ? retryDelay : (attempt) => backoffDelay(retryDelay, attempt);
@@ -144,6 +151,7 @@ export class WebhookProcessor {
     await this.#ensureReady();
     this.#started = true;
     this.#stopController = stopController();
+    await this.#settings.start();
     if (this.#store.subscribe) this.#unsubscribe = await this.#store.subscribe(() => this.#scheduler.wake(this.#options.coalesceMs));
     this.#scheduler.start(() => this.#runDue("scheduler"));
   }
@@ -158,6 +166,7 @@ export class WebhookProcessor {
       this.#started = false;
       this.#stopController.abort(new WebhookInboxError("INBOX_STOPPING", "the inbox is stopping", { status: 503 }));
       await this.#scheduler.stop();
+      await this.#settings.stop();
       await this.#unsubscribe?.();
       this.#unsubscribe = null;
     }
@@ -188,17 +197,30 @@ export class WebhookProcessor {
     return this.#settings.serviceEnabled;
   }
 
-  /** Off: every integration is processed in `direct` mode. */
-  setServiceEnabled(enabled: boolean): void {
-    this.#settings.setServiceEnabled(enabled);
+  /**
+   * Off: every integration is processed in `direct` mode. Applies to this instance at once; the
+   * returned promise resolves when the change is stored (shared stores: every instance follows
+   * within `settingsRefreshMs`, and it survives restarts).
+   */
+  setServiceEnabled(enabled: boolean, change: SettingChangeOptions = {}): Promise<void> {
+    return this.#settings.setServiceEnabled(enabled, change.changedBy ?? null);
   }
 
-  setMode(integration: string, mode: Mode): void {
-    this.#settings.setMode(integration, mode);
+  /**
+   * Sets an integration's mode; an unknown integration or mode throws at once. Applies to this
+   * instance at once; the returned promise resolves when the change is stored (as `setServiceEnabled`).
+   */
+  setMode(integration: string, mode: Mode, change: SettingChangeOptions = {}): Promise<void> {
+    return this.#settings.setMode(integration, mode, change.changedBy ?? null);
   }
 
   getMode(integration: string): Mode {
     return this.#settings.getMode(integration);
+  }
+
+  /** The settings in force here, with who changed each and when, and whether they are shared through the store. */
+  getSettings(): InboxSettings {
+    return this.#settings.snapshot();
   }
 
   /**
@@ -412,7 +434,7 @@ export class WebhookProcessor {
 
   #ensureReady(): Promise<void> {
     if (!this.#ready) {
-      this.#ready = this.#store.migrate().catch((error: unknown) => {
+      this.#ready = this.#store.migrate().then(() => this.#settings.load()).catch((error: unknown) => {
         this.#ready = null; // try again on the next call: the database may come back
         throw error;
       });

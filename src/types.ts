@@ -7,6 +7,13 @@
 export type Mode = "direct" | "immediate" | "delayed";
 export const MODES = ["direct", "immediate", "delayed"] as const satisfies readonly Mode[];
 
+/** Who changed a setting (the service switch, a mode) and when, as the store recorded it. */
+export interface SettingChange {
+  readonly changedAt: Date;
+  /** The operator (the admin `authorize` hook's `actor`), the caller of `setMode`, or `null` when unnamed. */
+  readonly changedBy: string | null;
+}
+
 /** Status of one event (stable names). */
 export type EventStatus = "queued" | "processing" | "retrying" | "succeeded" | "failed" | "stale";
 export const EVENT_STATUSES = [

@@ -9,9 +9,13 @@ import type { DeliveryFilter, DeliverySummary, EventFilter, EventRecord } from "
  * - `true`: full access;
  * - `{ tenants }`: read and retry only the events and deliveries of these provider tenants, no settings changes;
  * - `{ readOnly: true }` (optionally with `tenants`): lists and views only; retry, re-process and
- *   settings changes are refused with 403 and the dashboard hides them.
+ *   settings changes are refused with 403 and the dashboard hides them;
+ * - `actor` (alone it means full access): who the caller is, recorded with the settings they change
+ *   and shown in the dashboard's Settings view (`httpBasic` sets it to the user name).
  */
-export type AdminAccessDecision = boolean | { readonly tenants?: readonly string[]; readonly readOnly?: boolean };
+export type AdminAccessDecision =
+  | boolean
+  | { readonly tenants?: readonly string[]; readonly readOnly?: boolean; readonly actor?: string };
 
 /**
  * The host's gate in front of the admin surface, called on every request with the Fetch `Request`
@@ -24,11 +28,15 @@ export interface AdminAccess {
   readonly tenants: readonly string[] | null;
   /** Lists and views only: no retry, re-process or settings changes. */
   readonly readOnly?: boolean;
+  /** Who the caller is (the decision's `actor`), recorded with settings changes; `null` when unnamed. */
+  readonly actor?: string | null;
 }
 
 const decisionSchema = z.union([
   z.boolean(),
-  z.strictObject({ tenants: z.array(z.string()).optional(), readOnly: z.boolean().optional() }).refine((value) => value.tenants !== undefined || value.readOnly !== undefined),
+  z
+    .strictObject({ tenants: z.array(z.string()).optional(), readOnly: z.boolean().optional(), actor: z.string().min(1).max(200).optional() })
+    .refine((value) => value.tenants !== undefined || value.readOnly !== undefined || value.actor !== undefined),
 ]);
 
 /**
@@ -38,9 +46,9 @@ const decisionSchema = z.union([
 export function resolveAccess(decision: unknown): AdminAccess | null {
   const parsed = decisionSchema.safeParse(decision);
   if (!parsed.success || parsed.data === false) return null;
-  if (parsed.data === true) return { tenants: null, readOnly: false };
-  const { tenants, readOnly = false } = parsed.data;
-  return { tenants: tenants === undefined ? null : [...new Set(tenants)], readOnly };
+  if (parsed.data === true) return { tenants: null, readOnly: false, actor: null };
+  const { tenants, readOnly = false, actor = null } = parsed.data;
+  return { tenants: tenants === undefined ? null : [...new Set(tenants)], readOnly, actor };
 }
 
 /** Whether a caller may change settings (tenant-restricted and read-only callers may not). */

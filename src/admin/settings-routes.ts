@@ -4,9 +4,13 @@ import { AdminHttpError, json, parseWith, readJson } from "./http.ts";
 import { modeBody, pathId, serviceBody } from "./schemas.ts";
 
 function settings(inbox: AdminInbox, access: AdminAccess, webhookUrls: Readonly<Record<string, string>>) {
+  const current = inbox.getSettings?.();
   return {
     serviceEnabled: inbox.serviceEnabled,
-    integrations: inbox.listIntegrations().map((integration) => ({ ...integration, webhookUrl: webhookUrls[integration.id] ?? null })),
+    serviceChange: current?.serviceChange ?? null,
+    integrations: inbox.listIntegrations().map((integration) => ({ ...integration, modeChange: integration.modeChange ?? null, webhookUrl: webhookUrls[integration.id] ?? null })),
+    shared: current?.shared ?? false,
+    refreshMs: current?.refreshMs ?? null,
     access: { tenants: access.tenants, readOnly: access.readOnly === true, canRetry: access.readOnly !== true, canChangeSettings: isUnrestricted(access) },
   };
 }
@@ -26,7 +30,7 @@ async function getSettings({ inbox, access, webhookUrls }: RouteContext): Promis
 async function putService({ inbox, request, access, webhookUrls }: RouteContext): Promise<Response> {
   requireUnrestricted(access);
   const { enabled } = parseWith(serviceBody, await readJson(request, { required: true }), "body");
-  inbox.setServiceEnabled(enabled);
+  await inbox.setServiceEnabled(enabled, { changedBy: access.actor ?? null });
   return json(200, settings(inbox, access, webhookUrls));
 }
 
@@ -37,14 +41,15 @@ async function putMode({ inbox, request, access, params, webhookUrls }: RouteCon
   if (!inbox.listIntegrations().some((integration) => integration.id === id)) {
     throw new AdminHttpError(404, "INTEGRATION_UNKNOWN", `no integration ${JSON.stringify(id)}`);
   }
-  inbox.setMode(id, mode);
+  await inbox.setMode(id, mode, { changedBy: access.actor ?? null });
   return json(200, settings(inbox, access, webhookUrls));
 }
 
-const SETTINGS_ANSWER = "`{ serviceEnabled, integrations, access }`: each integration with its `webhookUrl` (from the `webhookUrls` option, else `null`); `access` says what the caller may do (`tenants`, `readOnly`, `canRetry`, `canChangeSettings`).";
+const SETTINGS_ANSWER =
+  "`{ serviceEnabled, serviceChange, integrations, shared, refreshMs, access }`: each integration with its `mode`, `effectiveMode`, `modeChange` and `webhookUrl` (from the `webhookUrls` option, else `null`); `serviceChange` and `modeChange` are `{ changedAt, changedBy }` (`changedBy` is the `authorize` hook's `actor`) or `null` while the option's value holds; `shared` says whether the settings are stored in the store (every instance follows a change within `refreshMs` ms, and it survives restarts); `access` says what the caller may do (`tenants`, `readOnly`, `canRetry`, `canChangeSettings`).";
 const NOT_FOR_RESTRICTED = { status: 403, code: "FORBIDDEN", when: "the caller is restricted to some tenants (settings apply to every tenant)" } as const;
 
-/** Settings routes, relative to `api/`. The changes apply to this process's inbox. */
+/** Settings routes, relative to `api/`. A change is stored (with the caller's `actor`) and, on a store with `sharedState`, followed by every instance. */
 export const settingsRoutes: readonly Route[] = [
   { method: "GET", pattern: "settings", handler: getSettings, summary: "The service switch, each integration's mode, and the caller's access.", response: SETTINGS_ANSWER },
   {

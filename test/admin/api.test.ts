@@ -204,10 +204,13 @@ describe("admin API over Express (read-only routes)", () => {
     const { json } = await call("/api/settings");
     expect(json).toEqual({
       serviceEnabled: true,
+      serviceChange: null,
       integrations: [
-        { id: "books", provider: "test", mode: "immediate", effectiveMode: "immediate", webhookUrl: null },
-        { id: "ledger", provider: "ledger", mode: "immediate", effectiveMode: "immediate", webhookUrl: null },
+        { id: "books", provider: "test", mode: "immediate", effectiveMode: "immediate", modeChange: null, webhookUrl: null },
+        { id: "ledger", provider: "ledger", mode: "immediate", effectiveMode: "immediate", modeChange: null, webhookUrl: null },
       ],
+      shared: true,
+      refreshMs: 5_000,
       access: { tenants: null, readOnly: false, canRetry: true, canChangeSettings: true },
     });
   });
@@ -372,6 +375,13 @@ describe("admin API over Express (actions)", () => {
     expect(delayed.status).toBe(200);
     expect(delayed.json.integrations.find((i: Json) => i.id === "ledger")).toMatchObject({ mode: "delayed", effectiveMode: "delayed" });
     expect(scenario.inbox.getMode("ledger")).toBe("delayed");
+    // `true` names nobody; an `actor` in the decision is recorded as who made the change.
+    const changedAt = scenario.clock.now().toISOString();
+    expect(delayed.json.integrations.find((i: Json) => i.id === "ledger").modeChange).toEqual({ changedAt, changedBy: null });
+    const named = await call("/api/settings/integrations/ledger", { role: "ops", method: "PUT", body: { mode: "immediate" } });
+    expect(named.json.integrations.find((i: Json) => i.id === "ledger").modeChange).toEqual({ changedAt, changedBy: "ops@example.com" });
+    expect(named.json.serviceChange).toEqual({ changedAt, changedBy: null });
+    expect(named.json.integrations.find((i: Json) => i.id === "books").modeChange).toBeNull();
 
     const unknown = await call("/api/settings/integrations/nope", { method: "PUT", body: { mode: "direct" } });
     expect(unknown.status).toBe(404);

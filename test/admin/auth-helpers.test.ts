@@ -9,8 +9,9 @@ describe("httpBasic", () => {
 
   it("answers each user's access, and false for anything else", () => {
     expect(auth.challenge).toBe('Basic realm="Ops", charset="UTF-8"');
-    expect(auth.authorize(basic("ops", "correct-horse"))).toBe(true);
-    expect(auth.authorize(basic("viewer", "battery-staple"))).toEqual({ readOnly: true });
+    // The user name comes back as the actor recorded with the settings they change.
+    expect(auth.authorize(basic("ops", "correct-horse"))).toEqual({ actor: "ops" });
+    expect(auth.authorize(basic("viewer", "battery-staple"))).toEqual({ actor: "viewer", readOnly: true });
     expect(auth.authorize(basic("ops", "battery-staple"))).toBe(false);
     expect(auth.authorize(basic("nobody", "correct-horse"))).toBe(false);
     expect(auth.authorize(basic("ops", "correct-horse "))).toBe(false);

@@ -12,12 +12,13 @@ export const XSS = "<img src=x onerror=window.__xss=1>";
 export const RETRY_DELAY_MS = 60_000;
 
 /** Who the test caller is: sent as `x-role`, read by `roleAuthorize`. */
-export type Role = "admin" | "acme" | "nobody";
+export type Role = "admin" | "ops" | "acme" | "nobody";
 
-/** A host's authorize hook: admins see all, "acme" staff see tenant acme only, anyone else is refused. */
+/** A host's authorize hook: admins see all ("ops" is a named one), "acme" staff see tenant acme only, anyone else is refused. */
 export const roleAuthorize: ExpressAdminAuthorize = (request) => {
   const role = request.headers.get("x-role");
   if (role === "admin") return true;
+  if (role === "ops") return { actor: "ops@example.com" };
   if (role === "acme") return { tenants: ["acme"] };
   return false;
 };

@@ -94,7 +94,7 @@ describe("direct mode", () => {
   it("is what every integration does while serviceEnabled is false", async () => {
     const { inbox, api, send, handled } = setupInbox({ mode: "immediate", inbox: { serviceEnabled: false } });
     api.set("t1", "invoice", "1", { Id: "1" });
-    expect(inbox.listIntegrations()).toEqual([{ id: "acme", provider: "test", mode: "immediate", effectiveMode: "direct" }]);
+    expect(inbox.listIntegrations()).toEqual([{ id: "acme", provider: "test", mode: "immediate", effectiveMode: "direct", modeChange: null }]);
     const response = await send([change("1", "2030-01-01T00:00:00Z")]);
     expect(response.status).toBe(200);
     expect(handled).toHaveLength(1);

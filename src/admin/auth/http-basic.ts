@@ -64,14 +64,19 @@ export function httpBasic(options: HttpBasicOptions): HttpBasicAuth {
     authorize: (request) => {
       const credentials = readBasicCredentials(request);
       if (!credentials) return false;
-      let found: HttpBasicUser | null = null;
+      let found: [string, HttpBasicUser] | null = null;
       // Every user is compared, so the time taken does not say which names exist.
       for (const [name, user] of entries) {
         const nameMatches = safeEqual(name, credentials.user);
         const passwordMatches = safeEqual(user.password, credentials.password);
-        if (nameMatches && passwordMatches) found = user;
+        if (nameMatches && passwordMatches) found = [name, user];
       }
-      return found ? (found.access ?? true) : false;
+      if (!found) return false;
+      // The user name is the actor recorded with the settings this operator changes.
+      const [name, user] = found;
+      const access = user.access ?? true;
+      if (access === false) return false;
+      return access === true ? { actor: name } : { actor: name, ...access };
     },
   };
 }
