@@ -366,7 +366,11 @@ export class WebhookProcessor {
     return { requeued };
   }
 
-  /** Parses an `unparseable` delivery again (after its cause is fixed) and queues its events. */
+  /**
+   * Queues the events of a delivery an operator can re-process: an `unparseable` one is parsed again
+   * (after its cause is fixed); a `direct` one left without a recorded outcome (its process died
+   * mid-handler) has its stored body's events queued, so a durable pass runs its handlers.
+   */
   async reprocessDelivery(id: string): Promise<DeliveryRecord> {
     await this.#ensureReady();
     const delivery = await reprocessDelivery(
@@ -374,6 +378,7 @@ export class WebhookProcessor {
         store: this.#store,
         clock: this.#clock,
         maxAttempts: this.#options.maxAttempts,
+        futureOccurredAtToleranceMs: this.#options.futureOccurredAtToleranceMs,
         integration: (integration) => this.#integration(integration),
         effectiveMode: (integration) => this.#effectiveMode(integration),
       },

@@ -1,4 +1,5 @@
 import { MAX_PAGE_SIZE } from "../filters.ts";
+import { isReprocessable } from "../internal/reprocess-delivery.ts";
 import type { DeliveryFilter, DeliveryRecord, DeliverySummary, EventSummary } from "../types.ts";
 import { canSeeDelivery, requireWritable, scopeDeliveryFilter, scopeEventFilter, type AdminAccess } from "./access.ts";
 import type { AdminInbox, Route, RouteContext } from "./context.ts";
@@ -41,7 +42,8 @@ async function deliveryView(inbox: AdminInbox, delivery: DeliveryRecord, access:
     ? { rawBody: "", rawBodyEncoding: "utf-8" as const, rawBodyBytes: rawBody.byteLength, rawBodyWithheld: true }
     : { ...rawBodyView(rawBody), rawBodyWithheld: false };
   const eventCount = rest.tenantsWithheld ? events.length : rest.eventCount;
-  return { ...rest, eventCount, ...body, events, moreEvents: page.nextCursor !== null };
+  // `reprocessable`: the Re-process action applies (unparseable, or `direct` without a recorded outcome).
+  return { ...rest, eventCount, ...body, events, moreEvents: page.nextCursor !== null, reprocessable: isReprocessable(delivery) };
 }
 
 async function listDeliveries({ inbox, url, access }: RouteContext): Promise<Response> {
@@ -60,7 +62,7 @@ async function getDelivery(context: RouteContext): Promise<Response> {
   return json(200, await deliveryView(context.inbox, delivery, context.access));
 }
 
-/** Re-parses an `unparseable` delivery (after its cause is fixed) and queues its events. */
+/** Queues the events of an `unparseable` delivery (parsed again) or of a `direct` one left without a recorded outcome. */
 async function reprocess(context: RouteContext): Promise<Response> {
   requireWritable(context.access);
   const id = idParam(context);
@@ -86,11 +88,12 @@ export const deliveryRoutes: readonly Route[] = [
   },
   {
     method: "POST", pattern: "deliveries/:id/reprocess", handler: reprocess,
-    summary: "Parses an `unparseable` delivery again (after its cause is fixed) and queues its events.",
+    summary: "Queues the events of a delivery an operator can re-process (`reprocessable: true` in `GET deliveries/:id`): an `unparseable` one is parsed again (after its cause is fixed) and becomes `accepted`; a `direct` one whose request ended without a recorded outcome (its process died mid-handler) has its events queued as `immediate` (`delayed` if that is the mode) and becomes `failed`, so a durable pass runs its handlers and the provider's resend is answered `duplicate`. Conditional on the delivery's status in the store: of two racing requests, one applies.",
     response: "`{ delivery }`: the delivery as `GET deliveries/:id` shows it.",
     errors: [
+      { status: 400, code: "PAYLOAD_INVALID", when: "the stored body still cannot be parsed" },
       { status: 404, code: "DELIVERY_NOT_FOUND", when: "no such delivery the caller may see" },
-      { status: 409, code: "CONFLICT", when: "the delivery is not `unparseable`, or is being re-processed already" },
+      { status: 409, code: "CONFLICT", when: "the delivery is neither `unparseable` nor `direct` without a recorded outcome, or another request re-processed it first" },
     ],
   },
 ];

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { StoreError, WebhookConfigError, createAdminHandler } from "webhook-inbox";
 import { createExpressAdmin } from "webhook-inbox/express";
 import { fastifyWebhookInboxAdmin as fastifyAdmin } from "webhook-inbox/fastify";
-import { type Role, type Scenario, XSS, buildScenario, roleAuthorize, startExpressAdmin } from "./scenario.ts";
+import { type Role, type Scenario, XSS, buildScenario, orphanDirectDelivery, roleAuthorize, startExpressAdmin } from "./scenario.ts";
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -704,5 +704,47 @@ describe("admin over Fastify", () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe("admin API: re-processing a direct delivery left without an outcome", () => {
+  beforeAll(freshServer);
+  afterAll(() => server.close());
+
+  it("queues its events once (of two racing requests, one applies), runs the handler through a pass, and answers the resend duplicate", async () => {
+    const { request, deliveryId } = await orphanDirectDelivery(scenario, "inv-40");
+    const shown = await call(`/api/deliveries/${deliveryId}`);
+    expect(shown.json).toMatchObject({ status: "accepted", response: null, eventCount: 0, reprocessable: true });
+
+    const racing = await Promise.all([1, 2].map(() => call(`/api/deliveries/${deliveryId}/reprocess`, { method: "POST" })));
+    expect(racing.map((r) => r.status).sort()).toEqual([200, 409]);
+    const { json } = racing.find((r) => r.status === 200)!;
+    expect(json.delivery).toMatchObject({ id: deliveryId, status: "failed", reprocessable: false, eventCount: 1 });
+    expect(json.delivery.reason).toContain("re-processed by an operator: 1 event queued");
+    expect(json.delivery.events).toHaveLength(1);
+    expect(json.delivery.events[0]).toMatchObject({ entityId: "inv-40", status: "queued", mode: "immediate" });
+    expect(racing.find((r) => r.status === 409)!.json.error.code).toBe("CONFLICT");
+
+    // A durable pass runs the handler; the provider's resend is a duplicate of work that is queued.
+    await scenario.inbox.drain();
+    expect((await scenario.eventOf("inv-40")).status).toBe("succeeded");
+    const resend = await scenario.inbox.receive({ integration: "books", rawBody: Buffer.from(request.body), headers: request.headers });
+    expect(resend.status).toBe(200);
+    expect((await scenario.deliveryWhere((d) => d.duplicateOf === deliveryId)).status).toBe("duplicate");
+    expect((await scenario.events()).filter((event) => event.entityId === "inv-40")).toHaveLength(1);
+
+    expect((await call(`/api/deliveries/${deliveryId}/reprocess`, { method: "POST" })).status).toBe(409);
+  });
+
+  it("refuses a direct delivery that has its outcome", async () => {
+    const { body, headers } = (await import("webhook-inbox/testing")).testWebhook("books-secret", [
+      { tenantId: "acme", entityType: "Invoice", entityId: "inv-1", occurredAt: "2029-12-31T23:59:30.000Z" },
+    ]);
+    expect((await scenario.inbox.receive({ integration: "books", rawBody: Buffer.from(body), headers })).status).toBe(200);
+    const processed = await scenario.deliveryWhere((d) => d.status === "processed");
+    expect((await call(`/api/deliveries/${processed.id}`)).json.reprocessable).toBe(false);
+    const refused = await call(`/api/deliveries/${processed.id}/reprocess`, { method: "POST" });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.message).toContain("only unparseable deliveries and direct deliveries without a recorded outcome");
   });
 });

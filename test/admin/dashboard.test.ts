@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
-import { type Role, type Scenario, XSS, buildScenario, startExpressAdmin } from "./scenario.ts";
+import { type Role, type Scenario, XSS, buildScenario, orphanDirectDelivery, startExpressAdmin } from "./scenario.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
@@ -250,6 +250,24 @@ suite(existsSync(CHROMIUM) ? `dashboard in Chromium (${CHROMIUM})` : `dashboard 
     await page.goto(`${server.base}/#/deliveries/${scenario.binaryId}`);
     await page.waitForSelector("#h-body");
     expect(await page.locator("#h-body").textContent()).toContain("not UTF-8: shown as base64");
+  });
+
+  it("re-processes a direct request left without an outcome from its inbound-request page", async () => {
+    const { deliveryId } = await orphanDirectDelivery(scenario, "inv-41");
+    await openAs("admin", `#/deliveries/${deliveryId}`);
+    await page.waitForSelector("#h-response");
+    expect(await page.locator(".subtitle .badge").textContent()).toBe("accepted");
+    expect(await page.locator("main").textContent()).toContain("no outcome recorded yet");
+    const button = page.getByRole("button", { name: "Re-process" });
+    await button.waitFor();
+    expect(await button.getAttribute("title")).toContain("No outcome was recorded for this direct request");
+    await button.click();
+    await expect.poll(() => page.locator(".subtitle .badge").textContent()).toBe("failed");
+    expect(await page.locator(".toast").first().textContent()).toContain("1 event(s) queued");
+    expect(await page.locator("table[aria-label='Events of this request'] tbody tr").textContent()).toContain("inv-41");
+    expect(await page.getByRole("button", { name: "Re-process" }).count()).toBe(0);
+    await scenario.inbox.drain();
+    expect((await scenario.eventOf("inv-41")).status).toBe("succeeded");
   });
 
   it("changes the service switch and an integration's mode in Settings", async () => {

@@ -165,3 +165,24 @@ export async function startExpressAdmin(scenario: Scenario, authorize: ExpressAd
     }),
   };
 }
+
+/**
+ * A `direct` delivery of the books integration left without a recorded outcome, as a process that dies
+ * mid-handler leaves it: the integration is switched to `direct` and the write of the outcome fails
+ * (the store answers it with an error, as a dead process never makes it), so the delivery stays
+ * `accepted` with no answer and no events. Returns the signed request (to resend it) and the delivery id.
+ */
+export async function orphanDirectDelivery(scenario: Scenario, entityId: string) {
+  scenario.inbox.setMode("books", "direct");
+  scenario.booksApi.set("acme", "Invoice", entityId, { Id: entityId, TotalAmt: 1 });
+  const request = testWebhook(BOOKS_SECRET, [{ tenantId: "acme", entityType: "Invoice", entityId, occurredAt: "2029-12-31T23:59:00.000Z" }]);
+  const store = scenario.store as { updateDelivery: MemoryStore["updateDelivery"] };
+  store.updateDelivery = () => Promise.reject(new Error("the process died before recording the outcome"));
+  try {
+    await scenario.inbox.receive({ integration: "books", rawBody: Buffer.from(request.body), headers: request.headers });
+  } finally {
+    delete (store as { updateDelivery?: unknown }).updateDelivery; // the prototype's method again
+  }
+  const orphan = await scenario.deliveryWhere((delivery) => delivery.status === "accepted" && delivery.response === null && delivery.eventCount === 0);
+  return { request, deliveryId: orphan.id };
+}

@@ -173,8 +173,12 @@ export function renderDelivery(root, id) {
 
   function render(delivery) {
     const actions = h("div.head-actions");
-    if (delivery.status === "unparseable") {
-      const reprocess = h("button.button.primary", { type: "button", "data-write": true, title: "Parse the stored body again and queue its events" }, "Re-process");
+    if (delivery.reprocessable) {
+      // Unparseable: parse again. Direct without an outcome (its process stopped mid-handler): queue its events.
+      const title = delivery.status === "unparseable"
+        ? "Parse the stored body again and queue its events"
+        : "No outcome was recorded for this direct request: queue its events so a worker runs the handler (it may have run already)";
+      const reprocess = h("button.button.primary", { type: "button", "data-write": true, title }, "Re-process");
       reprocess.addEventListener("click", async () => {
         reprocess.disabled = true;
         try {
