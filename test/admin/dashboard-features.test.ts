@@ -149,16 +149,30 @@ suite(existsSync(CHROMIUM) ? "dashboard features in Chromium" : `dashboard featu
   it("says what happened to each event of a bulk retry; a toast stays on its page; stale reads as information", async () => {
     const inv3 = await scenario.eventOf("inv-3");
     const inv1 = await scenario.eventOf("inv-1");
+    const inv2 = await scenario.eventOf("inv-2");
+    const staleCustomer = await scenario.eventOf("cus-5", "stale");
+    const appliedCustomer = await scenario.eventOf("cus-5", "succeeded");
     await open();
     await expect.poll(() => rows().count()).toBe(9);
-    await page.locator(`tbody tr[data-id="${inv3.id}"] input[type=checkbox]`).check();
-    await page.locator(`tbody tr[data-id="${inv1.id}"] input[type=checkbox]`).check();
-    await page.getByRole("button", { name: "Retry selected (2)" }).click();
+    for (const event of [inv3, inv1, inv2, staleCustomer]) await page.locator(`tbody tr[data-id="${event.id}"] input[type=checkbox]`).check();
+    await page.getByRole("button", { name: "Retry selected (4)" }).click();
     const results = page.getByRole("status", { name: "Retry results" });
     await results.waitFor();
-    expect(await results.locator(`li[data-id="${inv3.id}"]`).textContent()).toBe("Invoice inv-3: re-queued for a manual attempt");
-    expect(await results.locator(`li[data-id="${inv1.id}"]`).textContent()).toBe("Invoice inv-1: not retried (already succeeded or being processed)");
-    expect(await page.locator("#toast").textContent()).toContain("Re-queued 1 event(s); 1 skipped");
+    const line = (id: string) => results.locator(`li[data-id="${id}"]`).textContent();
+    expect(await line(inv3.id)).toBe("Invoice inv-3: re-queued for a manual attempt");
+    expect(await line(inv1.id)).toBe("Invoice inv-1: refused: already succeeded (a succeeded event is never retried)");
+    expect(await page.locator("#toast").textContent()).toContain("Re-queued 3 event(s); 1 skipped");
+
+    // The manual attempts run (inv-3's cause fixed, inv-2's not): each line then says how its retry ended.
+    scenario.failing.delete("inv-3");
+    await scenario.inbox.drain();
+    await expect.poll(() => line(inv3.id), { timeout: 10_000 }).toBe("Invoice inv-3: re-queued \u2192 succeeded");
+    await expect.poll(() => line(staleCustomer.id), { timeout: 10_000 }).toBe(
+      `Customer cus-5: re-queued \u2192 stale: superseded by ${appliedCustomer.id} (newer data was already applied, so the handler was not called)`,
+    );
+    await expect.poll(() => line(inv2.id), { timeout: 10_000 }).toBe("Invoice inv-2: re-queued \u2192 failed again: handler refused inv-2");
+    expect(await results.locator(`li[data-id="${staleCustomer.id}"]`).getAttribute("class")).toBe("retry-info");
+    expect(await results.locator(`li[data-id="${inv2.id}"]`).getAttribute("class")).toBe("retry-error");
 
     // Another page: the toast does not follow.
     await page.getByRole("link", { name: "Inbound requests" }).click();
@@ -172,6 +186,11 @@ suite(existsSync(CHROMIUM) ? "dashboard features in Chromium" : `dashboard featu
     expect(details).toContain("Why skipped");
     expect(details).not.toContain("Last error");
     expect(await page.locator(".error-text").count()).toBe(0);
+    // Retrying it from its page ends stale again: the toast is information, not an error.
+    await page.getByRole("button", { name: "Retry now" }).click();
+    await page.locator("#toast .toast-info").waitFor();
+    expect(await page.locator("#toast").textContent()).toMatch(/^Manual attempt \d+: stale \u2014 status is now stale\.$/);
+    expect(await page.locator("#toast .toast-error").count()).toBe(0);
   });
 
   it("refreshes the inbound requests and a changing event by themselves", async () => {

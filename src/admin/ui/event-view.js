@@ -39,7 +39,7 @@ export function renderEvent(root, id, params) {
       try {
         const result = await api("events/" + encodeId(id) + "/retry", { method: "POST" });
         const last = result.event.attempts[result.event.attempts.length - 1];
-        toast("Manual attempt " + (last ? last.number + ": " + last.outcome.replace("_", " ") : "done") + " \u2014 status is now " + result.event.status + ".", last && last.outcome !== "succeeded" ? "error" : undefined);
+        toast("Manual attempt " + (last ? last.number + ": " + last.outcome.replace("_", " ") : "done") + " \u2014 status is now " + result.event.status + ".", last && last.outcome !== "succeeded" ? (last.outcome === "stale" || last.outcome === "rate_limited" ? "info" : "error") : undefined);
         render(result.event);
         focusTab();
       } catch (error) {

@@ -2,6 +2,7 @@
 // The incoming webhook log: filters, status counts, a paged table, select-many and retry, auto-refresh.
 import { api, settings, encodeId } from "./api.js";
 import { h, time, badge, toast, errorBox, navigate } from "./dom.js";
+import { retryResults } from "./retry-results.js";
 
 const STATUSES = ["queued", "processing", "retrying", "succeeded", "failed", "stale"];
 const FILTER_KEYS = ["integration", "status", "tenantId", "entityType", "entityId", "deliveryId", "receivedFrom", "receivedTo", "q", "text"];
@@ -54,6 +55,8 @@ export function renderLog(root, params) {
   const filter = readFilter(params);
   lastLogHash = toHash(filter);
   const state = { items: [], nextCursor: null, selected: new Set(), busy: false, timer: null, disposed: false };
+  /** Stops following the last bulk retry's events. */
+  let stopResults = () => {};
 
   const summary = h("div.summary", { "aria-label": "Events by status" });
   const updated = h("span.muted.small", { "aria-live": "off" });
@@ -264,13 +267,10 @@ export function renderLog(root, params) {
       const result = await api("events/retry", { method: "POST", body: { ids } });
       const skipped = result.skipped.length;
       toast("Re-queued " + result.requeued.length + " event(s)" + (skipped ? "; " + skipped + " skipped (already succeeded or being processed)" : "") + ".");
-      const byId = new Map(state.items.map((item) => [item.id, item]));
-      const name = (id) => { const item = byId.get(id); return item ? item.entityType + " " + item.entityId : id; };
-      const outcome = (id) => result.requeued.includes(id) ? "re-queued for a manual attempt" : "not retried (already succeeded or being processed)";
-      confirmSlot.replaceChildren(h("div.note.retry-results", { role: "status", "aria-label": "Retry results" },
-        h("strong", null, "Retry results"),
-        h("ul", null, ids.map((id) => h("li", { "data-id": id }, name(id) + ": " + outcome(id)))),
-        h("button.button.small", { type: "button", on: { click: () => confirmSlot.replaceChildren() } }, "Dismiss")));
+      stopResults();
+      const results = retryResults(ids, result, new Map(state.items.map((item) => [item.id, item])), () => confirmSlot.replaceChildren());
+      stopResults = results.stop;
+      confirmSlot.replaceChildren(results.panel);
       state.selected.clear();
       await load();
     } catch (error) {
@@ -346,5 +346,6 @@ export function renderLog(root, params) {
   return () => {
     state.disposed = true;
     clearInterval(state.timer);
+    stopResults();
   };
 }
