@@ -16,6 +16,7 @@ import { entityKeyString, isNewerWatermark } from "./entity-key.ts";
 import { MinHeap } from "./internal/min-heap.ts";
 import { MemoryReconciliation } from "./memory-reconciliation.ts";
 import { MemorySharedState } from "./memory-shared-state.ts";
+import { chooseGroupClaim } from "./memory-group-claim.ts";
 import { type MutableDelivery, type MutableEvent, dueTime, markPoisoned, newEventRecord } from "./memory-records.ts";
 import { deliveryMatches, eventMatches, pageSize } from "./filters.ts";
 import type {
@@ -140,7 +141,7 @@ export class MemoryStore implements WebhookStore {
     return toPage(items, limit);
   }
 
-  async claimDue({ now, limit, leaseMs, ids }: ClaimDueInput): Promise<ClaimResult> {
+  async claimDue({ now, limit, leaseMs, ids, groups }: ClaimDueInput): Promise<ClaimResult> {
     const at = now.getTime();
     const events: ClaimedEvent[] = [];
     const poisoned: EventRecord[] = [];
@@ -166,6 +167,13 @@ export class MemoryStore implements WebhookStore {
         if (events.length >= limit) break;
         take(event);
       }
+      return { events, poisoned };
+    }
+
+    if (groups) {
+      // Every claimable event of an entity no live lease holds; the plan takes whole entities of whole batches.
+      const claimable = [...this.#events.values()].filter((event) => this.#isClaimable(event, at) && !this.#entityBusy(event, at));
+      for (const event of chooseGroupClaim(claimable, limit, groups.batchSize)) take(event);
       return { events, poisoned };
     }
 

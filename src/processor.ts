@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import EventEmitter from "eventemitter3";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Scheduler } from "./contracts/scheduler.ts";
-import type { WebhookStore } from "./contracts/webhook-store.ts";
+import type { EntityGroup, WebhookStore } from "./contracts/webhook-store.ts";
 import { WebhookInboxError, describeError } from "./errors.ts";
 import { type InboxEventMap, type Logger, guardLogger } from "./events.ts";
 import { createId } from "./ids.ts";
@@ -287,7 +287,9 @@ export class WebhookProcessor {
     await this.#ensureReady();
     const limit = this.#options.claimBatchSize;
     const startedAt = this.#clock.now();
-    const { events, poisoned } = await this.#store.claimDue({ now: startedAt, limit, leaseMs: this.#options.leaseMs, workerId: this.#workerId });
+    // Whole entity groups in whole provider batches: K due entities of a type cost ceil(K / maxBatchSize) calls.
+    const groups = { batchSize: (group: EntityGroup) => this.#integrations.get(group.integration)?.provider.maxBatchSize(group.entityType) ?? 1 };
+    const { events, poisoned } = await this.#store.claimDue({ now: startedAt, limit, leaseMs: this.#options.leaseMs, workerId: this.#workerId, groups });
     const start = { origin, workerId: this.#workerId, startedAt, claimed: events.length, poisoned: poisoned.length };
     await tracedPass(this.#options.instrumentation, start, async (scope) => {
       const ctx = this.#processingContext(scope);

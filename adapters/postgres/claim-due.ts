@@ -1,5 +1,6 @@
 // The PostgreSQL claim: per-entity advisory locks, then the lease, inside the caller's transaction.
-import type { ClaimDueInput, ClaimResult, ClaimedEvent, EventRecord } from "../../src/index.ts";
+import type { ClaimDueInput, ClaimResult, ClaimedEvent, EventRecord, GroupClaimOptions } from "../../src/index.ts";
+import { planGroupClaim, type DueGroup } from "../../src/store-kit/index.ts";
 import type { PgClientLike } from "./pg-like.ts";
 import type { Queries } from "./queries.ts";
 import { rowToEvent, type Row } from "./rows.ts";
@@ -49,7 +50,45 @@ export async function claimDueIn(client: PgClientLike, sql: Queries, input: Clai
     }
     if (poisonedNow === 0 || events.length >= input.limit) break;
   }
-  // RETURNING has no order; hand events out earliest-due first.
+  return sorted(events, poisoned);
+}
+
+/**
+ * The group claim (ClaimDueInput.groups) on `client`, inside its open transaction: summarises the
+ * due groups, plans with planGroupClaim, then per planned group locks its earliest-due free entities
+ * (advisory locks held to COMMIT, as claimDueIn) and leases every claimable event of them.
+ */
+export async function claimGroupsIn(client: PgClientLike, sql: Queries, input: ClaimDueInput & { groups: GroupClaimOptions }, poisonTemplate: string): Promise<ClaimResult> {
+  const events: ClaimedEvent[] = [];
+  const poisoned: EventRecord[] = [];
+  const { rows: groupRows } = await client.query(sql.dueGroups, [input.now]);
+  const summaries = (groupRows as Row[]).map(
+    (row): DueGroup => ({
+      integration: row.integration as string,
+      tenantId: row.tenant_id as string,
+      entityType: row.entity_type as string,
+      dueAt: Number(row.due_ms),
+      entities: Number(row.entities),
+      events: Number(row.events),
+    }),
+  );
+  for (const { group, entities } of planGroupClaim(summaries, input.limit, input.groups.batchSize)) {
+    const { rows: locked } = await client.query(sql.lockGroupEntities, [input.now, group.integration, group.tenantId, group.entityType, entities]);
+    if (locked.length === 0) continue;
+    const entityIds = (locked as Row[]).map((row) => row.entity_id as string);
+    // The lease is timed on the database's clock, not on this worker's `now`.
+    const values = [input.now, group.integration, Math.ceil(input.leaseMs), input.workerId, poisonTemplate, String(POISON_COUNT_PLACEHOLDER), group.tenantId, group.entityType, entityIds];
+    const { rows } = await client.query(sql.claimGroupEntities, values);
+    for (const row of rows as Row[]) {
+      if (row.poison) poisoned.push(rowToEvent(row));
+      else events.push({ ...rowToEvent(row), leaseToken: row.lease_token as string });
+    }
+  }
+  return sorted(events, poisoned);
+}
+
+/** RETURNING has no order; hand events out earliest-due first. */
+function sorted(events: ClaimedEvent[], poisoned: EventRecord[]): ClaimResult {
   events.sort(byDueThenId);
   poisoned.sort(byDueThenId);
   return { events, poisoned };

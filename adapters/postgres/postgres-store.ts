@@ -29,7 +29,7 @@ import {
   type WebhookStore,
 } from "../../src/index.ts";
 import { GroupCommitter, entityKeyString, pageSize, poisonMessage } from "../../src/store-kit/index.ts";
-import { claimDueIn, POISON_COUNT_PLACEHOLDER } from "./claim-due.ts";
+import { claimDueIn, claimGroupsIn, POISON_COUNT_PLACEHOLDER } from "./claim-due.ts";
 import { splitByEvent } from "./finish-rounds.ts";
 import { insertGroup, type InsertInput } from "./insert-group.ts";
 import { MIGRATIONS } from "./migrations.ts";
@@ -219,6 +219,8 @@ export class PostgresStore implements WebhookStore {
     return this.#run("claimDue", () => {
       if (input.limit < 1 || (input.ids && input.ids.length === 0)) return Promise.resolve({ events: [], poisoned: [] });
       // One transaction: the entity locks taken by its first statement are held until the claim commits.
+      const { groups } = input;
+      if (groups && !input.ids) return this.#transaction((client) => claimGroupsIn(client, this.#sql, { ...input, groups }, this.#poisonTemplate));
       return this.#transaction((client) => claimDueIn(client, this.#sql, input, this.#poisonTemplate));
     });
   }

@@ -59,6 +59,29 @@ export function buildQueries(s: string, channel: string | null) {
   // The advisory-lock namespace of this schema's entity claims (the two-int4 key space, apart from migrate's bigint one).
   // (`s` is a validated identifier in double quotes: safe inside a string literal.)
   const entityLocks = `hashtext('webhook-inbox:entity:${s}')`;
+  // One worker per entity at a time: another worker holding a live lease on an event of the same
+  // entity would judge staleness against the same watermark and could apply older data last.
+  const notBusy = `not exists (
+      select 1 from ${s}.events busy
+      where busy.integration = c.integration and busy.tenant_id = c.tenant_id
+        and busy.entity_type = c.entity_type and busy.entity_id = c.entity_id
+        and busy.status = 'processing' and busy.lease_expires_at > ${LEASE_NOW} and busy.id <> c.id)`;
+  // Leases the rows of the "due" CTE, or marks poison events failed. $1 now, $3 lease length in ms (timed on the database's clock), $4 worker,
+  // $5 poison message template, $6 the number placeholder in it.
+  const leaseDue = `update ${s}.events e set
+  status = case when ${POISON} then 'failed' else 'processing' end,
+  attempts_started = e.attempts_started + case when ${POISON} then 0 else 1 end,
+  lease_token = case when ${POISON} then null else gen_random_uuid()::text end,
+  lease_expires_at = case when ${POISON} then null else clock_timestamp() + $3::double precision * interval '1 millisecond' end,
+  locked_by = case when ${POISON} then null else $4::text end,
+  last_error = case when ${POISON} then replace($5::text, $6::text, (e.attempts_started - e.attempts_finished)::text) else e.last_error end,
+  updated_at = $1
+-- An id array, not a join: the planner then always probes the primary key instead of hashing
+-- a scan of the whole table. SET reads the values the lock keeps current.
+where e.id = any(array(select id from due))
+returning e.*, e.status = 'failed' as poison`;
+  // Claimable at $1: queued/retrying whose time came, processing whose lease expired (due_at is next_attempt_at).
+  const claimable = `c.due_at <= $1 and (c.status <> 'processing' or c.lease_expires_at <= ${LEASE_NOW})`;
   return {
     advisoryLock: `select pg_advisory_xact_lock(hashtext($1))`,
 
@@ -79,15 +102,66 @@ from (
   where c.due_at <= $1
     and (c.status <> 'processing' or c.lease_expires_at <= ${LEASE_NOW})
     ${withIds ? "and c.id = any($3::text[])" : ""}
-    and not exists (
-      select 1 from ${s}.events busy
-      where busy.integration = c.integration and busy.tenant_id = c.tenant_id
-        and busy.entity_type = c.entity_type and busy.entity_id = c.entity_id
-        and busy.status = 'processing' and busy.lease_expires_at > ${LEASE_NOW} and busy.id <> c.id)
+    and ${notBusy}
   order by c.due_at, c.id
 ) k
 where pg_try_advisory_xact_lock(${entityLocks}, k.entity_key)
 limit $2`,
+
+    /**
+     * Group claim, first statement: every (integration, tenant, type) group with claimable events,
+     * summarised for planGroupClaim (walks events_due: unfinished events only). $1 now.
+     */
+    dueGroups: `
+select c.integration, c.tenant_id, c.entity_type, (extract(epoch from min(c.due_at)) * 1000)::float8 as due_ms,
+  count(distinct c.entity_id)::int as entities, count(*)::int as events
+from ${s}.events c
+where ${claimable}
+group by c.integration, c.tenant_id, c.entity_type`,
+
+    /**
+     * Group claim: the group's earliest-due free entities, taking each one's advisory lock (held to
+     * COMMIT, as lockDueEntities) until $5 are locked. $1 now, $2 integration, $3 tenant, $4 type.
+     */
+    lockGroupEntities: `
+with busy as (
+  -- The group's entities under a live lease, read once (a per-row probe is slow on fresh statistics).
+  select distinct b.entity_id from ${s}.events b
+  where b.integration = $2 and b.tenant_id = $3 and b.entity_type = $4 and b.status = 'processing' and b.lease_expires_at > ${LEASE_NOW}
+)
+select k.entity_id, k.entity_key
+from (
+  select c.entity_id, ${ENTITY_HASH("c")} as entity_key, min(c.due_at) as due
+  from ${s}.events c
+  where c.integration = $2 and c.tenant_id = $3 and c.entity_type = $4 and ${claimable}
+    and c.entity_id <> all(array(select entity_id from busy))
+  group by c.integration, c.tenant_id, c.entity_type, c.entity_id
+  order by due, c.entity_id collate "C"
+  -- OFFSET 0 keeps the lock call out of the subquery (else it becomes a HAVING that locks every entity).
+  offset 0
+) k
+where pg_try_advisory_xact_lock(${entityLocks}, k.entity_key)
+limit $5`,
+
+    /**
+     * Group claim: leases every claimable event of the locked entities ($9, ids in the group of
+     * $2 integration, $7 tenant, $8 type); the rest of the parameters as claimDue's. The entities'
+     * leases are read again here: this statement's snapshot sees every claim committed before the locks.
+     */
+    claimGroupEntities: `
+with busy as (
+  select b.entity_id from ${s}.events b
+  where b.integration = $2 and b.tenant_id = $7 and b.entity_type = $8 and b.entity_id = any($9::text[])
+    and b.status = 'processing' and b.lease_expires_at > ${LEASE_NOW}
+), due as (
+  select c.id
+  from ${s}.events c
+  where c.integration = $2 and c.tenant_id = $7 and c.entity_type = $8 and c.entity_id = any($9::text[])
+    and ${claimable}
+    and c.entity_id <> all(array(select entity_id from busy))
+  for update skip locked
+)
+${leaseDue}`,
 
     createSchema: `create schema if not exists ${s}`,
     createMigrations: `create table if not exists ${s}.migrations (version integer primary key, name text not null)`,
@@ -159,27 +233,12 @@ with due as (
     and ${ENTITY_HASH("c")} = any($7::int[])
     -- One worker per entity at a time: another worker holding a live lease on an event of the same
     -- entity would judge staleness against the same watermark and could apply older data last.
-    and not exists (
-      select 1 from ${s}.events busy
-      where busy.integration = c.integration and busy.tenant_id = c.tenant_id
-        and busy.entity_type = c.entity_type and busy.entity_id = c.entity_id
-        and busy.status = 'processing' and busy.lease_expires_at > ${LEASE_NOW} and busy.id <> c.id)
+    and ${notBusy}
   order by c.due_at, c.id
   limit $2
   for update skip locked
 )
-update ${s}.events e set
-  status = case when ${POISON} then 'failed' else 'processing' end,
-  attempts_started = e.attempts_started + case when ${POISON} then 0 else 1 end,
-  lease_token = case when ${POISON} then null else gen_random_uuid()::text end,
-  lease_expires_at = case when ${POISON} then null else clock_timestamp() + $3::double precision * interval '1 millisecond' end,
-  locked_by = case when ${POISON} then null else $4::text end,
-  last_error = case when ${POISON} then replace($5::text, $6::text, (e.attempts_started - e.attempts_finished)::text) else e.last_error end,
-  updated_at = $1
--- An id array, not a join: the planner then always probes the primary key instead of hashing
--- a scan of the whole table. SET reads the values the lock keeps current.
-where e.id = any(array(select id from due))
-returning e.*, e.status = 'failed' as poison`,
+${leaseDue}`,
 
     /**
      * Finishes a batch ($1: one jsonb row per finish, event ids unique) in one statement: each row

@@ -35,6 +35,24 @@ export function dueSelect(idFilter: string): string {
     ].join(" UNION ALL ") + " ORDER BY next_attempt_at, id LIMIT @limit"
   );
 }
+/** Claimable now: queued/retrying whose time has come, processing whose lease expired. */
+const CLAIMABLE = `((status IN ('queued', 'retrying') AND next_attempt_at <= @now)
+    OR (status = 'processing' AND (lease_expires_at IS NULL OR lease_expires_at <= @now)))`;
+const IN_GROUP = "integration = @integration AND tenant_id = @tenant_id AND entity_type = @entity_type";
+
+/** Group claim: every (integration, tenant, type) group with claimable events, summarised for planGroupClaim. */
+export const DUE_GROUPS = `SELECT integration, tenant_id, entity_type, MIN(next_attempt_at) AS due_at,
+    COUNT(DISTINCT entity_id) AS entities, COUNT(*) AS events
+  FROM events WHERE ${CLAIMABLE} GROUP BY integration, tenant_id, entity_type`;
+/** Group claim: the group's @n earliest-due entities with claimable events and no live lease. */
+export const DUE_GROUP_ENTITIES = `SELECT entity_id FROM events
+  WHERE ${IN_GROUP} AND ${CLAIMABLE} AND ${NOT_BUSY}
+  GROUP BY entity_id ORDER BY MIN(next_attempt_at), entity_id LIMIT @n`;
+/** Group claim: every claimable event of the chosen entities (@ids: a JSON array), earliest first. */
+export const DUE_ENTITY_EVENTS = `SELECT ${EVENT_COLUMNS} FROM events
+  WHERE ${IN_GROUP} AND entity_id IN (SELECT value FROM json_each(@ids)) AND ${CLAIMABLE}
+  ORDER BY next_attempt_at, id`;
+
 /** The id filter of a claim restricted to given ids (@ids: a JSON array). */
 export const CLAIM_ID_FILTER = "AND id IN (SELECT value FROM json_each(@ids))";
 

@@ -27,6 +27,7 @@ import {
 } from "../../src/index.ts";
 import { validateOptions } from "../../src/adapter-kit/index.ts";
 import { GroupCommitter, pageSize, poisonMessage } from "../../src/store-kit/index.ts";
+import { claimGroups } from "./claim-groups.ts";
 import { SqliteConnection, closedError, type Work } from "./connection.ts";
 import { SqliteSharedState } from "./shared-state.ts";
 import { deliveryWhere, eventWhere } from "./filters.ts";
@@ -190,7 +191,7 @@ export class SqliteStore implements WebhookStore {
     });
   }
 
-  async claimDue({ now, limit, leaseMs, workerId, ids }: ClaimDueInput): Promise<ClaimResult> {
+  async claimDue({ now, limit, leaseMs, workerId, ids, groups }: ClaimDueInput): Promise<ClaimResult> {
     return this.#run("claimDue", (db, sql) => {
       const at = now.getTime();
       const select = sql(Q.dueSelect(ids ? Q.CLAIM_ID_FILTER : ""));
@@ -199,6 +200,7 @@ export class SqliteStore implements WebhookStore {
       const events: ClaimedEvent[] = [];
       const poisoned: EventRecord[] = [];
       db.transaction(() => {
+        if (groups && !ids) return claimGroups(sql, { at, limit, leaseMs, workerId, groups }, events, poisoned);
         // Poisoned rows stop being due, so loop until `limit` claims or nothing due is left.
         while (events.length < limit) {
           const params: Record<string, unknown> = { now: at, limit: limit - events.length };

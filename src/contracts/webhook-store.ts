@@ -193,6 +193,27 @@ export interface ClaimDueInput {
   /** Who claims; recorded with the lease. */
   readonly workerId: string;
   readonly ids?: readonly string[];
+  /**
+   * Claim by entity group (ignored with `ids`): whole (integration, tenant, entity type) groups, each
+   * in whole batches of `batchSize(group)` distinct entities (the last one smaller only when the group
+   * has no more due entities), every due event of a claimed entity with it. Tenants with due work take
+   * turns, one batch each per round, earliest-due tenant first; the claim starts no batch that would
+   * take it past `limit` events, but always claims at least one batch, so `limit` may be exceeded by
+   * one batch (`planGroupClaim` in "webhook-inbox/store-kit" is the plan every store follows).
+   */
+  readonly groups?: GroupClaimOptions;
+}
+
+/** The (integration, tenant, entity type) a provider call downloads together. */
+export interface EntityGroup {
+  readonly integration: string;
+  readonly tenantId: string;
+  readonly entityType: string;
+}
+
+export interface GroupClaimOptions {
+  /** Distinct entities one provider call downloads for the group (the provider's `maxBatchSize`). */
+  readonly batchSize: (group: EntityGroup) => number;
 }
 
 /** A claimed event and the token that proves the claim. */

@@ -7,6 +7,7 @@ import { insertDeliverySection } from "./store-conformance/01-insert-delivery.ts
 import { updateDeliverySection } from "./store-conformance/02-update-delivery.ts";
 import { claimDueSection } from "./store-conformance/03-claim-due.ts";
 import { oneClaimerPerEntitySection } from "./store-conformance/03b-one-claimer-per-entity.ts";
+import { groupClaimsSection } from "./store-conformance/03c-group-claims.ts";
 import { poisonEventsSection } from "./store-conformance/04-poison-events.ts";
 import { finishAttemptsSection } from "./store-conformance/05-finish-attempts.ts";
 import { watermarksSection } from "./store-conformance/06-watermarks.ts";
@@ -29,6 +30,7 @@ const SECTIONS: readonly ((suite: ConformanceSuite) => void)[] = [
   updateDeliverySection,
   claimDueSection,
   oneClaimerPerEntitySection,
+  groupClaimsSection,
   poisonEventsSection,
   finishAttemptsSection,
   watermarksSection,

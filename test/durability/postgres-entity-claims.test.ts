@@ -61,15 +61,18 @@ if (!url) {
     it("needs PostgreSQL", () => {});
   });
 } else {
-  const schema = `wi_claims_${randomBytes(5).toString("hex")}`;
+  const schemas = { event: `wi_claims_${randomBytes(5).toString("hex")}`, group: `wi_claims_${randomBytes(5).toString("hex")}` };
   const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: url, max: 4 }));
   afterAll(async () => {
-    await pools[0]!.query(`drop schema if exists "${schema}" cascade`);
+    for (const schema of Object.values(schemas)) await pools[0]!.query(`drop schema if exists "${schema}" cascade`);
     await Promise.all(pools.map((pool) => pool.end()));
   });
 
   describe("PostgresStore: one holder per entity with a claim slow to commit", () => {
-    it("4 workers, one committing its claims late: no entity is ever held by two workers", async () => {
+    // Event claims (limit cuts through entities) and group claims (whole entities in batches of 3).
+    it.each(["event", "group"] as const)("4 workers, one committing its claims late: no entity is ever held by two workers (%s claims)", async (mode) => {
+      const schema = schemas[mode];
+      const groups = mode === "group" ? { groups: { batchSize: () => 3 } } : {};
       const stores = pools.map(
         (pool, index) => new PostgresStore({ pool: index === 0 ? slowCommitPool(pool) : pool, schema, notify: false }),
       );
@@ -120,7 +123,7 @@ if (!url) {
         stores.map(async (store, worker) => {
           const mine: ClaimedEvent[] = [];
           for (let round = 0; round < 50; round += 1) {
-            const { events: batch } = await store.claimDue({ now, limit: 4, leaseMs: 600_000, workerId: `worker-${worker}` });
+            const { events: batch } = await store.claimDue({ now, limit: 4, leaseMs: 600_000, workerId: `worker-${worker}`, ...groups });
             if (batch.length === 0) break;
             mine.push(...batch);
           }
