@@ -14,7 +14,13 @@ export interface BenchConfig {
     /** Only these server variants (the bare Fastify baseline always runs). */
     readonly variants?: readonly string[];
   };
-  readonly providerCalls: { readonly webhooks: number; readonly entities: number; readonly diyConcurrency: number };
+  readonly providerCalls: {
+    readonly webhooks: number;
+    readonly entities: number;
+    readonly diyConcurrency: number;
+    /** The large backlog drained by every store at the default options (changes, distinct entities). */
+    readonly backlog: { readonly changes: number; readonly entities: number };
+  };
   readonly rateLimits: { readonly timeScale: number; readonly tenants: number; readonly invoices: number; readonly contacts: number; readonly creditNotes: number };
   /** One Xero organisation and one QuickBooks realm (one id per call), drained by 1 and by 4 instances on PostgreSQL. */
   readonly sharedBudget: {
@@ -33,7 +39,7 @@ export interface BenchConfig {
 const FULL: BenchConfig = {
   quick: false,
   ingest: { connections: 50, warmupSeconds: 1, seconds: 3, rounds: 4, express: true },
-  providerCalls: { webhooks: 10_000, entities: 2_000, diyConcurrency: 20 },
+  providerCalls: { webhooks: 10_000, entities: 2_000, diyConcurrency: 20, backlog: { changes: 100_000, entities: 20_000 } },
   // Xero's minute becomes 3 s; 3 tenants each need 10 + 5 + 175 = 190 calls: 4 windows, 9 s at the least.
   // (Compressing more would shrink the windows but not the cost of an HTTP call: see BENCHMARKS.md.)
   rateLimits: { timeScale: 1 / 20, tenants: 3, invoices: 500, contacts: 250, creditNotes: 175 },
@@ -47,7 +53,7 @@ const FULL: BenchConfig = {
 const QUICK: BenchConfig = {
   quick: true,
   ingest: { connections: 50, warmupSeconds: 0.3, seconds: 1, rounds: 1, express: false },
-  providerCalls: { webhooks: 1_000, entities: 200, diyConcurrency: 20 },
+  providerCalls: { webhooks: 1_000, entities: 200, diyConcurrency: 20, backlog: { changes: 3_000, entities: 600 } },
   // A minute of 300 ms; 2 + 1 + 60 = 63 calls per tenant: 2 windows.
   rateLimits: { timeScale: 1 / 200, tenants: 2, invoices: 100, contacts: 50, creditNotes: 60 },
   // A minute of 600 ms; Xero 2 + 1 + 70 = 73 calls and QuickBooks 60: 2 windows each, 600 ms at the least.
