@@ -10,8 +10,9 @@ import { WebhookInboxError } from "webhook-inbox";
 import { change, setupInbox } from "../helpers/inbox.ts";
 
 describe("runDue({ budgetMs })", () => {
+  // Passes of one provider batch (2 entities): a pass always claims whole batches.
   it("runs passes back to back until nothing is due, and says how many events it processed", async () => {
-    const { inbox, api, send, handled } = setupInbox({ inbox: { claimBatchSize: 2 } });
+    const { inbox, api, send, handled } = setupInbox({ maxBatchSize: 2, inbox: { claimBatchSize: 2 } });
     for (const id of ["1", "2", "3", "4", "5"]) api.set("t1", "invoice", id, { Id: id });
     await send(["1", "2", "3", "4", "5"].map((id) => change(id, "2030-01-01T00:00:00Z")));
 
@@ -22,7 +23,7 @@ describe("runDue({ budgetMs })", () => {
   });
 
   it("starts no new pass once the budget is spent and reports the work still due", async () => {
-    const { inbox, api, send, handled } = setupInbox({ inbox: { claimBatchSize: 2 } });
+    const { inbox, api, send, handled } = setupInbox({ maxBatchSize: 2, inbox: { claimBatchSize: 2 } });
     for (const id of ["1", "2", "3"]) api.set("t1", "invoice", id, { Id: id });
     await send(["1", "2", "3"].map((id) => change(id, "2030-01-01T00:00:00Z")));
 
