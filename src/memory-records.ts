@@ -1,5 +1,5 @@
 // Memory store records: the mutable event and delivery shapes the in-memory store keeps, and how they change.
-import type { DeliveryRecord, EventRecord, NewEvent } from "./types.ts";
+import type { DeliveryRecord, EventRecord, NewEvent, Page } from "./types.ts";
 import { poisonMessage } from "./poison-message.ts";
 
 export type MutableEvent = { -readonly [K in keyof EventRecord]: EventRecord[K] };
@@ -25,4 +25,11 @@ export function markPoisoned(event: MutableEvent, now: Date): void {
   event.lastError = poisonMessage(event);
   event.status = "failed";
   event.updatedAt = now;
+}
+
+/** One page of `items` (fetched one past `limit`): the cursor is the last id shown. */
+export function toPage<T extends { id: string }>(items: T[], limit: number): Page<T> {
+  if (items.length <= limit) return { items, nextCursor: null };
+  const page = items.slice(0, limit);
+  return { items: page, nextCursor: page[page.length - 1]!.id };
 }

@@ -17,7 +17,7 @@ import { MinHeap } from "./internal/min-heap.ts";
 import { MemoryReconciliation } from "./memory-reconciliation.ts";
 import { MemorySharedState } from "./memory-shared-state.ts";
 import { chooseGroupClaim } from "./memory-group-claim.ts";
-import { type MutableDelivery, type MutableEvent, dueTime, markPoisoned, newEventRecord } from "./memory-records.ts";
+import { type MutableDelivery, type MutableEvent, dueTime, markPoisoned, newEventRecord, toPage } from "./memory-records.ts";
 import { deliveryMatches, eventMatches, pageSize } from "./filters.ts";
 import type {
   AttemptRecord,
@@ -170,10 +170,9 @@ export class MemoryStore implements WebhookStore {
       return { events, poisoned };
     }
 
+    // Group claim: whole entities in whole batches, of the claimable events of entities no live lease holds.
     if (groups) {
-      // Every claimable event of an entity no live lease holds; the plan takes whole entities of whole batches.
-      const claimable = [...this.#events.values()].filter((event) => this.#isClaimable(event, at) && !this.#entityBusy(event, at));
-      for (const event of chooseGroupClaim(claimable, limit, groups.batchSize)) take(event);
+      for (const event of chooseGroupClaim([...this.#events.values()].filter((e) => this.#isClaimable(e, at) && !this.#entityBusy(e, at)), limit, groups.batchSize)) take(event);
       return { events, poisoned };
     }
 
@@ -401,10 +400,4 @@ export class MemoryStore implements WebhookStore {
     }
     return false;
   }
-}
-
-function toPage<T extends { id: string }>(items: T[], limit: number): Page<T> {
-  if (items.length <= limit) return { items, nextCursor: null };
-  const page = items.slice(0, limit);
-  return { items: page, nextCursor: page[page.length - 1]!.id };
 }
