@@ -15,6 +15,7 @@ export const entry = {
   postgres: "adapters/postgres/index.ts",
   bullmq: "adapters/bullmq/index.ts",
   opentelemetry: "adapters/opentelemetry/index.ts",
+  "pg-boss": "adapters/pg-boss/index.ts",
 } as const;
 
 /** Peers and dependencies are never bundled into the ESM build. */

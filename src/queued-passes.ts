@@ -40,6 +40,7 @@ export class QueuedPasses {
   #pendingAt = Number.NEGATIVE_INFINITY;
   #enqueues = new Set<Promise<void>>();
   #running: Promise<void> | null = null;
+  #lastPassStartedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: QueuedPassesOptions) {
     this.#options = options;
@@ -63,13 +64,17 @@ export class QueuedPasses {
   }
 
   /**
-   * Runs one pass for a job the queue handed to this instance, then enqueues the next one: at once when
-   * the pass was full, else at its next due time or the next poll time, whichever is first.
+   * Runs one pass for a job (due at `runAt`) the queue handed to this instance, then enqueues the next
+   * one: at once when the pass was full, else at its next due time or the next poll time, whichever is
+   * first. A job whose run time a pass of this instance already started after is done without a pass.
    * @throws WebhookInboxError `INBOX_STOPPING` when stopped, so the queue hands the job to another worker instead of completing it
    */
-  async runJob(): Promise<void> {
+  async runJob(runAt: Date): Promise<void> {
     const run = this.#run;
     if (this.#stopped || !run) throw new WebhookInboxError("INBOX_STOPPING", "this scheduler is stopped; the pass is left to another worker", { status: 503 });
+    // A pass that started at or after this job's run time saw everything the job was for (and enqueued what came next).
+    if (this.#lastPassStartedAt >= runAt.getTime()) return;
+    this.#lastPassStartedAt = Date.now();
     const pass = this.#pass(run);
     this.#running = pass;
     try {

@@ -59,7 +59,7 @@ export class BullMQScheduler implements Scheduler {
     const { connection, queueName, prefix } = this.#options;
     const base = prefix === undefined ? { connection } : { connection, prefix };
     this.#queue = new Queue(queueName, base);
-    this.#worker = new Worker(queueName, () => this.#passes.runJob(), { ...base, concurrency: 1 });
+    this.#worker = new Worker<{ runAt: string }>(queueName, (job) => this.#passes.runJob(new Date(job.data.runAt)), { ...base, concurrency: 1 });
     // Both emit "error" for Redis trouble; without a listener Node would throw it.
     this.#queue.on("error", this.#onError);
     this.#worker.on("error", this.#onError);
