@@ -23,6 +23,8 @@ export type WebhookInboxErrorCode =
   | "PROVIDER_REQUEST_FAILED"
   | "PROVIDER_AUTH_FAILED"
   | "RATE_LIMITED"
+  /** A tenant's OAuth grant is gone (`invalid_grant`): its events are parked until it is authorised again. */
+  | "REAUTHORIZATION_REQUIRED"
   | "HANDLER_FAILED"
   | "HANDLER_TIMEOUT"
   | "EVENT_NOT_FOUND"
@@ -155,6 +157,24 @@ export class RateLimitedError extends WebhookInboxError {
     this.retryAfterMs = options.retryAfterMs;
     this.scope = options.scope ?? "tenant";
     this.limit = options.limit;
+  }
+}
+
+/**
+ * A tenant must be authorised again (its refresh token was refused with `invalid_grant`, or none was
+ * ever saved). Thrown by `getAccessToken` (see `singleFlightTokens`); the processor does not fail the
+ * tenant's events but parks them: no attempt is spent or recorded, `lastError` says why, and they are
+ * looked at again every `recheckMs` (without calling the provider while the mark stands).
+ */
+export class ReauthorizationRequiredError extends WebhookInboxError {
+  override name = "ReauthorizationRequiredError";
+  readonly tenantId: string;
+  /** When the parked events are looked at again. */
+  readonly recheckMs: number;
+  constructor(message: string, options: { tenantId: string; recheckMs: number; cause?: unknown }) {
+    super("REAUTHORIZATION_REQUIRED", message, { status: 503, cause: options.cause });
+    this.tenantId = options.tenantId;
+    this.recheckMs = options.recheckMs;
   }
 }
 

@@ -12,6 +12,8 @@ export type * from "./contracts/reconciliation-store.ts";
 export type * from "./contracts/rate-budget.ts";
 export type * from "./contracts/shared-state.ts";
 export { MemoryStore } from "./memory-store.ts";
+export { singleFlightTokens } from "./tokens/single-flight-tokens.ts";
+export type { RefreshedTokens, SingleFlightTokens, SingleFlightTokensOptions, TokenSet, TokenStatus } from "./tokens/single-flight-tokens.ts";
 export { WebhookProcessor, createWebhookInbox } from "./processor.ts";
 export type { ReceiveInput, UnreadBody, IntegrationInfo, InboxSettings, SettingChangeOptions } from "./processor.ts";
 export type { RateLimitSnapshot, RateLimitPauseReason } from "./internal/rate-limiter.ts";

@@ -1,7 +1,7 @@
 // Downloading one group's records in the provider's batches, through the rate limiter, each settled as data, error, wait or throttle.
 import type { Clock } from "../clock.ts";
 import type { ProviderAdapter, RateLimitObservation, ResourceResult } from "../contracts/provider-adapter.ts";
-import { ProviderRequestError, RateLimitedError, describeError, isWebhookInboxError } from "../errors.ts";
+import { ProviderRequestError, RateLimitedError, type ReauthorizationRequiredError, describeError, isWebhookInboxError } from "../errors.ts";
 import type { CallLimiter } from "./call-limiter.ts";
 import { type Telemetry, reportLimiterWait, tracedProviderCall } from "./telemetry.ts";
 
@@ -12,6 +12,8 @@ export type EntityFetch =
   | { readonly kind: "error"; readonly error: string; readonly retryable: boolean }
   /** Our own limiter said wait: no call was made. */
   | { readonly kind: "deferred"; readonly retryAt: Date }
+  /** The tenant needs re-authorisation: nothing was attempted; the event waits, saying why. */
+  | { readonly kind: "parked"; readonly retryAt: Date; readonly reason: string }
   /** The provider answered "too many requests". */
   | { readonly kind: "rate_limited"; readonly retryAt: Date; readonly retryAfterMs: number; readonly limit: string | undefined };
 
@@ -147,6 +149,11 @@ async function callProvider(
       const retryAt = new Date(clock.now().getTime() + retryAfterMs);
       state.throttled = { kind: "rate_limited", retryAt, retryAfterMs, limit: rate.limit };
       await limiter.pause(provider.name, provider.limits, tenantId, rate.scope ?? "tenant", retryAt, { status: rate.status, limit: rate.limit ?? null, message: rate.message });
+      return setAll(state.throttled);
+    }
+    if (isWebhookInboxError(error) && error.code === "REAUTHORIZATION_REQUIRED") {
+      const recheckMs = Math.max(1_000, (error as ReauthorizationRequiredError).recheckMs ?? 60_000);
+      state.throttled = { kind: "parked", retryAt: new Date(clock.now().getTime() + recheckMs), reason: error.message };
       return setAll(state.throttled);
     }
     const message = timeout.aborted ? `provider request timed out after ${input.timeoutMs} ms` : describeError(error);

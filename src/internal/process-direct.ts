@@ -85,6 +85,8 @@ async function processChange(input: DirectInput, change: ParsedEvent & { id: str
     throw new RateLimitedError("provider rate limit reached; try again later", { retryAfterMs });
   }
   if (fetch.kind === "error") throw new WebhookInboxError("PROVIDER_REQUEST_FAILED", fetch.error, { status: 502 });
+  // Direct mode has no queue to park in: the request fails (503) and the provider resends.
+  if (fetch.kind === "parked") throw new WebhookInboxError("REAUTHORIZATION_REQUIRED", fetch.reason, { status: 503 });
   const handler = input.handlerFor(input.integration, entityType);
   if (!handler) throw new WebhookInboxError("HANDLER_FAILED", `no handler for ${input.integration}/${entityType}`);
   const event: InboxEvent = {

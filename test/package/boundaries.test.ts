@@ -54,10 +54,10 @@ describe("module boundaries", () => {
   it("the root export is what an app uses; store, provider and adapter building blocks are on their kits", () => {
     expect(Object.keys(rootExport).sort()).toEqual([
       "ADMIN_ROUTES", "ATTEMPT_TRIGGERS", "DELIVERY_STATUSES", "EVENT_STATUSES", "MODES", "MemoryStore",
-      "ProviderRequestError", "RateLimitedError", "StoreError", "TimerScheduler", "WebhookConfigError",
+      "ProviderRequestError", "RateLimitedError", "ReauthorizationRequiredError", "StoreError", "TimerScheduler", "WebhookConfigError",
       "WebhookInboxError", "WebhookPayloadError", "WebhookProcessor", "WebhookRequestError", "WebhookVerificationError",
       "attemptsRemaining", "consoleLogger", "createAdminHandler", "createFetchHandler", "createWebhookInbox",
-      "describeError", "httpBasic", "isWebhookInboxError", "readBasicCredentials", "safeEqual", "signedCookie", "systemClock",
+      "describeError", "httpBasic", "isWebhookInboxError", "readBasicCredentials", "safeEqual", "signedCookie", "singleFlightTokens", "systemClock",
     ]);
     expect(Object.keys(adapterKit).sort()).toEqual([
       "QueuedPasses", "isWebhookReceiver", "loggerSchema", "nodeBodySource", "parseOptions", "readCappedBody", "validateOptions",

@@ -114,6 +114,9 @@ function notFetched(ctx: PassContext, startedAt: Date, fetch: Exclude<EntityFetc
     case "deferred":
       // Our own limiter: nothing was attempted, the event just waits for its slot.
       return { kind: "released", at: fetch.retryAt };
+    case "parked":
+      // The tenant needs re-authorisation: nothing attempted or spent; the event says why while it waits.
+      return { kind: "released", at: fetch.retryAt, reason: fetch.reason };
     case "rate_limited":
       return { kind: "rate-limited", startedAt, retryAt: fetch.retryAt, retryAfterMs: fetch.retryAfterMs, limit: fetch.limit };
   }

@@ -16,8 +16,8 @@ export type Verdict =
   /** `retryable: false` ends the event at once (no handler, unknown integration, a permanent fetch error). */
   | { readonly kind: "failed"; readonly startedAt: Date; readonly error: string; readonly retryable: boolean; readonly resource?: Resource }
   | { readonly kind: "stale"; readonly startedAt: Date; readonly supersededBy: string; readonly reason: string; readonly resource: Resource }
-  /** Handed back unattempted, due at `at`: our limiter said wait, the lease is too short to start, or the inbox is stopping. */
-  | { readonly kind: "released"; readonly at: Date }
+  /** Handed back unattempted, due at `at`: our limiter said wait, the lease is too short to start, the inbox is stopping, or (`reason`) the tenant needs re-authorisation. */
+  | { readonly kind: "released"; readonly at: Date; readonly reason?: string }
   /** The provider throttled the download. */
   | { readonly kind: "rate-limited"; readonly startedAt: Date; readonly retryAt: Date; readonly retryAfterMs: number; readonly limit: string | undefined };
 
@@ -53,7 +53,7 @@ export function transition(event: ClaimedEvent, verdict: Verdict, policy: Transi
     case "stale":
       return stale(event, verdict, now);
     case "released":
-      return released(event, verdict.at, now);
+      return released(event, verdict.at, now, verdict.reason);
     case "rate-limited":
       return rateLimited(event, verdict, policy, now);
   }
@@ -130,7 +130,7 @@ function stale(event: ClaimedEvent, verdict: Extract<Verdict, { kind: "stale" }>
 }
 
 /** Nothing was attempted: nothing is spent, recorded or announced. */
-function released(event: ClaimedEvent, at: Date, now: Date): Transition {
+function released(event: ClaimedEvent, at: Date, now: Date, reason?: string): Transition {
   return {
     finish: {
       ...identity(event, now),
@@ -139,7 +139,7 @@ function released(event: ClaimedEvent, at: Date, now: Date): Transition {
       attemptsMade: event.attemptsMade,
       nextAttemptAt: at,
       nextTrigger: event.nextTrigger === "manual" ? "manual" : "scheduler",
-      lastError: event.lastError,
+      lastError: reason ?? event.lastError,
     },
     announcements: [],
   };
