@@ -173,7 +173,7 @@ export async function startExpressAdmin(scenario: Scenario, authorize: ExpressAd
  * `accepted` with no answer and no events. Returns the signed request (to resend it) and the delivery id.
  */
 export async function orphanDirectDelivery(scenario: Scenario, entityId: string) {
-  scenario.inbox.setMode("books", "direct");
+  await scenario.inbox.setMode("books", "direct");
   scenario.booksApi.set("acme", "Invoice", entityId, { Id: entityId, TotalAmt: 1 });
   const request = testWebhook(BOOKS_SECRET, [{ tenantId: "acme", entityType: "Invoice", entityId, occurredAt: "2029-12-31T23:59:00.000Z" }]);
   const store = scenario.store as { updateDelivery: MemoryStore["updateDelivery"] };
