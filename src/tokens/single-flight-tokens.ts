@@ -14,7 +14,7 @@ export interface RefreshedTokens {
   readonly accessToken: string;
   /** The provider's new refresh token (QuickBooks and Xero rotate it); omitted: the old one stays. */
   readonly refreshToken?: string;
-  /** Lifetime of the access token in seconds (`expires_in` of the token answer: 3600 for both providers). */
+  /** Lifetime of the access token in seconds (`expires_in` of the token answer: 3600 at QuickBooks, 1800 at Xero). */
   readonly expiresIn: number;
 }
 
