@@ -8,7 +8,8 @@
  * OpenTelemetry metrics are served for Prometheus at /metrics (examples/prometheus/telemetry.ts).
  *
  * Flags: --fresh (delete the demo database first), --exit (finish after the summary, no dashboard),
- * --port N (default 3000; 0 = any free port, the one chosen is printed).
+ * --port N (default 3000; 0 = any free port, the one chosen is printed), --scheduler timer|bullmq|pg-boss
+ * (default timer; bullmq uses Redis at REDIS_URL or 127.0.0.1:6379, pg-boss the PostgreSQL at DATABASE_URL).
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +25,7 @@ import { prometheusTelemetry } from "../prometheus/telemetry.ts";
 import { Progress, bar } from "./progress.ts";
 import { OUT_OF_ORDER, QBO_VERIFIER_TOKEN, XERO_WEBHOOK_KEY, buildScenario } from "./scenario.ts";
 import { listenOrExplain, portOption } from "./port.ts";
+import { schedulerOption } from "./scheduler.ts";
 import { checkOutcome, printSummary } from "./summary.ts";
 
 const args = process.argv.slice(2);
@@ -33,8 +35,9 @@ const dataDir = join(process.cwd(), ".demo-data");
 if (flag("fresh")) rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
 
+const demoScheduler = await schedulerOption(args);
 const progress = new Progress();
-console.log("webhook-inbox demo: fake QuickBooks + Xero APIs, a Fastify app, SQLite at .demo-data/inbox.sqlite\n");
+console.log(`webhook-inbox demo: fake QuickBooks + Xero APIs, a Fastify app, SQLite at .demo-data/inbox.sqlite, passes run by ${demoScheduler.label}\n`);
 
 // 1. The providers' APIs (fakes with the real endpoints, batch limits and 429s).
 const fakeQuickBooks = await startFakeQuickBooks();
@@ -73,6 +76,8 @@ const inbox = createWebhookInbox({
   // Short backoff so the demo's failures play out in seconds (production default: 10 s, 40 s, ...).
   retryDelay: { baseMs: 300, factor: 2, maxMs: 5_000, jitter: 0.2 },
   pollIntervalMs: 250,
+  // --scheduler bullmq|pg-boss: passes run as jobs on the host's queue; without it, the built-in timer.
+  ...(demoScheduler.scheduler ? { scheduler: demoScheduler.scheduler } : {}),
   // The burst's planned download faults would each print a warning over the progress line; the
   // summary and the dashboard show them. Only what is left failed (exhausted) is printed as it happens.
   logLevel: "error",
@@ -93,6 +98,7 @@ app.get("/metrics", (request, reply) => {
 await inbox.start();
 const listening = await listenOrExplain(app, port, async () => {
   await inbox.stop();
+  await demoScheduler.close();
   await store.close();
   await fakeQuickBooks.close();
   await fakeXero.close();
@@ -175,6 +181,7 @@ if (problems.length > 0) {
 const shutdown = async (code: number) => {
   await app.close();
   await inbox.stop();
+  await demoScheduler.close();
   await store.close();
   await telemetry.shutdown();
   await fakeQuickBooks.close();

@@ -2,7 +2,8 @@
  * `npm run demo` as a user runs it, spawned in a scratch folder (its database goes to ./.demo-data):
  * `--exit --fresh --port 0` prints the port it got, a summary whose 429 line counts the providers'
  * 429 answers, the failing invoice with an error its data explains, and no dashboard invitation; a
- * port in use ends it with a plain message; a bad --port value is refused.
+ * port in use ends it with a plain message; a bad --port value is refused; `--scheduler bullmq|pg-boss`
+ * runs the same scenario with its passes as jobs on the real Redis / PostgreSQL.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -63,4 +64,25 @@ describe("npm run demo", () => {
     expect(code).toBe(2);
     expect(output).toContain('--port needs a port number from 0 to 65535 (0 = any free port), not "http"');
   }, 60_000);
+
+  it("refuses an unknown --scheduler", async () => {
+    const { code, output } = await demo(["--exit", "--scheduler", "cron"]);
+    expect(code).toBe(2);
+    expect(output).toContain('--scheduler must be one of timer, bullmq, pg-boss, not "cron"');
+  }, 60_000);
+
+  // The same scenario with its passes run as jobs on the real Redis / PostgreSQL (.ci/run starts both).
+  it("--scheduler bullmq: the passes run as BullMQ jobs and the scenario comes out the same", async () => {
+    const { code, output } = await demo(["--exit", "--fresh", "--port", "0", "--scheduler", "bullmq"]);
+    expect(code, output).toBe(0);
+    expect(output).toContain("passes run by BullMQ jobs on redis://");
+    expect(output).toMatch(/^ {2}out-of-order pair +stale \+ succeeded$/m);
+  }, 120_000);
+
+  it.skipIf(!process.env.DATABASE_URL)("--scheduler pg-boss: the passes run as pg-boss jobs and the scenario comes out the same", async () => {
+    const { code, output } = await demo(["--exit", "--fresh", "--port", "0", "--scheduler", "pg-boss"]);
+    expect(code, output).toBe(0);
+    expect(output).toContain("passes run by pg-boss jobs in PostgreSQL");
+    expect(output).toMatch(/^ {2}out-of-order pair +stale \+ succeeded$/m);
+  }, 120_000);
 });
