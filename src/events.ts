@@ -1,4 +1,5 @@
 import type { WebhookInboxError, WebhookInboxErrorCode } from "./errors.ts";
+import type { ReconcileRun } from "./contracts/reconciliation-store.ts";
 import type { AttemptRecord, DeliverySummary, EventRecord } from "./types.ts";
 
 /**
@@ -18,6 +19,8 @@ export interface InboxEventMap {
   "event:exhausted": (payload: { event: EventRecord; error: string }) => void;
   "event:stale": (payload: { event: EventRecord; supersededBy: string; reason: string }) => void;
   "event:rate-limited": (payload: { event: EventRecord; tenantId: string; retryAfterMs: number; limit: string | undefined }) => void;
+  /** A reconciliation run ended (succeeded, deferred by the budget share, or failed); `run.new` counts webhooks we missed. */
+  "reconcile:finished": (payload: { run: ReconcileRun }) => void;
   /** Infrastructure trouble (store, scheduler); processing goes on. */
   error: (payload: { error: WebhookInboxError | Error }) => void;
 }

@@ -9,6 +9,7 @@ import { MODES, type EventHandler } from "./types.ts";
 import { LOG_LEVELS } from "./log-level.ts";
 import { loggerSchema } from "./option-schemas.ts";
 import { validateOptions } from "./validate-options.ts";
+import { reconcileOptionsSchema } from "./internal/reconcile/options.ts";
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
 
@@ -74,6 +75,12 @@ const integrationSchema = z.strictObject({
   delayMs: z.number().int().min(0).default(1_000),
   /** Overrides the inbox-wide `maxAttempts` for this integration. */
   maxAttempts: attempts.optional(),
+  /**
+   * Reconciliation (off by default): ask the provider what changed since each tenant's watermark and turn
+   * every change into an ordinary event (README › Reconciliation). Needs a provider with `listChanges`
+   * (quickbooks, xero) and a store with `reconciliation` (the three shipped stores).
+   */
+  reconcile: reconcileOptionsSchema.optional(),
 });
 
 const handlersSchema = z.record(z.string(), z.union([handlerSchema, z.record(z.string(), handlerSchema)]));
@@ -186,6 +193,15 @@ export const webhookInboxOptionsSchema = z
       const own = options.handlers?.[id];
       if (!options.handler && !own) {
         context.addIssue({ code: "custom", path: ["integrations", id], message: `integration "${id}" has no handler: give \`handler\` or \`handlers.${id}\`` });
+      }
+    }
+    for (const [id, integration] of Object.entries(options.integrations)) {
+      if (!integration.reconcile) continue;
+      if (typeof integration.provider.listChanges !== "function") {
+        context.addIssue({ code: "custom", path: ["integrations", id, "reconcile"], message: `integration "${id}": its provider "${integration.provider.name}" has no listChanges(), so it cannot be reconciled` });
+      }
+      if (!options.store.reconciliation) {
+        context.addIssue({ code: "custom", path: ["integrations", id, "reconcile"], message: `integration "${id}": reconcile needs a store with \`reconciliation\` (MemoryStore, SqliteStore, PostgresStore)` });
       }
     }
     for (const id of Object.keys(options.handlers ?? {})) {

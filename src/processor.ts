@@ -23,6 +23,9 @@ import { SharedRateLimiter, budgetLimits } from "./internal/shared-rate-limiter.
 import { reprocessDelivery } from "./internal/reprocess-delivery.ts";
 import { refuseRetry } from "./internal/retry-refusal.ts";
 import { Retention } from "./internal/retention.ts";
+import { buildReconciler } from "./internal/reconcile/build-reconciler.ts";
+import type { Reconciler } from "./internal/reconcile/reconciler.ts";
+import type { ReconcileRun, ReconcileRunFilter } from "./contracts/reconciliation-store.ts";
 import { stopController } from "./internal/stop-controller.ts";
 import { answer } from "./internal/receive/answer.ts";
 import { buildReceiveContext } from "./internal/receive/build-receive-context.ts";
@@ -87,6 +90,7 @@ export class WebhookProcessor {
   #inFlight = new Set<Promise<unknown>>();
   readonly #receiveContext: ReceiveContext;
   readonly #retention: Retention;
+  readonly #reconciler: Reconciler | null;
 
   constructor(options: WebhookInboxOptions) {
     this.#options = parseOptions(options);
@@ -117,6 +121,20 @@ export class WebhookProcessor {
         onError: (error) => this.#reportError(error, "a processing pass failed"),
       });
     this.#retention = new Retention(this.#store, this.#clock, this.#logger, this.#options.retention);
+    this.#reconciler = buildReconciler({
+      options: this.#options,
+      clock: this.#clock,
+      limiter: this.#limiter,
+      logger: this.#logger,
+      workerId: this.#workerId,
+      integrations: this.#integrations,
+      effectiveMode: (id) => this.#effectiveMode(id),
+      signal: () => this.#stopController.signal,
+      wake: () => {
+        if (this.#started) this.#scheduler.wake(0);
+      },
+      emit: (name, payload) => this.#emit(name, payload),
+    });
     this.#receiveContext = buildReceiveContext({
       store: this.#store,
       clock: this.#clock,
@@ -298,9 +316,11 @@ export class WebhookProcessor {
         this.#logger.error(`event failed, its attempts were interrupted ${event.attemptsStarted} time(s) (a worker died or lost its lease mid-attempt): ${error}`, eventContext(event));
         ctx.emit("event:exhausted", { event, error });
       }
+      for (const event of events) this.#reconciler?.noteTenant(event.integration, event.tenantId);
       await processClaimed(ctx, events);
     });
     await this.#retention.pruneWhenDue();
+    await this.#reconciler?.runDue((error, message) => this.#reportError(error, message));
     const claimed = events.length + poisoned.length;
     const more = claimed >= limit;
     return { claimed, more, nextDueAt: more ? null : await this.#store.nextDueAt({ now: this.#clock.now() }) };
@@ -388,6 +408,26 @@ export class WebhookProcessor {
     );
     if (this.#started) this.#scheduler.wake(0);
     return delivery;
+  }
+
+  /**
+   * Reconciles now: asks the provider what changed since each tenant's reconciliation watermark (one
+   * tenant, or every tenant of the integration) and stores every change as an ordinary event, trigger
+   * `reconcile`, marked found by reconciliation; the scheduler (or `drain()`) processes them. Resolves
+   * with the runs once their events are stored. See README › Reconciliation.
+   */
+  async reconcile(input: { integration: string; tenantId?: string }): Promise<ReconcileRun[]> {
+    await this.#ensureReady();
+    if (!this.#reconciler) throw new WebhookInboxError("CONFIG_INVALID", "no integration has a reconcile option", { status: 400 });
+    const work = this.#reconciler.reconcile(input.integration, input.tenantId, "manual");
+    this.#track(work);
+    return work;
+  }
+
+  /** The reconciliation run log, newest first. */
+  async listReconcileRuns(filter: ReconcileRunFilter = {}): Promise<ReconcileRun[]> {
+    await this.#ensureReady();
+    return (await this.#store.reconciliation?.listRuns(filter)) ?? [];
   }
 
   /** Removes succeeded and stale events (and deliveries left empty) last updated before `olderThan`. */

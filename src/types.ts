@@ -25,9 +25,9 @@ export const EVENT_STATUSES = [
   "stale",
 ] as const satisfies readonly EventStatus[];
 
-/** What started an attempt. */
-export type AttemptTrigger = "receive" | "scheduler" | "manual";
-export const ATTEMPT_TRIGGERS = ["receive", "scheduler", "manual"] as const satisfies readonly AttemptTrigger[];
+/** What started an attempt; `reconcile`: the first attempt of a change found by reconciliation (README › Reconciliation). */
+export type AttemptTrigger = "receive" | "scheduler" | "manual" | "reconcile";
+export const ATTEMPT_TRIGGERS = ["receive", "scheduler", "manual", "reconcile"] as const satisfies readonly AttemptTrigger[];
 
 /** How an attempt ended. */
 export type AttemptOutcome = "succeeded" | "failed" | "rate_limited" | "stale";

@@ -82,6 +82,7 @@ async function cdcCall(options: ResolvedQuickBooksOptions, request: ListChangesR
   return {
     changes,
     next: { path: "cdc", since: split } satisfies Cursor,
+    completeThrough: new Date(newest),
     path: "cdc",
     note: `CDC answer for ${request.entityType} from ${since.toISOString()} held ${rows.length} objects (the cap): window split at ${split}`,
   };
@@ -106,8 +107,8 @@ async function queryPage(options: ResolvedQuickBooksOptions, request: ListChange
   if (rows.length < QUICKBOOKS_QUERY_PAGE || changes.length === 0) return { ...base, next: null };
   const last = changes[changes.length - 1]!.occurredAt.getTime();
   const atLast = changes.filter((change) => change.occurredAt.getTime() === last).length;
-  const next: Cursor = last === since.getTime() ? { path: "query", since: since.toISOString(), skip: skip + atLast } : { path: "query", since: new Date(last).toISOString(), skip: atLast };
-  return { ...base, next };
+  if (last === since.getTime()) return { ...base, next: { path: "query", since: since.toISOString(), skip: skip + atLast } satisfies Cursor };
+  return { ...base, next: { path: "query", since: new Date(last).toISOString(), skip: atLast } satisfies Cursor, completeThrough: new Date(last) };
 }
 
 /** One GET with the realm's token; throttles become RateLimitedError, faults ProviderRequestError. */

@@ -40,8 +40,8 @@ export async function listXeroChanges(options: ResolvedXeroOptions, request: Lis
   const changes = records.map((record) => toChange(record, endpoint)).filter((change): change is ProviderChange => change !== null);
   if (records.length < XERO_PAGE_SIZE || changes.length === 0) return { changes, next: null, path: "modified-since" };
   const newest = toSecond(new Date(Math.max(...changes.map((change) => change.occurredAt.getTime()))));
-  const next: Cursor = newest > cursor.since ? { since: newest, page: 1 } : { since: cursor.since, page: cursor.page + 1 };
-  return { changes, next, path: "modified-since" };
+  if (newest > cursor.since) return { changes, next: { since: newest, page: 1 } satisfies Cursor, completeThrough: new Date(newest), path: "modified-since" };
+  return { changes, next: { since: cursor.since, page: cursor.page + 1 } satisfies Cursor, path: "modified-since" };
 }
 
 /** The time as ISO, cut to its second (If-Modified-Since carries seconds): the window overlaps, never gaps. */

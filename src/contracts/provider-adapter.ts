@@ -82,6 +82,11 @@ export interface ChangesAnswer {
   readonly changes: readonly ProviderChange[];
   /** What to pass as `cursor` for the rest of the window; `null` when the window is complete. */
   readonly next: unknown;
+  /**
+   * With `next`: every change before this time has been listed (by this answer and the ones before), so
+   * the core may move the watermark here before the rest of the window is asked.
+   */
+  readonly completeThrough?: Date;
   /** How it was asked (`cdc`, `query`, `modified-since`). */
   readonly path: "cdc" | "query" | "modified-since";
   /** For the run log: why the window was split, why the query path was taken. */

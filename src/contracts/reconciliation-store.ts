@@ -34,8 +34,14 @@ export interface ReconcileRun {
   readonly trigger: "schedule" | "manual";
   readonly startedAt: Date;
   readonly endedAt: Date | null;
-  /** `running` until it ends; `failed` when a provider call or the store failed (the watermark did not move). */
-  readonly status: "running" | "succeeded" | "failed";
+  /**
+   * `running` until it ends; `succeeded`: every window complete; `deferred`: the budget share (or a
+   * provider throttle) said wait, what was listed is stored and the rest resumes at `resumeAt`; `failed`:
+   * a provider call or the store failed (watermarks moved only over what was stored).
+   */
+  readonly status: "running" | "succeeded" | "deferred" | "failed";
+  /** `deferred`: when the budget allows the next call. */
+  readonly resumeAt: Date | null;
   readonly windows: readonly ReconcileWindow[];
   /** Changes the provider reported. */
   readonly found: number;
@@ -45,8 +51,8 @@ export interface ReconcileRun {
   readonly new: number;
   /** Provider calls spent. */
   readonly calls: number;
-  /** The delivery holding the events it created (`null` when it found nothing). */
-  readonly deliveryId: string | null;
+  /** The deliveries holding the events it created (one per provider answer with changes). */
+  readonly deliveryIds: readonly string[];
   /** What the log should say: window splits, the query path, entity types the provider cannot reconcile. */
   readonly notes: readonly string[];
   readonly error: string | null;

@@ -8,7 +8,14 @@ import { type Telemetry, reportLimiterWait, tracedProviderCall } from "./telemet
 /** What became of one entity's download. */
 export type EntityFetch =
   /** `note` says how a record the batch answer left out was settled by a single-record read. */
-  | { readonly kind: "resource"; readonly data: unknown; readonly downloadedAt: Date; readonly note?: string }
+  | {
+      readonly kind: "resource";
+      readonly data: unknown;
+      readonly downloadedAt: Date;
+      readonly note?: string;
+      /** Set when the data was downloaded before the pass (a reconciliation answer): the sequence taken then. */
+      readonly downloadSequence?: number;
+    }
   | { readonly kind: "error"; readonly error: string; readonly retryable: boolean }
   /** Our own limiter said wait: no call was made. */
   | { readonly kind: "deferred"; readonly retryAt: Date }

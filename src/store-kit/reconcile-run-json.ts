@@ -14,6 +14,7 @@ export function reconcileRunFromJson(text: string): ReconcileRun {
     ...(raw as unknown as ReconcileRun),
     startedAt: date(raw.startedAt),
     endedAt: raw.endedAt === null ? null : date(raw.endedAt),
+    resumeAt: raw.resumeAt === null || raw.resumeAt === undefined ? null : date(raw.resumeAt),
     windows: raw.windows.map((window) => ({ ...(window as unknown as ReconcileWindow), from: date(window.from), to: date(window.to) })),
   };
 }

@@ -5,7 +5,8 @@ import { entityKeyString } from "../../entity-key.ts";
 import type { Watermark } from "../../types.ts";
 import { type EntityFetch, fetchGroup } from "../fetch-resources.ts";
 import { groupBy } from "../group-by.ts";
-import { compareEvents, judgeAgainstWatermark, notingEstimatedTime, supersededInBatch } from "../staleness.ts";
+import { alreadyApplied, compareForHandling, prefetched } from "../reconcile/found-by.ts";
+import { judgeAgainstWatermark, notingEstimatedTime, supersededInBatch } from "../staleness.ts";
 import { type HandleWork, handleEvent } from "./handle-event.ts";
 import { type Outcome, outcome, recordOutcomes } from "./outcome.ts";
 import type { PassContext } from "./pass-context.ts";
@@ -82,7 +83,13 @@ async function downloadGroup(ctx: PassContext, group: ClaimedEvent[], startedAt:
     return;
   }
   const entities = groupBy(group, (event) => event.entityId);
-  const toFetch = [...entities.entries()].filter(([, events]) => events.some((event) => !event.deleted)).map(([id]) => id);
+  // Changes found by reconciliation carry the record the provider's answer held: not fetched again.
+  const held = new Map<string, EntityFetch>();
+  for (const [entityId, events] of entities) {
+    const fetch = prefetched(events);
+    if (fetch) held.set(entityId, fetch);
+  }
+  const toFetch = [...entities.entries()].filter(([id, events]) => !held.has(id) && events.some((event) => !event.deleted)).map(([id]) => id);
   const fetched = toFetch.length
     ? await fetchGroup({
         provider,
@@ -98,7 +105,7 @@ async function downloadGroup(ctx: PassContext, group: ClaimedEvent[], startedAt:
     : new Map<string, EntityFetch>();
   const now = ctx.clock.now();
   for (const [entityId, events] of entities) {
-    const fetch = fetched.get(entityId) ?? { kind: "resource", data: null, downloadedAt: now };
+    const fetch = held.get(entityId) ?? fetched.get(entityId) ?? { kind: "resource", data: null, downloadedAt: now };
     if (fetch.kind === "resource") ready.push({ events, fetch });
     else for (const event of events) outcomes.push(outcome(ctx, event, notFetched(ctx, startedAt, fetch)));
   }
@@ -131,15 +138,18 @@ async function judgeStaleness(ctx: PassContext, ready: EntityWork[], startedAt: 
   }
   const toHandle: HandleWork[] = [];
   for (const { events, fetch } of ready) {
-    const sorted = [...events].sort(compareEvents);
+    const sorted = [...events].sort(compareForHandling);
     const newest = sorted[sorted.length - 1]!;
-    const resource = { data: fetch.data, downloadedAt: fetch.downloadedAt, downloadSequence };
+    // A record a reconciliation answer held keeps the sequence its run took before asking.
+    const sequence = fetch.downloadSequence ?? downloadSequence;
+    const resource = { data: fetch.data, downloadedAt: fetch.downloadedAt, downloadSequence: sequence };
     for (const older of sorted.slice(0, -1)) {
       outcomes.push(outcome(ctx, older, { kind: "stale", startedAt, ...notingEstimatedTime(supersededInBatch(newest), older), resource }));
     }
-    const verdict = judgeAgainstWatermark(newest, resource, watermarks.get(entityKeyString(newest)));
+    const watermark = watermarks.get(entityKeyString(newest));
+    const verdict = judgeAgainstWatermark(newest, resource, watermark) ?? alreadyApplied(newest, watermark);
     if (verdict) outcomes.push(outcome(ctx, newest, { kind: "stale", startedAt, ...notingEstimatedTime(verdict, newest), resource }));
-    else toHandle.push({ event: newest, data: fetch.data, downloadedAt: fetch.downloadedAt, downloadSequence, note: fetch.note ?? null });
+    else toHandle.push({ event: newest, data: fetch.data, downloadedAt: fetch.downloadedAt, downloadSequence: sequence, note: fetch.note ?? null });
   }
   return toHandle;
 }

@@ -14,12 +14,13 @@ function run(seed: Partial<ReconcileRun> = {}): ReconcileRun {
     startedAt: at(1_000),
     endedAt: null,
     status: "running",
+    resumeAt: null,
     windows: [],
     found: 0,
     alreadyApplied: 0,
     new: 0,
     calls: 0,
-    deliveryId: null,
+    deliveryIds: [],
     notes: [],
     error: null,
     ...seed,
@@ -91,11 +92,14 @@ export function reconciliationSection(suite: ConformanceSuite): void {
         alreadyApplied: 1,
         new: 2,
         calls: 2,
-        deliveryId: createId(),
+        deliveryIds: [createId(), createId()],
         notes: ["split the window"],
       };
       await store.saveRun(finished);
       assert.deepEqual(await store.getRun(first.id), finished);
+      const deferred: ReconcileRun = { ...second, status: "deferred", resumeAt: at(61_000), endedAt: at(1_500) };
+      await store.saveRun(deferred);
+      assert.deepEqual(await store.getRun(second.id), deferred);
       assert.equal(await store.getRun("missing"), null);
       assert.deepEqual((await store.listRuns({})).map((item) => item.id), [third.id, second.id, first.id]);
       assert.deepEqual((await store.listRuns(tenant)).map((item) => item.id), [third.id, first.id]);
