@@ -133,7 +133,8 @@ export function singleFlightTokens(input: SingleFlightTokensOptions): SingleFlig
       answer = await options.refresh({ tenantId, refreshToken: stored.refreshToken, signal: AbortSignal.timeout(options.leaseMs / 2) });
     } catch (error) {
       if (!invalidGrant(error)) throw error;
-      const reason = describeError(error);
+      // Kept with the tenant and shown as the parked events' lastError: never with a token in it.
+      const reason = redact(describeError(error), [stored.refreshToken, stored.accessToken]).slice(0, 300);
       const marked: StoredTokens = { ...stored, accessToken: null, expiresAt: null, needsReauthorization: { reason, since: clock.now().getTime() } };
       await state!.writeRecord({ key: key(tenantId), value: marked, changedAt: clock.now(), changedBy: holder, ifVersion: record.version });
       cache.delete(tenantId);
@@ -227,4 +228,11 @@ export function singleFlightTokens(input: SingleFlightTokensOptions): SingleFlig
       return refreshes;
     },
   };
+}
+
+/** The text with every occurrence of the given secrets replaced. */
+function redact(text: string, secrets: readonly (string | null)[]): string {
+  let result = text;
+  for (const secret of secrets) if (secret && secret.length >= 4) result = result.split(secret).join("[redacted]");
+  return result;
 }

@@ -39,9 +39,17 @@ describe("singleFlightTokens", () => {
 
   it("marks a tenant whose refresh is refused with invalid_grant, stops calling the provider for it, and clears the mark on save", async () => {
     const { endpoint, tokens } = setup();
-    await tokens.save("t1", { refreshToken: endpoint.connect("t1") });
+    const refreshToken = endpoint.connect("t1");
+    await tokens.save("t1", { refreshToken });
     endpoint.revoke("t1");
     await expect(tokens.getAccessToken("t1")).rejects.toThrow(ReauthorizationRequiredError);
+    // The reason kept with the tenant (and shown on its parked events) never quotes the token, even when the client's error does.
+    const { store } = setup();
+    const echoing = singleFlightTokens({ store, provider: "test", refresh: async ({ refreshToken: sent }) => Promise.reject(new Error(`invalid_grant: ${sent} is not valid`)) });
+    await echoing.save("t9", { refreshToken: "rt-secret-value" });
+    await expect(echoing.getAccessToken("t9")).rejects.toThrow(/\[redacted\] is not valid/);
+    expect(JSON.stringify(await echoing.status("t9"))).not.toContain("rt-secret-value");
+    expect(JSON.stringify(await tokens.status("t1"))).not.toContain(refreshToken);
     await expect(tokens.getAccessToken("t1")).rejects.toMatchObject({ code: "REAUTHORIZATION_REQUIRED", tenantId: "t1" });
     expect(endpoint.calls).toHaveLength(1);
     expect(await tokens.needingReauthorization()).toEqual([expect.objectContaining({ tenantId: "t1", needsReauthorization: expect.objectContaining({ reason: expect.stringContaining("invalid_grant") }) })]);
