@@ -42,6 +42,11 @@ export interface ReconcileRun {
   readonly status: "running" | "succeeded" | "deferred" | "failed";
   /** `deferred`: when the budget allows the next call. */
   readonly resumeAt: Date | null;
+  /**
+   * `deferred`: where the next run of this tenant picks the unfinished window up (the provider's cursor, JSON),
+   * so a window that needs more calls than one share of a rate window still completes.
+   */
+  readonly resume?: { readonly entityType: string; readonly since: string; readonly until: string; readonly cursor: unknown } | null;
   readonly windows: readonly ReconcileWindow[];
   /** Changes the provider reported. */
   readonly found: number;

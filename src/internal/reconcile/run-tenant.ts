@@ -13,6 +13,9 @@ type Call =
   | { readonly kind: "wait"; readonly retryAt: Date; readonly why: string }
   | { readonly kind: "error"; readonly error: string };
 
+/** How a run ended, when it ended early. */
+type Ending = Pick<ReconcileRun, "status" | "resumeAt" | "error" | "resume">;
+
 /** A run's counters as it goes. */
 interface Tally {
   windows: ReconcileWindow[];
@@ -60,10 +63,13 @@ export async function reconcileTenant(
     error: null,
   };
   const tally: Tally = { windows: [], found: 0, alreadyApplied: 0, new: 0, calls: 0, deliveryIds: [], notes: [] };
-  let ending: Pick<ReconcileRun, "status" | "resumeAt" | "error"> = { status: "succeeded", resumeAt: null, error: null };
+  let ending: Ending = { status: "succeeded", resumeAt: null, error: null, resume: null };
   try {
     await ctx.reconciliation.saveRun(base);
     const marks = new Map((await ctx.reconciliation.getWatermarks({ integration: integrationId, tenantId })).map((mark) => [mark.entityType, mark]));
+    // A deferred run left a window half asked: go on from its cursor rather than from the watermark.
+    const [last] = await ctx.reconciliation.listRuns({ integration: integrationId, tenantId, limit: 2 }).then((runs) => runs.filter((run) => run.id !== base.id));
+    const resume = last?.status === "deferred" ? (last.resume ?? null) : null;
     for (const entityType of options.entityTypes) {
       if (integration.provider.reconciles?.(entityType) === false) {
         tally.notes.push(`${entityType}: the ${integration.provider.name} provider cannot list its changes; not reconciled`);
@@ -71,14 +77,18 @@ export async function reconcileTenant(
       }
       const mark = marks.get(entityType);
       const since = mark ? new Date(mark.changedThrough.getTime() - options.overlapMs) : new Date(startedAt.getTime() - options.firstLookbackMs);
-      const outcome = await reconcileWindow(ctx, { integrationId, tenantId, entityType, since, until: startedAt, runId: base.id, options }, tally);
+      const window =
+        resume?.entityType === entityType
+          ? { since: new Date(resume.since), until: new Date(resume.until), cursor: resume.cursor }
+          : { since, until: startedAt, cursor: null as unknown };
+      const outcome = await reconcileWindow(ctx, { integrationId, tenantId, entityType, ...window, runId: base.id, options }, tally);
       if (outcome) {
         ending = outcome;
         break;
       }
     }
   } catch (error) {
-    ending = { status: "failed", resumeAt: null, error: describeError(error) };
+    ending = { status: "failed", resumeAt: null, error: describeError(error), resume: null };
   } finally {
     await ctx.reconciliation.releaseLease(lease).catch((error: unknown) => {
       // The lease expires by itself after leaseMs; the run's outcome stands.
@@ -100,12 +110,14 @@ interface WindowInput {
   readonly entityType: string;
   readonly since: Date;
   readonly until: Date;
+  /** Where the window goes on (a deferred run's cursor), or `null` from its start. */
+  readonly cursor: unknown;
   readonly runId: string;
   readonly options: ResolvedReconcileOptions;
 }
 
 /** Asks one entity type's window call by call; resolves how the run must end early, or `null` when the window is done. */
-async function reconcileWindow(ctx: ReconcileContext, input: WindowInput, tally: Tally): Promise<Pick<ReconcileRun, "status" | "resumeAt" | "error"> | null> {
+async function reconcileWindow(ctx: ReconcileContext, input: WindowInput, tally: Tally): Promise<Ending | null> {
   const integration = ctx.integration(input.integrationId)!;
   const provider = integration.provider;
   const mode = ctx.effectiveMode(input.integrationId);
@@ -120,14 +132,15 @@ async function reconcileWindow(ctx: ReconcileContext, input: WindowInput, tally:
   tally.windows.push(window);
   // What this window listed already: a split re-lists the records changed at the split instant.
   const listed = new Map<string, number>();
-  let cursor: unknown = null;
+  let cursor: unknown = input.cursor;
   for (;;) {
     const call = await callProvider(ctx, provider, input, cursor);
     if (call.kind === "wait") {
       tally.notes.push(`${input.entityType}: ${call.why}; resumes at ${call.retryAt.toISOString()}`);
-      return { status: "deferred", resumeAt: call.retryAt, error: null };
+      const resume = { entityType: input.entityType, since: input.since.toISOString(), until: input.until.toISOString(), cursor };
+      return { status: "deferred", resumeAt: call.retryAt, error: null, resume };
     }
-    if (call.kind === "error") return { status: "failed", resumeAt: null, error: `${input.entityType}: ${call.error}` };
+    if (call.kind === "error") return { status: "failed", resumeAt: null, error: `${input.entityType}: ${call.error}`, resume: null };
     const { answer } = call;
     window.calls += 1;
     tally.calls += 1;
