@@ -9,6 +9,7 @@ import { eventRoutes } from "./event-routes.ts";
 import { AdminHttpError, errorBody, errorResponse, json, text } from "./http.ts";
 import { matchRoute } from "./router.ts";
 import { limitRoutes } from "./limit-routes.ts";
+import { reconcileRoutes } from "./reconcile-routes.ts";
 import { settingsRoutes } from "./settings-routes.ts";
 
 /** A Fetch API handler: Hono, Next.js route handlers, Bun, Deno, or the Express/Fastify mounts. */
@@ -58,7 +59,7 @@ const optionsSchema = z.strictObject({
 const INBOX_METHODS = ["listEvents", "getEvent", "countEvents", "listDeliveries", "getDelivery", "retry", "retryMany", "reprocessDelivery", "listIntegrations", "setMode", "setServiceEnabled"] as const;
 
 /** Every API route, relative to `${basePath}/api/`. */
-export const ADMIN_ROUTES: readonly Route[] = [...eventRoutes, ...deliveryRoutes, ...limitRoutes, ...settingsRoutes];
+export const ADMIN_ROUTES: readonly Route[] = [...eventRoutes, ...deliveryRoutes, ...limitRoutes, ...settingsRoutes, ...reconcileRoutes];
 
 /**
  * The operator's surface as one Fetch handler: a JSON API under `${basePath}/api/` and the dashboard

@@ -18,7 +18,7 @@ export type AdminInbox = Pick<
   | "setServiceEnabled"
   | "serviceEnabled"
 > &
-  Partial<Pick<WebhookProcessor, "rateLimits" | "readRateLimits" | "getSettings">>;
+  Partial<Pick<WebhookProcessor, "rateLimits" | "readRateLimits" | "getSettings" | "listReconcileRuns" | "reconcile">>;
 
 /** What a route handler gets. */
 export interface RouteContext {
