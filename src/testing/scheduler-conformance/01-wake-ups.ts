@@ -10,7 +10,7 @@ export function wakeUpsSection(suite: SchedulerSuite): void {
       const scheduler = await create();
       const recorder = recordRuns();
       scheduler.start(recorder.run);
-      await recorder.waitForRuns(1, latencyMs * 2);
+      await recorder.waitForRuns(1, latencyMs * 5);
       await sleep(latencyMs);
       assert.equal(recorder.runs.length, 1);
     });
@@ -19,7 +19,7 @@ export function wakeUpsSection(suite: SchedulerSuite): void {
       const scheduler = await create();
       const recorder = recordRuns();
       scheduler.start(recorder.run);
-      await recorder.waitForRuns(1, latencyMs * 2);
+      await recorder.waitForRuns(1, latencyMs * 5);
       for (let i = 0; i < 20; i++) scheduler.wake(200);
       await recorder.waitForRuns(2, 200 + latencyMs * 2);
       await sleep(latencyMs);

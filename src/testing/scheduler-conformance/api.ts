@@ -18,7 +18,7 @@ export interface SchedulerConformanceOptions {
   createSibling?(): Promise<Scheduler>;
   /** Removes what `create()` made (queue, schema). The suite stops its schedulers first. */
   dispose?(): Promise<void>;
-  /** How late a run may start after it was due (queue latency, polling). @default 1_000 */
+  /** How late a run may start after it was due (queue latency, polling); the first run after `start()` may take 5 times this. @default 1_000 */
   latencyMs?: number;
   /** The host's test runner: vitest, jest and node:test all fit (see `ConformanceTestApi`). */
   test: ConformanceTestApi;
