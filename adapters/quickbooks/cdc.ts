@@ -2,7 +2,7 @@
  * QuickBooks reconciliation: what changed in a realm's entity type, one call at a time. ChangeDataCapture
  * (`GET /v3/company/{realmId}/cdc?entities=…&changedSince=…`) while the window starts within CDC's 30-day
  * look-back; the query path (`MetaData.LastUpdatedTime` paged with STARTPOSITION/MAXRESULTS) before that
- * and for the entity types CDC does not serve. Rules from Intuit's ChangeDataCapture page (PROVIDERS.md §1.7).
+ * and for the entity types CDC does not serve. Rules from Intuit's ChangeDataCapture page (developer.intuit.com, "Change data capture").
  */
 import {
   ProviderRequestError,

@@ -1,7 +1,7 @@
 /**
  * Xero reconciliation: what changed in a tenant's category, one call at a time, with `If-Modified-Since`
  * ("Only records created or modified since this timestamp will be returned", Xero Accounting OpenAPI) and
- * paging ("Up to 100 invoices" per `page`) on the list endpoints that take them (PROVIDERS.md §2.5).
+ * paging ("Up to 100 invoices" per `page`) on the list endpoints that take them (developer.xero.com, Accounting API).
  */
 import { ProviderRequestError, type ChangesAnswer, type ListChangesRequest, type ProviderChange } from "../../src/index.ts";
 import { xeroEndpoint, type XeroEndpoint } from "./categories.ts";

@@ -65,7 +65,7 @@ describe("module boundaries", () => {
     ]);
     expect(Object.keys(storeKit).sort()).toEqual([
       "DEFAULT_PAGE_SIZE", "GroupCommitter", "MAX_PAGE_SIZE", "asList", "createId", "deliveryMatches", "entityKeyString",
-      "eventMatches", "isNewerWatermark", "pageSize", "poisonMessage", "reconcileRunFromJson", "reconcileRunToJson",
+      "eventMatches", "isNewerWatermark", "pageSize", "planGroupClaim", "poisonMessage", "reconcileRunFromJson", "reconcileRunToJson",
     ]);
     expect(Object.keys(providerKit).sort()).toEqual([
       "callWithAccessToken", "computeHmacSha256", "dateTimeOrEpochMsSchema", "decodeJsonBody", "emptyAcknowledgement",
