@@ -7,6 +7,7 @@ import { renderEvent } from "./event-view.js";
 import { renderDeliveries, renderDelivery } from "./deliveries-view.js";
 import { renderSettings } from "./settings-view.js";
 import { renderLimits } from "./limits-view.js";
+import { renderReconcile } from "./reconcile-view.js";
 
 const main = document.getElementById("main");
 let cleanup = null;
@@ -55,6 +56,9 @@ function route() {
   } else if (section === "limits") {
     markNav("limits");
     view = renderLimits(main);
+  } else if (section === "reconcile") {
+    markNav("reconcile");
+    view = renderReconcile(main);
   } else if (section === "settings") {
     markNav("settings");
     view = renderSettings(main);
