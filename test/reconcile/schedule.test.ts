@@ -47,8 +47,9 @@ describe("reconcile.every", () => {
     }
 
     const base = { store: new MemoryStore(), handler: () => {} };
+    const { listChanges: _dropped, ...withoutChanges } = quickbooks({ verifierToken: "v", getAccessToken: () => "t" });
     expect(() =>
-      createWebhookInbox({ ...base, integrations: { t: { provider: { ...quickbooks({ verifierToken: "v", getAccessToken: () => "t" }), listChanges: undefined }, reconcile: { entityTypes: ["Invoice"] } } } }),
+      createWebhookInbox({ ...base, integrations: { t: { provider: withoutChanges, reconcile: { entityTypes: ["Invoice"] } } } }),
     ).toThrow(/has no listChanges/);
     const storeWithout = Object.assign(Object.create(MemoryStore.prototype), new MemoryStore(), { reconciliation: undefined });
     expect(() =>
