@@ -1,6 +1,5 @@
 // The memory store's group claim: its claimable events summarised by group, planned, and cut into whole entities.
 import type { EntityGroup } from "./contracts/webhook-store.ts";
-import { groupBy } from "./internal/group-by.ts";
 import { dueTime } from "./memory-records.ts";
 import { type DueGroup, planGroupClaim } from "./store-kit/plan-group-claim.ts";
 import type { EventRecord } from "./types.ts";
@@ -10,20 +9,36 @@ import type { EventRecord } from "./types.ts";
  * claim holds): per `planGroupClaim`, the earliest-due entities of each planned group, each with all of
  * its claimable events (earliest due first). Returns the events to lease, entity by entity.
  */
-export function chooseGroupClaim<T extends EventRecord>(claimable: readonly T[], limit: number, batchSize: (group: EntityGroup) => number): T[] {
-  const byGroup = groupBy(claimable, (event) => `${event.integration}\u0000${event.tenantId}\u0000${event.entityType}`);
-  const summaries: DueGroup[] = [];
-  const entitiesOf = new Map<DueGroup, T[][]>();
-  for (const events of byGroup.values()) {
-    const entities = [...groupBy(events, (event) => event.entityId).values()].map((entity) => entity.sort(byDue));
-    entities.sort((a, b) => byDue(a[0]!, b[0]!) || (a[0]!.entityId < b[0]!.entityId ? -1 : 1));
-    const { integration, tenantId, entityType } = events[0]!;
-    const summary = { integration, tenantId, entityType, dueAt: dueTime(entities[0]![0]!), entities: entities.length, events: events.length };
-    summaries.push(summary);
+export function chooseGroupClaim<T extends EventRecord>(claimable: Iterable<T>, limit: number, batchSize: (group: EntityGroup) => number): T[] {
+  // One walk: per group, its entities' events and earliest due time; entities are sorted only in the groups the plan takes.
+  const byGroup = new Map<string, { summary: MutableGroup; entities: Map<string, T[]> }>();
+  for (const event of claimable) {
+    const key = `${event.integration}\u0000${event.tenantId}\u0000${event.entityType}`;
+    let group = byGroup.get(key);
+    if (!group) {
+      const summary = { integration: event.integration, tenantId: event.tenantId, entityType: event.entityType, dueAt: Infinity, entities: 0, events: 0 };
+      group = { summary, entities: new Map() };
+      byGroup.set(key, group);
+    }
+    const events = group.entities.get(event.entityId);
+    if (events) events.push(event);
+    else group.entities.set(event.entityId, [event]);
+    group.summary.events += 1;
+    group.summary.dueAt = Math.min(group.summary.dueAt, dueTime(event));
+  }
+  const entitiesOf = new Map<DueGroup, Map<string, T[]>>();
+  for (const { summary, entities } of byGroup.values()) {
+    summary.entities = entities.size;
     entitiesOf.set(summary, entities);
   }
-  return planGroupClaim(summaries, limit, batchSize).flatMap(({ group, entities }) => entitiesOf.get(group)!.slice(0, entities).flat());
+  return planGroupClaim([...entitiesOf.keys()], limit, batchSize).flatMap(({ group, entities }) => {
+    const due = [...entitiesOf.get(group)!.values()].map((events) => events.sort(byDue));
+    due.sort((a, b) => byDue(a[0]!, b[0]!) || (a[0]!.entityId < b[0]!.entityId ? -1 : 1));
+    return due.slice(0, entities).flat();
+  });
 }
+
+type MutableGroup = { -readonly [K in keyof DueGroup]: DueGroup[K] };
 
 function byDue(a: EventRecord, b: EventRecord): number {
   return dueTime(a) - dueTime(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -172,7 +172,7 @@ export class MemoryStore implements WebhookStore {
 
     // Group claim: whole entities in whole batches, of the claimable events of entities no live lease holds.
     if (groups) {
-      for (const event of chooseGroupClaim([...this.#events.values()].filter((e) => this.#isClaimable(e, at) && !this.#entityBusy(e, at)), limit, groups.batchSize)) take(event);
+      for (const event of chooseGroupClaim(this.#claimable(at), limit, groups.batchSize)) take(event);
       return { events, poisoned };
     }
 
@@ -377,6 +377,7 @@ export class MemoryStore implements WebhookStore {
   }
 
   #entityBusy(event: MutableEvent, at: number): boolean {
+    if (this.#leasedByEntity.size === 0) return false;
     const leased = this.#leasedByEntity.get(entityKeyString(event));
     if (!leased) return false;
     for (const [id, expiresAt] of leased) if (id !== event.id && expiresAt > at) return true;
@@ -390,6 +391,10 @@ export class MemoryStore implements WebhookStore {
       if (this.#events.has(event.id) || ids.has(event.id)) throw new StoreError(this.name, `${method} failed: event id already exists`);
       ids.add(event.id);
     }
+  }
+
+  *#claimable(at: number): Generator<MutableEvent> {
+    for (const event of this.#events.values()) if (this.#isClaimable(event, at) && !this.#entityBusy(event, at)) yield event;
   }
 
   #isClaimable(event: EventRecord, at: number): boolean {
