@@ -7,12 +7,16 @@ import type { EventRecord } from "./types.ts";
 /**
  * Chooses what a group claim takes from `claimable` (every claimable event of an entity no other
  * claim holds): per `planGroupClaim`, the earliest-due entities of each planned group, each with all of
- * its claimable events (earliest due first). Returns the events to lease, entity by entity.
+ * its claimable events (earliest due first). Returns the events to lease, entity by entity; when an
+ * event with an interrupted attempt is due, only its entity (isolation of a poison event).
  */
 export function chooseGroupClaim<T extends EventRecord>(claimable: Iterable<T>, limit: number, batchSize: (group: EntityGroup) => number): T[] {
   // One walk: per group, its entities' events and earliest due time; entities are sorted only in the groups the plan takes.
   const byGroup = new Map<string, { summary: MutableGroup; entities: Map<string, T[]> }>();
+  let suspect: T | null = null;
   for (const event of claimable) {
+    // An event with an interrupted attempt (its handler started, nothing finished it) is claimed alone.
+    if (event.attemptsStarted > event.attemptsFinished && (suspect === null || byDue(event, suspect) < 0)) suspect = event;
     const key = `${event.integration}\u0000${event.tenantId}\u0000${event.entityType}`;
     let group = byGroup.get(key);
     if (!group) {
@@ -25,6 +29,10 @@ export function chooseGroupClaim<T extends EventRecord>(claimable: Iterable<T>, 
     else group.entities.set(event.entityId, [event]);
     group.summary.events += 1;
     group.summary.dueAt = Math.min(group.summary.dueAt, dueTime(event));
+  }
+  if (suspect) {
+    const key = `${suspect.integration}\u0000${suspect.tenantId}\u0000${suspect.entityType}`;
+    return byGroup.get(key)!.entities.get(suspect.entityId)!.sort(byDue);
   }
   const entitiesOf = new Map<DueGroup, Map<string, T[]>>();
   for (const { summary, entities } of byGroup.values()) {

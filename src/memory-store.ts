@@ -193,6 +193,15 @@ export class MemoryStore implements WebhookStore {
     return { events, poisoned };
   }
 
+  async startAttempts({ leases }: { now: Date; leases: readonly { eventId: string; leaseToken: string }[] }): Promise<boolean[]> {
+    return leases.map(({ eventId, leaseToken }) => {
+      const event = this.#events.get(eventId);
+      if (!event || this.#leases.get(eventId)?.token !== leaseToken) return false;
+      event.attemptsStarted += 1;
+      return true;
+    });
+  }
+
   async finishAttempts(inputs: readonly FinishAttemptInput[]): Promise<boolean[]> {
     return inputs.map((input) => this.#finish(input));
   }
@@ -209,7 +218,7 @@ export class MemoryStore implements WebhookStore {
     }
     event.status = input.status;
     event.attemptsMade = input.attemptsMade;
-    event.attemptsFinished += 1;
+    event.attemptsFinished = event.attemptsStarted;
     event.nextAttemptAt = input.nextAttemptAt ?? event.nextAttemptAt;
     event.nextTrigger = input.nextTrigger;
     event.lastError = input.lastError;
@@ -357,7 +366,6 @@ export class MemoryStore implements WebhookStore {
     // Offered again when the lease expires: the worker may have died.
     this.#schedule(event.id, expiresAt);
     event.status = "processing";
-    event.attemptsStarted += 1;
     event.updatedAt = now;
     return { ...event, leaseToken: token };
   }

@@ -72,10 +72,7 @@ export async function claimGroupsIn(client: PgClientLike, sql: Queries, input: C
       events: Number(row.events),
     }),
   );
-  for (const { group, entities } of planGroupClaim(summaries, input.limit, input.groups.batchSize)) {
-    const { rows: locked } = await client.query(sql.lockGroupEntities, [input.now, group.integration, group.tenantId, group.entityType, entities]);
-    if (locked.length === 0) continue;
-    const entityIds = (locked as Row[]).map((row) => row.entity_id as string);
+  const claimEntities = async (group: { integration: string; tenantId: string; entityType: string }, entityIds: string[]) => {
     // The lease is timed on the database's clock, not on this worker's `now`.
     const values = [input.now, group.integration, Math.ceil(input.leaseMs), input.workerId, poisonTemplate, String(POISON_COUNT_PLACEHOLDER), group.tenantId, group.entityType, entityIds];
     const { rows } = await client.query(sql.claimGroupEntities, values);
@@ -83,6 +80,18 @@ export async function claimGroupsIn(client: PgClientLike, sql: Queries, input: C
       if (row.poison) poisoned.push(rowToEvent(row));
       else events.push({ ...rowToEvent(row), leaseToken: row.lease_token as string });
     }
+  };
+  // An event with an interrupted attempt is claimed alone (with its entity's other due events).
+  const { rows: suspects } = await client.query(sql.lockSuspect, [input.now]);
+  const suspect = (suspects as Row[])[0];
+  if (suspect) {
+    const group = { integration: suspect.integration as string, tenantId: suspect.tenant_id as string, entityType: suspect.entity_type as string };
+    await claimEntities(group, [suspect.entity_id as string]);
+    return sorted(events, poisoned);
+  }
+  for (const { group, entities } of planGroupClaim(summaries, input.limit, input.groups.batchSize)) {
+    const { rows: locked } = await client.query(sql.lockGroupEntities, [input.now, group.integration, group.tenantId, group.entityType, entities]);
+    if (locked.length > 0) await claimEntities(group, (locked as Row[]).map((row) => row.entity_id as string));
   }
   return sorted(events, poisoned);
 }

@@ -225,6 +225,16 @@ export class PostgresStore implements WebhookStore {
     });
   }
 
+  async startAttempts({ leases }: { now: Date; leases: readonly { eventId: string; leaseToken: string }[] }): Promise<boolean[]> {
+    return this.#run("startAttempts", async () => {
+      if (leases.length === 0) return [];
+      const rows = leases.map(({ eventId, leaseToken }) => ({ event_id: eventId, lease_token: leaseToken }));
+      const { rows: started } = await this.#pool.query(this.#sql.startAttempts, [jsonbText(rows)]);
+      const ids = new Set((started as Row[]).map((row) => row.id as string));
+      return leases.map(({ eventId }) => ids.has(eventId));
+    });
+  }
+
   async finishAttempts(inputs: readonly FinishAttemptInput[], transaction?: unknown): Promise<boolean[]> {
     return this.#run("finishAttempts", async () => {
       if (inputs.length === 0) return [];

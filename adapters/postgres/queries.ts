@@ -66,11 +66,10 @@ export function buildQueries(s: string, channel: string | null) {
       where busy.integration = c.integration and busy.tenant_id = c.tenant_id
         and busy.entity_type = c.entity_type and busy.entity_id = c.entity_id
         and busy.status = 'processing' and busy.lease_expires_at > ${LEASE_NOW} and busy.id <> c.id)`;
-  // Leases the rows of the "due" CTE, or marks poison events failed. $1 now, $3 lease length in ms (timed on the database's clock), $4 worker,
+  // Leases the rows of the "due" CTE (attempts count as started later, in startAttempts), or marks poison events failed. $1 now, $3 lease length in ms (timed on the database's clock), $4 worker,
   // $5 poison message template, $6 the number placeholder in it.
   const leaseDue = `update ${s}.events e set
   status = case when ${POISON} then 'failed' else 'processing' end,
-  attempts_started = e.attempts_started + case when ${POISON} then 0 else 1 end,
   lease_token = case when ${POISON} then null else gen_random_uuid()::text end,
   lease_expires_at = case when ${POISON} then null else clock_timestamp() + $3::double precision * interval '1 millisecond' end,
   locked_by = case when ${POISON} then null else $4::text end,
@@ -118,6 +117,32 @@ select c.integration, c.tenant_id, c.entity_type, (extract(epoch from min(c.due_
 from ${s}.events c
 where ${claimable}
 group by c.integration, c.tenant_id, c.entity_type`,
+
+    /**
+     * Group claim, before the plan: the earliest-due claimable event with an interrupted attempt (its
+     * handler started, nothing finished it) of a free entity, with that entity's advisory lock: it is
+     * claimed alone, so a poison event cannot take its neighbours with it. $1 now.
+     */
+    lockSuspect: `
+select k.integration, k.tenant_id, k.entity_type, k.entity_id
+from (
+  select c.integration, c.tenant_id, c.entity_type, c.entity_id, ${ENTITY_HASH("c")} as entity_key
+  from ${s}.events c
+  where ${claimable} and c.attempts_started > c.attempts_finished
+    and ${notBusy}
+  order by c.due_at, c.id
+  offset 0
+) k
+where pg_try_advisory_xact_lock(${entityLocks}, k.entity_key)
+limit 1`,
+
+    /** startAttempts ($1: jsonb rows of event_id, lease_token): counts the attempt started while the lease is still that one. */
+    startAttempts: `
+with i as (select * from jsonb_to_recordset($1::jsonb) as i(event_id text, lease_token text))
+update ${s}.events e set attempts_started = e.attempts_started + 1
+from i
+where e.id = any(array(select event_id from i)) and e.id = i.event_id and e.lease_token = i.lease_token
+returning e.id`,
 
     /**
      * Group claim: the group's earliest-due free entities, taking each one's advisory lock (held to
@@ -260,7 +285,8 @@ with i as (
   update ${s}.events e set
     status = i.status,
     attempts_made = i.attempts_made,
-    attempts_finished = e.attempts_finished + 1,
+    -- A finish closes the started attempts (startAttempts counted them).
+    attempts_finished = e.attempts_started,
     attempts_recorded = e.attempts_recorded + case when i.has_attempt then 1 else 0 end,
     next_attempt_at = coalesce(i.next_attempt_at, e.next_attempt_at),
     next_trigger = i.next_trigger,

@@ -35,10 +35,7 @@ export function claimGroups(sql: (text: string) => Statement, input: GroupClaimI
   );
   const lease = sql(Q.CLAIM_LEASE);
   const poison = sql(Q.CLAIM_POISON);
-  for (const { group, entities } of planGroupClaim(summaries, input.limit, input.groups.batchSize)) {
-    const key = { now: at, integration: group.integration, tenant_id: group.tenantId, entity_type: group.entityType };
-    const ids = (sql(Q.DUE_GROUP_ENTITIES).all({ ...key, n: entities }) as { entity_id: string }[]).map((row) => row.entity_id);
-    if (ids.length === 0) continue;
+  const claimEntities = (key: Record<string, unknown>, ids: readonly string[]) => {
     for (const row of sql(Q.DUE_ENTITY_EVENTS).all({ ...key, ids: JSON.stringify(ids) }) as EventRow[]) {
       if (row.attempts_started - row.attempts_finished >= row.max_attempts) {
         const error = poisonMessage({ attemptsStarted: row.attempts_started, attemptsFinished: row.attempts_finished });
@@ -49,5 +46,13 @@ export function claimGroups(sql: (text: string) => Statement, input: GroupClaimI
       const updated = lease.get({ id: row.id, now: at, token, expires: at + input.leaseMs, worker: input.workerId }) as EventRow;
       events.push({ ...toEventRecord(updated), leaseToken: token });
     }
+  };
+  // An event with an interrupted attempt is claimed alone (with its entity's other due events).
+  const suspect = sql(Q.DUE_SUSPECT).get({ now: at }) as { integration: string; tenant_id: string; entity_type: string; entity_id: string } | undefined;
+  if (suspect) return claimEntities({ now: at, integration: suspect.integration, tenant_id: suspect.tenant_id, entity_type: suspect.entity_type }, [suspect.entity_id]);
+  for (const { group, entities } of planGroupClaim(summaries, input.limit, input.groups.batchSize)) {
+    const key = { now: at, integration: group.integration, tenant_id: group.tenantId, entity_type: group.entityType };
+    const ids = (sql(Q.DUE_GROUP_ENTITIES).all({ ...key, n: entities }) as { entity_id: string }[]).map((row) => row.entity_id);
+    if (ids.length > 0) claimEntities(key, ids);
   }
 }

@@ -44,6 +44,10 @@ const IN_GROUP = "integration = @integration AND tenant_id = @tenant_id AND enti
 export const DUE_GROUPS = `SELECT integration, tenant_id, entity_type, MIN(next_attempt_at) AS due_at,
     COUNT(DISTINCT entity_id) AS entities, COUNT(*) AS events
   FROM events WHERE ${CLAIMABLE} GROUP BY integration, tenant_id, entity_type`;
+/** Group claim: the earliest-due claimable event with an interrupted attempt, of an entity no live lease holds (claimed alone). */
+export const DUE_SUSPECT = `SELECT integration, tenant_id, entity_type, entity_id FROM events
+  WHERE ${CLAIMABLE} AND attempts_started > attempts_finished AND ${NOT_BUSY}
+  ORDER BY next_attempt_at, id LIMIT 1`;
 /** Group claim: the group's @n earliest-due entities with claimable events and no live lease. */
 export const DUE_GROUP_ENTITIES = `SELECT entity_id FROM events
   WHERE ${IN_GROUP} AND ${CLAIMABLE} AND ${NOT_BUSY}
@@ -77,14 +81,17 @@ export const GET_DELIVERY = `SELECT ${SUMMARY_COLUMNS}, raw_body FROM deliveries
 export const listDeliveries = (where: string, cursor: string) =>
   `SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE ${where} ${cursor} ORDER BY id DESC LIMIT ?`;
 
-export const CLAIM_LEASE = `UPDATE events SET status = 'processing', attempts_started = attempts_started + 1, updated_at = @now,
+export const CLAIM_LEASE = `UPDATE events SET status = 'processing', updated_at = @now,
     lease_token = @token, lease_expires_at = @expires, leased_by = @worker
   WHERE id = @id RETURNING ${EVENT_COLUMNS}`;
 export const CLAIM_POISON = `UPDATE events SET status = 'failed', last_error = @error, updated_at = @now,
     lease_token = NULL, lease_expires_at = NULL, leased_by = NULL
   WHERE id = @id RETURNING ${EVENT_COLUMNS}`;
 
-export const FINISH_RELEASE = `UPDATE events SET status = @status, attempts_made = @attempts_made, attempts_finished = attempts_finished + 1,
+/** startAttempts: the handler starts, so the attempt counts as started (while the lease is this one). */
+export const START_ATTEMPT = "UPDATE events SET attempts_started = attempts_started + 1 WHERE id = @id AND lease_token = @lease_token";
+/** A finish closes the started attempts (attempts_finished = attempts_started). */
+export const FINISH_RELEASE = `UPDATE events SET status = @status, attempts_made = @attempts_made, attempts_finished = attempts_started,
     next_attempt_at = COALESCE(@next_attempt_at, next_attempt_at), next_trigger = @next_trigger, last_error = @last_error,
     superseded_by = CASE WHEN @set_superseded = 1 THEN @superseded_by ELSE superseded_by END,
     updated_at = @now, lease_token = NULL, lease_expires_at = NULL, leased_by = NULL

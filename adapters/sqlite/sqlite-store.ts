@@ -225,6 +225,13 @@ export class SqliteStore implements WebhookStore {
     });
   }
 
+  async startAttempts({ leases }: { now: Date; leases: readonly { eventId: string; leaseToken: string }[] }): Promise<boolean[]> {
+    return this.#run("startAttempts", (db, sql) => {
+      const start = sql(Q.START_ATTEMPT);
+      return db.transaction(() => leases.map(({ eventId, leaseToken }) => start.run({ id: eventId, lease_token: leaseToken }).changes === 1)).immediate();
+    });
+  }
+
   async finishAttempts(inputs: readonly FinishAttemptInput[], transaction?: unknown): Promise<boolean[]> {
     const work: Work<boolean[]> = (db, sql) => finishAll(db, sql, inputs);
     // Inside transaction(fn): join the open transaction (the lock is already ours).

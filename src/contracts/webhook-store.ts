@@ -31,8 +31,11 @@ import type { SharedStateStore } from "./shared-state.ts";
  *   an earlier delivery stores the new request as a `duplicate` delivery (no events) pointing at it.
  * - While a lease is live, `claimDue` never hands one event to two callers, even from two store
  *   instances over the same database (when `capabilities.multiProcess`).
- * - `claimDue` counts every claim as an attempt *started*; an event whose started-but-unfinished
- *   attempts reach its `maxAttempts` is not handed out again but marked `failed` (poison event).
+ * - An attempt counts as *started* when its handler starts: with `startAttempts` (all three shipped
+ *   stores), only the events it was called for; without it, every claim counts (the older contract).
+ *   An event whose started-but-unfinished attempts reach its `maxAttempts` is not handed out again
+ *   but marked `failed` (poison event); a group claim that finds a due event with an interrupted
+ *   attempt claims that event's entity alone, so a poison event cannot take its neighbours with it.
  * - `finishAttempts` applies each finish in one transaction: the attempt row, the status fields, the
  *   resource data, the watermark (only ever moved forward) and the release of the lease; a finish whose
  *   `leaseToken` no longer owns its event changes nothing and reports `false`.
@@ -70,12 +73,23 @@ export interface WebhookStore {
 
   /**
    * Leases due events (`queued`/`retrying` with `nextAttemptAt <= now`, and `processing` whose lease
-   * expired), earliest `nextAttemptAt` first, at most `limit`. Each claim increments `attemptsStarted`.
+   * expired), earliest `nextAttemptAt` first, at most `limit`. Without `startAttempts`, each claim
+   * increments `attemptsStarted`; with it, the claim leaves it to `startAttempts`.
    * Skips events of an entity that has another event under a live lease (one claimer per entity, so
    * two workers never judge staleness against the same watermark at once).
    * With `ids`, only those events are considered (a manual retry).
    */
   claimDue(input: ClaimDueInput): Promise<ClaimResult>;
+
+  /**
+   * Optional (the shipped stores implement it): counts started attempts, right before their handlers
+   * run — `attemptsStarted` of each event whose lease `leaseToken` still owns goes up by one. The pass
+   * calls it once per `handlerConcurrency` handlers (a bounded number of writes), so a process that
+   * dies mid-handler has charged an interrupted attempt to at most about two windows of events, not
+   * to everything it claimed. A store with this method also finishes with `attemptsFinished =
+   * attemptsStarted` (a finish closes the started attempts). Result `i` is `false` when the lease is lost.
+   */
+  startAttempts?(input: { readonly now: Date; readonly leases: readonly { readonly eventId: string; readonly leaseToken: string }[] }): Promise<boolean[]>;
 
   /** Records the end of claimed attempts. Result `i` is `false` when `inputs[i].leaseToken` lost its claim. */
   finishAttempts(inputs: readonly FinishAttemptInput[], transaction?: unknown): Promise<boolean[]>;

@@ -9,6 +9,7 @@ import { claimDueSection } from "./store-conformance/03-claim-due.ts";
 import { oneClaimerPerEntitySection } from "./store-conformance/03b-one-claimer-per-entity.ts";
 import { groupClaimsSection } from "./store-conformance/03c-group-claims.ts";
 import { poisonEventsSection } from "./store-conformance/04-poison-events.ts";
+import { startedAttemptsSection } from "./store-conformance/04b-started-attempts.ts";
 import { finishAttemptsSection } from "./store-conformance/05-finish-attempts.ts";
 import { watermarksSection } from "./store-conformance/06-watermarks.ts";
 import { requeueSection } from "./store-conformance/07-requeue.ts";
@@ -32,6 +33,7 @@ const SECTIONS: readonly ((suite: ConformanceSuite) => void)[] = [
   oneClaimerPerEntitySection,
   groupClaimsSection,
   poisonEventsSection,
+  startedAttemptsSection,
   finishAttemptsSection,
   watermarksSection,
   requeueSection,

@@ -10,6 +10,7 @@ import { judgeAgainstWatermark, notingEstimatedTime, supersededInBatch } from ".
 import { type HandleWork, handleEvent } from "./handle-event.ts";
 import { type Outcome, outcome, recordOutcomes } from "./outcome.ts";
 import type { PassContext } from "./pass-context.ts";
+import { attemptStarts } from "./start-attempts.ts";
 import type { Verdict } from "./transitions.ts";
 
 /** Handler outcomes written per store call during a pass. */
@@ -59,12 +60,18 @@ export async function processClaimed(ctx: PassContext, claimed: readonly Claimed
   // Past half the lease, events still waiting for a handler slot are handed back rather than started:
   // their lease could expire mid-handler and another worker would run them too.
   const handBackAfter = startedAt.getTime() + ctx.leaseMs / 2;
+  const start = attemptStarts(ctx, toHandle);
   await Promise.all(
-    toHandle.map((work) =>
+    toHandle.map((work, index) =>
       limit(async () => {
         const now = ctx.clock.now();
         if (now.getTime() > handBackAfter) outcomes.push(outcome(ctx, work.event, { kind: "released", at: now }));
-        else await handleEvent(ctx, work, outcomes);
+        else {
+          // Counted as started right before the handler runs (a window of handlers per store write).
+          const started = await start(index);
+          if (started) await handleEvent(ctx, started, outcomes);
+          else outcomes.push(outcome(ctx, work.event, { kind: "released", at: ctx.clock.now() }));
+        }
         if (outcomes.length >= RECORD_CHUNK) flush();
       }),
     ),

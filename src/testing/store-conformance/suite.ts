@@ -114,7 +114,17 @@ export function createConformanceSuite(options: StoreConformanceOptions) {
     return events[0]!;
   }
 
-  function claim(input: Partial<ClaimDueInput> & { now: Date }, target: WebhookStore = store) {
+  /** Claims, then (with `startAttempts`) starts every claimed event, as a pass that runs their handlers does. */
+  async function claim(input: Partial<ClaimDueInput> & { now: Date }, target: WebhookStore = store) {
+    const result = await claimOnly(input, target);
+    if (!target.startAttempts || result.events.length === 0) return result;
+    const started = await target.startAttempts({ now: input.now, leases: result.events.map((e) => ({ eventId: e.id, leaseToken: e.leaseToken })) });
+    assert.ok(started.every(Boolean), "startAttempts refused a lease its claim just handed out");
+    return { ...result, events: result.events.map((e) => ({ ...e, attemptsStarted: e.attemptsStarted + 1 })) };
+  }
+
+  /** Claims without starting anything (the handlers never ran). */
+  function claimOnly(input: Partial<ClaimDueInput> & { now: Date }, target: WebhookStore = store) {
     return target.claimDue({ limit: 100, leaseMs: LEASE_MS, workerId: "worker-a", ...input });
   }
 
@@ -224,6 +234,7 @@ export function createConformanceSuite(options: StoreConformanceOptions) {
     insert,
     insertEvent,
     claim,
+    claimOnly,
     claimOne,
     finishInput,
     finishOne,
