@@ -218,7 +218,8 @@ export class MemoryStore implements WebhookStore {
     }
     event.status = input.status;
     event.attemptsMade = input.attemptsMade;
-    event.attemptsFinished = event.attemptsStarted;
+    event.attemptsStarted = Math.max(event.attemptsStarted, event.attemptsFinished + 1);
+    event.attemptsFinished += 1;
     event.nextAttemptAt = input.nextAttemptAt ?? event.nextAttemptAt;
     event.nextTrigger = input.nextTrigger;
     event.lastError = input.lastError;
@@ -266,7 +267,8 @@ export class MemoryStore implements WebhookStore {
       event.nextTrigger = "manual";
       event.supersededBy = null;
       // An operator's retry forgives interrupted attempts: a poisoned event gets its manual attempt.
-      event.attemptsFinished = event.attemptsStarted;
+      event.attemptsStarted = Math.max(event.attemptsStarted, event.attemptsFinished + 1);
+    event.attemptsFinished += 1;
       event.updatedAt = now;
       requeued.push(event.id);
     }

@@ -313,7 +313,7 @@ export class WebhookProcessor {
       const ctx = this.#processingContext(scope);
       for (const event of poisoned) {
         const error = event.lastError ?? "attempts interrupted";
-        this.#logger.error(`event failed, its attempts were interrupted ${event.attemptsStarted} time(s) (a worker died or lost its lease mid-attempt): ${error}`, eventContext(event));
+        this.#logger.error(`event failed, its attempts were interrupted ${event.attemptsStarted - event.attemptsFinished} time(s) (a worker died or lost its lease mid-attempt): ${error}`, eventContext(event));
         ctx.emit("event:exhausted", { event, error });
       }
       for (const event of events) this.#reconciler?.noteTenant(event.integration, event.tenantId);

@@ -285,8 +285,9 @@ with i as (
   update ${s}.events e set
     status = i.status,
     attempts_made = i.attempts_made,
-    -- A finish closes the started attempts (startAttempts counted them).
-    attempts_finished = e.attempts_started,
+    -- startAttempts counted the start of a handler; a finish without one counts as started and finished.
+    attempts_finished = e.attempts_finished + 1,
+    attempts_started = greatest(e.attempts_started, e.attempts_finished + 1),
     attempts_recorded = e.attempts_recorded + case when i.has_attempt then 1 else 0 end,
     next_attempt_at = coalesce(i.next_attempt_at, e.next_attempt_at),
     next_trigger = i.next_trigger,

@@ -90,8 +90,9 @@ export const CLAIM_POISON = `UPDATE events SET status = 'failed', last_error = @
 
 /** startAttempts: the handler starts, so the attempt counts as started (while the lease is this one). */
 export const START_ATTEMPT = "UPDATE events SET attempts_started = attempts_started + 1 WHERE id = @id AND lease_token = @lease_token";
-/** A finish closes the started attempts (attempts_finished = attempts_started). */
-export const FINISH_RELEASE = `UPDATE events SET status = @status, attempts_made = @attempts_made, attempts_finished = attempts_started,
+/** A finish without a counted start (no handler ran) counts as an attempt started and finished. */
+export const FINISH_RELEASE = `UPDATE events SET status = @status, attempts_made = @attempts_made, attempts_finished = attempts_finished + 1,
+    attempts_started = MAX(attempts_started, attempts_finished + 1),
     next_attempt_at = COALESCE(@next_attempt_at, next_attempt_at), next_trigger = @next_trigger, last_error = @last_error,
     superseded_by = CASE WHEN @set_superseded = 1 THEN @superseded_by ELSE superseded_by END,
     updated_at = @now, lease_token = NULL, lease_expires_at = NULL, leased_by = NULL

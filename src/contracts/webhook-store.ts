@@ -86,8 +86,9 @@ export interface WebhookStore {
    * run — `attemptsStarted` of each event whose lease `leaseToken` still owns goes up by one. The pass
    * calls it once per `handlerConcurrency` handlers (a bounded number of writes), so a process that
    * dies mid-handler has charged an interrupted attempt to at most about two windows of events, not
-   * to everything it claimed. A store with this method also finishes with `attemptsFinished =
-   * attemptsStarted` (a finish closes the started attempts). Result `i` is `false` when the lease is lost.
+   * to everything it claimed. A store with this method counts a finish of an attempt whose handler
+   * never started (stale, download failed) as started and finished: `attemptsStarted` becomes at least
+   * `attemptsFinished + 1` before `attemptsFinished` goes up. Result `i` is `false` when the lease is lost.
    */
   startAttempts?(input: { readonly now: Date; readonly leases: readonly { readonly eventId: string; readonly leaseToken: string }[] }): Promise<boolean[]>;
 

@@ -55,5 +55,6 @@ export function applyFinish(event: ClaimedEvent, finish: FinishAttemptInput): Ev
 
 /** The attempt as announced; its number counts claims, the same figure the handler saw as `attempt`. */
 function attemptOf(event: ClaimedEvent, finish: FinishAttemptInput): AttemptRecord | null {
-  return finish.attempt ? { eventId: finish.eventId, number: event.attemptsStarted, ...finish.attempt } : null;
+  // The attempt's number: its handler's start when it started one, else the next after the finished ones (a download failure).
+  return finish.attempt ? { eventId: finish.eventId, number: Math.max(event.attemptsStarted, event.attemptsFinished + 1), ...finish.attempt } : null;
 }

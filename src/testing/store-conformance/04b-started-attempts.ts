@@ -30,10 +30,15 @@ export function startedAttemptsSection(suite: ConformanceSuite): void {
       assert.equal((await mustGetEvent(event.id)).attemptsStarted, 1);
       assert.deepEqual(await start([{ ...events[0]!, leaseToken: "not-the-lease" }]), [false]);
       assert.equal((await mustGetEvent(event.id)).attemptsStarted, 1);
-      // A finish closes the started attempts.
       assert.equal(await finishOne(events[0]!), true);
       const finished = await mustGetEvent(event.id);
-      assert.equal(finished.attemptsFinished, finished.attemptsStarted);
+      assert.deepEqual([finished.attemptsStarted, finished.attemptsFinished], [1, 1]);
+      // A finish whose handler never started counts as an attempt started and finished.
+      const other = await insertEvent();
+      const [unstarted] = (await claimOnly({ now: at(1_000), ids: [other.id] })).events;
+      assert.equal(await finishOne(unstarted!, { status: "stale", supersededBy: "newer" }), true);
+      const stale = await mustGetEvent(other.id);
+      assert.deepEqual([stale.attemptsStarted, stale.attemptsFinished], [1, 1]);
     });
 
     withStarts("an event claimed again and again without its handler starting is never poisoned", async () => {
