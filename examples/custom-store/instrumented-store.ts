@@ -69,6 +69,11 @@ export class InstrumentedStore implements WebhookStore {
   claimDue(input: ClaimDueInput): Promise<ClaimResult> {
     return this.#timed("claimDue", () => this.inner.claimDue(input));
   }
+  /** Counts started attempts right before handlers run (optional: without it, every claim counts). */
+  startAttempts(input: { now: Date; leases: readonly { eventId: string; leaseToken: string }[] }): Promise<boolean[]> {
+    // An inner store without it counted the start when it claimed: nothing more to count.
+    return this.#timed("startAttempts", () => this.inner.startAttempts?.(input) ?? Promise.resolve(input.leases.map(() => true)));
+  }
   /** Each finish in one transaction, guarded by its lease token. */
   finishAttempts(inputs: readonly FinishAttemptInput[], transaction?: unknown): Promise<boolean[]> {
     return this.#timed("finishAttempts", () => this.inner.finishAttempts(inputs, transaction));
