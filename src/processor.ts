@@ -1,22 +1,18 @@
 // The inbox's facade: lifecycle, lifecycle events, settings, operator actions and queries over the store.
 import { hostname } from "node:os";
-import EventEmitter from "eventemitter3";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Scheduler } from "./contracts/scheduler.ts";
-import type { EntityGroup, WebhookStore } from "./contracts/webhook-store.ts";
-import { WebhookInboxError, describeError } from "./errors.ts";
+import type { WebhookStore } from "./contracts/webhook-store.ts";
+import { WebhookInboxError } from "./errors.ts";
 import { type InboxEventMap, type Logger, guardLogger } from "./events.ts";
 import { createId } from "./ids.ts";
 import { levelledLogger } from "./log-level.ts";
 import { backoffDelay } from "./internal/backoff.ts";
-import type { Emit } from "./internal/emit.ts";
 import { lookupHandler } from "./internal/handler-lookup.ts";
+import { LifecycleEvents } from "./internal/lifecycle-events.ts";
 import { IntegrationSettings } from "./internal/integration-settings.ts";
-import { buildPassContext } from "./internal/pass/build-pass-context.ts";
-import type { PassContext } from "./internal/pass/pass-context.ts";
-import { eventContext } from "./internal/pass/log-outcome.ts";
-import { processClaimed } from "./internal/pass/process-claimed.ts";
-import { attachInstrumentation, tracedPass } from "./internal/pass/traced-pass.ts";
+import { PassRunner } from "./internal/pass/pass-runner.ts";
+import { attachInstrumentation } from "./internal/pass/traced-pass.ts";
 import type { CallLimiter } from "./internal/call-limiter.ts";
 import { RateLimiter, type RateLimitSnapshot } from "./internal/rate-limiter.ts";
 import { SharedRateLimiter, budgetLimits } from "./internal/shared-rate-limiter.ts";
@@ -31,11 +27,10 @@ import { answer } from "./internal/receive/answer.ts";
 import { buildReceiveContext } from "./internal/receive/build-receive-context.ts";
 import type { Integration, ReceiveContext } from "./internal/receive/receive-context.ts";
 import { tracedReceive } from "./internal/receive/traced-receive.ts";
-import { rootTelemetry, scopedEmit } from "./internal/telemetry.ts";
-import type { InstrumentationScope, PassStart } from "./contracts/instrumentation.ts";
+import type { PassStart } from "./contracts/instrumentation.ts";
 import type { ReceiveInput } from "./receive-input.ts";
 import { DEFAULT_RETRY_DELAY, type ResolvedOptions, type WebhookInboxOptions, parseOptions } from "./options.ts";
-import { type PassOutcome, type RunDueOptions, type RunDueResult, runWithinBudget } from "./run-due.ts";
+import { type RunDueOptions, type RunDueResult, runWithinBudget } from "./run-due.ts";
 import { TimerScheduler } from "./timer-scheduler.ts";
 import type {
   DeliveryFilter,
@@ -78,7 +73,7 @@ export class WebhookProcessor {
   readonly #logger: Logger;
   readonly #scheduler: Scheduler;
   readonly #limiter: CallLimiter;
-  readonly #emitter = new EventEmitter<InboxEventMap>();
+  readonly #events: LifecycleEvents;
   readonly #integrations: Map<string, Integration>;
   readonly #settings: IntegrationSettings;
   readonly #workerId: string;
@@ -91,12 +86,14 @@ export class WebhookProcessor {
   readonly #receiveContext: ReceiveContext;
   readonly #retention: Retention;
   readonly #reconciler: Reconciler | null;
+  readonly #passes: PassRunner;
 
   constructor(options: WebhookInboxOptions) {
     this.#options = parseOptions(options);
     this.#store = this.#options.store;
     this.#clock = this.#options.clock ?? systemClock;
     this.#logger = guardLogger(levelledLogger(this.#options.logger, this.#options.logLevel));
+    this.#events = new LifecycleEvents(this.#logger);
     this.#integrations = new Map(Object.entries(this.#options.integrations));
     // A store with a shared budget (PostgresStore) makes every instance spend one provider budget.
     const budget = this.#store.rateBudget;
@@ -142,13 +139,29 @@ export class WebhookProcessor {
       limiter: this.#limiter,
       options: this.#options,
       integrations: this.#integrations,
-      emitter: this.#emitter,
+      emitter: this.#events.emitter,
       scheduler: this.#scheduler,
       started: () => this.#started,
       effectiveMode: (id) => this.#effectiveMode(id),
       handlerFor: (integration, entityType) => this.#handlerFor(integration, entityType),
       stopSignal: () => this.#stopController.signal,
       ensureReady: () => this.#ensureReady(),
+      emit: (name, payload) => this.#emit(name, payload),
+      reportError: (error, message) => this.#reportError(error, message),
+    });
+    this.#passes = new PassRunner({
+      options: this.#options,
+      store: this.#store,
+      clock: this.#clock,
+      limiter: this.#limiter,
+      logger: this.#logger,
+      workerId: this.#workerId,
+      integrations: this.#integrations,
+      retryDelay: this.#retryDelay,
+      handlerFor: (integration, entityType) => this.#handlerFor(integration, entityType),
+      retention: this.#retention,
+      reconciler: this.#reconciler,
+      signal: () => this.#stopController.signal,
       emit: (name, payload) => this.#emit(name, payload),
       reportError: (error, message) => this.#reportError(error, message),
     });
@@ -193,15 +206,15 @@ export class WebhookProcessor {
 
   /** Lifecycle events (see `InboxEventMap`). */
   on<K extends keyof InboxEventMap>(name: K, listener: InboxEventMap[K]): this {
-    this.#emitter.on(name, listener as never);
+    this.#events.on(name, listener);
     return this;
   }
   once<K extends keyof InboxEventMap>(name: K, listener: InboxEventMap[K]): this {
-    this.#emitter.once(name, listener as never);
+    this.#events.once(name, listener);
     return this;
   }
   off<K extends keyof InboxEventMap>(name: K, listener?: InboxEventMap[K]): this {
-    this.#emitter.off(name, listener as never);
+    this.#events.off(name, listener);
     return this;
   }
 
@@ -295,35 +308,16 @@ export class WebhookProcessor {
   }
 
   #runDue(origin: PassStart["origin"], options: RunDueOptions = {}): Promise<RunDueResult> {
-    const work = runWithinBudget(() => this.#pass(origin), this.#clock, options);
+    const work = runWithinBudget(
+      async () => {
+        await this.#ensureReady();
+        return this.#passes.pass(origin);
+      },
+      this.#clock,
+      options,
+    );
     this.#track(work);
     return work;
-  }
-
-  /** One pass: claim due events, process them in batches, report when more is due. */
-  async #pass(origin: PassStart["origin"]): Promise<PassOutcome> {
-    await this.#ensureReady();
-    const limit = this.#options.claimBatchSize;
-    const startedAt = this.#clock.now();
-    // Whole entity groups in whole provider batches: K due entities of a type cost ceil(K / maxBatchSize) calls.
-    const groups = { batchSize: (group: EntityGroup) => this.#integrations.get(group.integration)?.provider.maxBatchSize(group.entityType) ?? 1 };
-    const { events, poisoned } = await this.#store.claimDue({ now: startedAt, limit, leaseMs: this.#options.leaseMs, workerId: this.#workerId, groups });
-    const start = { origin, workerId: this.#workerId, startedAt, claimed: events.length, poisoned: poisoned.length };
-    await tracedPass(this.#options.instrumentation, start, async (scope) => {
-      const ctx = this.#processingContext(scope);
-      for (const event of poisoned) {
-        const error = event.lastError ?? "attempts interrupted";
-        this.#logger.error(`event failed, its attempts were interrupted ${event.attemptsStarted - event.attemptsFinished} time(s) (a worker died or lost its lease mid-attempt): ${error}`, eventContext(event));
-        ctx.emit("event:exhausted", { event, error });
-      }
-      for (const event of events) this.#reconciler?.noteTenant(event.integration, event.tenantId);
-      await processClaimed(ctx, events);
-    });
-    await this.#retention.pruneWhenDue();
-    await this.#reconciler?.runDue((error, message) => this.#reportError(error, message));
-    const claimed = events.length + poisoned.length;
-    const more = claimed >= limit;
-    return { claimed, more, nextDueAt: more ? null : await this.#store.nextDueAt({ now: this.#clock.now() }) };
   }
 
   /** Runs passes until nothing is due at the clock's current time (tests, scripts, shutdown). */
@@ -334,26 +328,6 @@ export class WebhookProcessor {
       if (report.nextDueAt && report.nextDueAt.getTime() <= this.#clock.now().getTime()) continue;
       return;
     }
-  }
-
-  /** A pass's context; within an instrumented pass, its lifecycle events also reach the pass's scope. */
-  #processingContext(scope: InstrumentationScope | undefined): PassContext {
-    const direct: Emit = (name, payload) => this.#emit(name, payload);
-    const emit = scope ? scopedEmit(direct, scope) : direct;
-    const root = rootTelemetry(this.#options.instrumentation);
-    return buildPassContext({
-      options: this.#options,
-      store: this.#store,
-      clock: this.#clock,
-      limiter: this.#limiter,
-      logger: this.#logger,
-      providerFor: (integration: string) => this.#integrations.get(integration)?.provider,
-      handlerFor: (integration: string, entityType: string) => this.#handlerFor(integration, entityType),
-      retryDelay: this.#retryDelay,
-      signal: this.#stopController.signal,
-      emit,
-      telemetry: root && { ...root, scope },
-    });
   }
 
   // ── operator actions ─────────────────────────────────────────────────────
@@ -369,8 +343,7 @@ export class WebhookProcessor {
     const requeued = await this.#store.requeue({ now, ids: [id] });
     if (requeued.length === 0) await refuseRetry(this.#store, id);
     const { events } = await this.#store.claimDue({ now, limit: 1, leaseMs: this.#options.leaseMs, workerId: this.#workerId, ids: [id] });
-    const start = { origin: "manual" as const, workerId: this.#workerId, startedAt: now, claimed: events.length, poisoned: 0 };
-    await tracedPass(this.#options.instrumentation, start, (scope) => processClaimed(this.#processingContext(scope), events));
+    await this.#passes.runManual(events, now);
     return (await this.getEvent(id))!;
   }
 
@@ -496,17 +469,11 @@ export class WebhookProcessor {
   }
 
   #emit<K extends keyof InboxEventMap>(name: K, payload: Parameters<InboxEventMap[K]>[0]): void {
-    try {
-      (this.#emitter.emit as (name: K, payload: unknown) => boolean)(name, payload);
-    } catch (error) {
-      this.#logger.error(`a "${name}" listener threw; processing goes on`, { error: describeError(error) });
-    }
+    this.#events.emit(name, payload);
   }
 
   #reportError(error: unknown, message: string): void {
-    const wrapped = error instanceof Error ? error : new Error(describeError(error));
-    if (this.#emitter.listenerCount("error") > 0) this.#emit("error", { error: wrapped });
-    else this.#logger.error(`${message}: ${describeError(error)}`);
+    this.#events.reportError(error, message);
   }
 }
 
