@@ -10,7 +10,7 @@ export function asList<T>(value: T | readonly T[] | undefined): readonly T[] | u
 function jsonContains(value: unknown, needle: string): boolean {
   if (value === undefined || value === null) return false;
   const text = typeof value === "string" ? value : JSON.stringify(value);
-  return text !== undefined && text.toLowerCase().includes(needle);
+  return text?.toLowerCase().includes(needle);
 }
 
 /**

@@ -239,6 +239,8 @@ export class MemoryStore implements WebhookStore {
       this.#watermarks.set(key, { ...next });
       return;
     }
+    // Dates, not numbers: Math.max would turn them into milliseconds.
+    // biome-ignore lint/complexity/useMathMinMax: compares Date objects
     const downloadedAt = next.downloadedAt > current.downloadedAt ? next.downloadedAt : current.downloadedAt;
     const newest = isNewerWatermark(next, current) ? next : current;
     const sequence = Math.max(next.downloadSequence ?? 0, current.downloadSequence ?? 0);

@@ -127,7 +127,9 @@ function toFetchRequest(req: ExpressAdminRequest, body: Uint8Array | null): Requ
 
 async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
   res.statusCode = response.status;
-  response.headers.forEach((value, name) => res.setHeader(name, value));
+  response.headers.forEach((value, name) => {
+    res.setHeader(name, value);
+  });
   const bytes = new Uint8Array(await response.arrayBuffer());
   res.end(bytes.byteLength > 0 ? bytes : undefined);
 }

@@ -18,7 +18,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { encapsulatedPlugin } from "./plugin-meta.ts";
 import { z } from "zod";
-import { type ReceiveResult, type WebhookReceiver } from "../../src/index.ts";
+import type { ReceiveResult, WebhookReceiver } from "../../src/index.ts";
 import { validateOptions, webhookReceiverSchema } from "../../src/adapter-kit/index.ts";
 
 /** Options of the `fastifyWebhookInbox` plugin. */

@@ -22,6 +22,7 @@ export interface PgClientLike {
   release(destroy?: boolean | Error): void;
   on(event: "notification", listener: (message: PgNotificationLike) => void): unknown;
   on(event: "error", listener: (error: Error) => void): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: one signature must accept both listener types above (parameter bivariance)
   removeListener(event: "notification" | "error", listener: (...args: any[]) => void): unknown;
 }
 

@@ -1,5 +1,5 @@
 /** WHERE clauses of PostgresStore lists and counts, built from filters with numbered parameters. */
-import { type DeliveryFilter, type EventFilter } from "../../src/index.ts";
+import type { DeliveryFilter, EventFilter } from "../../src/index.ts";
 import { asList } from "../../src/store-kit/index.ts";
 
 /** Collects positional parameters while a statement is assembled. */

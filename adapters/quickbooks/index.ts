@@ -13,7 +13,7 @@
  * });
  * ```
  */
-import { type ProviderAdapter } from "../../src/index.ts";
+import type { ProviderAdapter } from "../../src/index.ts";
 import { jsonAcknowledgement } from "../../src/provider-kit/index.ts";
 import { fetchQuickBooksResources, quickBooksMaxBatchSize } from "./batch-fetch.ts";
 import { listQuickBooksChanges } from "./cdc.ts";

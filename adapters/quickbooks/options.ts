@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type ProviderLimits } from "../../src/index.ts";
+import type { ProviderLimits } from "../../src/index.ts";
 import { validateOptions } from "../../src/adapter-kit/index.ts";
 import { mergeProviderLimits, providerLimitsOverrideSchema } from "../../src/provider-kit/index.ts";
 import { QUICKBOOKS_BATCH_MAX_ITEMS, QUICKBOOKS_DEFAULT_LIMITS } from "./limits.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type ParsedEvent } from "../../src/index.ts";
+import type { ParsedEvent } from "../../src/index.ts";
 import { dateTimeOrEpochMsSchema } from "../../src/provider-kit/index.ts";
 import { canonicalEntityName, canonicalOperation, isDeleteOperation } from "./entity-names.ts";
 import { entryProblem, idText, parseOrThrow } from "./payload-schema.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type ParsedEvent } from "../../src/index.ts";
+import type { ParsedEvent } from "../../src/index.ts";
 import { isoDateTimeSchema } from "../../src/provider-kit/index.ts";
 import { canonicalEntityName, canonicalOperation } from "./entity-names.ts";
 import { changeEvents, type ParsedChange } from "./parse-classic.ts";

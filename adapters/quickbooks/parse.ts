@@ -16,7 +16,7 @@ import { parseCloudEvents } from "./parse-cloudevents.ts";
  */
 export function parseQuickBooksDelivery(request: ProviderRequest): ParsedDelivery {
   const body = decodeJsonBody(request.rawBody, "quickbooks payload");
-  let change;
+  let change: ReturnType<typeof parseClassic>;
   if (Array.isArray(body) || (isObject(body) && "specversion" in body)) change = parseCloudEvents(body, request.receivedAt ?? new Date());
   else if (isObject(body) && "eventNotifications" in body) change = parseClassic(body);
   else {

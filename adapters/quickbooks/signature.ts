@@ -1,4 +1,4 @@
-import { type ProviderRequest } from "../../src/index.ts";
+import type { ProviderRequest } from "../../src/index.ts";
 import { verifyHmacSignature } from "../../src/provider-kit/index.ts";
 
 /** Header Intuit puts the signature in (Intuit's webhooks docs, "Validating the notification"). */

@@ -49,7 +49,10 @@ export function claimGroups(sql: (text: string) => Statement, input: GroupClaimI
   };
   // An event with an interrupted attempt is claimed alone (with its entity's other due events).
   const suspect = sql(Q.DUE_SUSPECT).get({ now: at }) as { integration: string; tenant_id: string; entity_type: string; entity_id: string } | undefined;
-  if (suspect) return claimEntities({ now: at, integration: suspect.integration, tenant_id: suspect.tenant_id, entity_type: suspect.entity_type }, [suspect.entity_id]);
+  if (suspect) {
+    claimEntities({ now: at, integration: suspect.integration, tenant_id: suspect.tenant_id, entity_type: suspect.entity_type }, [suspect.entity_id]);
+    return;
+  }
   for (const { group, entities } of planGroupClaim(summaries, input.limit, input.groups.batchSize)) {
     const key = { now: at, integration: group.integration, tenant_id: group.tenantId, entity_type: group.entityType };
     const ids = (sql(Q.DUE_GROUP_ENTITIES).all({ ...key, n: entities }) as { entity_id: string }[]).map((row) => row.entity_id);

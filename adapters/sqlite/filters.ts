@@ -1,5 +1,5 @@
 /** WHERE clauses of SqliteStore lists and counts, built from filters with positional parameters. */
-import { type DeliveryFilter, type EventFilter } from "../../src/index.ts";
+import type { DeliveryFilter, EventFilter } from "../../src/index.ts";
 import { asList } from "../../src/store-kit/index.ts";
 
 /** A WHERE fragment with its positional parameters. */

@@ -12,7 +12,7 @@
  * });
  * ```
  */
-import { type ProviderAdapter } from "../../src/index.ts";
+import type { ProviderAdapter } from "../../src/index.ts";
 import { emptyAcknowledgement } from "../../src/provider-kit/index.ts";
 import { fetchXeroResource, fetchXeroResources, xeroMaxBatchSize } from "./fetch-resources.ts";
 import { listXeroChanges, xeroReconciles } from "./modified-since.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type ProviderLimits } from "../../src/index.ts";
+import type { ProviderLimits } from "../../src/index.ts";
 import { validateOptions } from "../../src/adapter-kit/index.ts";
 import { mergeProviderLimits, providerLimitsOverrideSchema } from "../../src/provider-kit/index.ts";
 import { XERO_DEFAULT_DAILY_LIMIT, xeroDefaultLimits } from "./limits.ts";

@@ -1,4 +1,4 @@
-import { type ProviderRequest } from "../../src/index.ts";
+import type { ProviderRequest } from "../../src/index.ts";
 import { verifyHmacSignature } from "../../src/provider-kit/index.ts";
 
 /** Header Xero puts the signature in (Xero's webhooks docs, "Configuring your server"). */

@@ -128,7 +128,9 @@ async function callProvider(
   call: (signal: AbortSignal) => Promise<void>,
 ): Promise<void> {
   const { provider, tenantId, entityType, limiter, clock, telemetry } = input;
-  const setAll = (outcome: EntityFetch) => ids.forEach((id) => results.set(id, outcome));
+  const setAll = (outcome: EntityFetch) => {
+    for (const id of ids) results.set(id, outcome);
+  };
   if (state.throttled) return setAll(state.throttled);
   // The call's hold: a call still in flight after its timeout was aborted (a shared budget stops counting it then).
   const reservation = await limiter.reserve(provider.name, provider.limits, tenantId, input.timeoutMs);

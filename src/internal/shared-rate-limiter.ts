@@ -71,7 +71,7 @@ export class SharedRateLimiter implements CallLimiter {
     const known = Math.max(this.#notBefore.get(key) ?? 0, this.#notBefore.get(keyOf(provider, null)) ?? 0);
     if (known > now) return { ok: false, retryAt: new Date(known) };
     const shared = budgetLimits(provider, limits);
-    let answer;
+    let answer: Awaited<ReturnType<RateBudget["reserveCalls"]>>;
     try {
       answer = await this.#budget.reserveCalls({ limits: shared, tenantId, count: 1, holdMs, now: new Date(now) });
     } catch (error) {

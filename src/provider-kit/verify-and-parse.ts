@@ -72,7 +72,9 @@ function rawBytes(body: WebhookBody): Uint8Array {
 /** Header names lower-cased as the providers' `verify` expects; repeated headers joined with ", " (RFC 9110). */
 function lowerCasedHeaders(headers: WebhookHeaders): Record<string, string> {
   const entries: [string, string][] = [];
-  if (typeof Headers !== "undefined" && headers instanceof Headers) headers.forEach((value, name) => entries.push([name, value]));
+  if (typeof Headers !== "undefined" && headers instanceof Headers) headers.forEach((value, name) => {
+    entries.push([name, value]);
+  });
   else {
     for (const [name, value] of Object.entries(headers as Record<string, string | readonly string[] | undefined>)) {
       if (value !== undefined) entries.push([name.toLowerCase(), typeof value === "string" ? value : value.join(", ")]);

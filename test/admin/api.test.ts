@@ -8,7 +8,8 @@ import { createExpressAdmin } from "webhook-inbox/express";
 import { fastifyWebhookInboxAdmin as fastifyAdmin } from "webhook-inbox/fastify";
 import { type Role, type Scenario, XSS, buildScenario, orphanDirectDelivery, roleAuthorize, startExpressAdmin } from "./scenario.ts";
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers are read field by field in assertions
+type Json = any;
 
 let scenario: Scenario;
 let server: Awaited<ReturnType<typeof startExpressAdmin>>;

@@ -138,6 +138,7 @@ suite(existsSync(CHROMIUM) ? "dashboard features in Chromium" : `dashboard featu
     await open(`#/deliveries/${inv1.deliveryId}`);
     await page.locator("[title='Copy as curl']").click();
     const curl = await clipboard();
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's own ${VAR:?message} syntax, not a template
     expect(curl).toContain('curl -X POST "${WEBHOOK_URL:?the webhook URL of integration books}"');
     expect(curl).toContain("-H 'content-type: application/json'");
     expect(curl).toContain(`--data-binary '${scenario.firstBody}'`);

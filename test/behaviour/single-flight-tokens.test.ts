@@ -23,7 +23,7 @@ describe("singleFlightTokens", () => {
     // The store already holds the rotated refresh token: a crash now loses nothing.
     const [record] = await store.sharedState.readRecords({ prefix: "token:test:t1" });
     expect(record?.value).toMatchObject({ refreshToken: expect.stringMatching(/^rt-t1-/), accessToken: first });
-    expect((record?.value as { refreshToken: string }).refreshToken).not.toBe(endpoint.calls[0]!.refreshToken);
+    expect((record!.value as { refreshToken: string }).refreshToken).not.toBe(endpoint.calls[0]!.refreshToken);
     expect(record?.changedBy).toBe("instance-a");
 
     clock.advance(HOUR - 3 * 60_000);

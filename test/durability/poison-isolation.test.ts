@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { type NewDelivery, type NewEvent, type WebhookStore } from "webhook-inbox";
+import type { NewDelivery, NewEvent, WebhookStore } from "webhook-inbox";
 import { PostgresStore } from "webhook-inbox/postgres";
 import { SqliteStore } from "webhook-inbox/sqlite";
 import { createId, poisonMessage } from "webhook-inbox/store-kit";

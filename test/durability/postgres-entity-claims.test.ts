@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ClaimedEvent, type NewDelivery, type NewEvent } from "webhook-inbox";
+import type { ClaimedEvent, NewDelivery, NewEvent } from "webhook-inbox";
 import { createId } from "webhook-inbox/store-kit";
 import { PostgresStore, type PgClientLike, type PgPoolLike } from "webhook-inbox/postgres";
 

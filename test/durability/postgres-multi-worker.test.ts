@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { type NewDelivery, type NewEvent } from "webhook-inbox";
+import type { NewDelivery, NewEvent } from "webhook-inbox";
 import { createId } from "webhook-inbox/store-kit";
 import { PostgresStore } from "webhook-inbox/postgres";
 import { type Child, spawnFixture } from "./fixtures/child-process.ts";

@@ -133,7 +133,7 @@ describe("OpenTelemetry spans and metrics (webhook-inbox/opentelemetry)", () => 
     // Provider calls: a CLIENT span under each pass; the first answered 429 with its Retry-After.
     const calls = byName(finished, "fetch quickbooks Invoice");
     expect(calls).toHaveLength(3);
-    calls.forEach((call, index) => expect(parentId(call)).toBe(passes[index]!.spanContext().spanId));
+    for (const [index, call] of calls.entries()) expect(parentId(call)).toBe(passes[index]!.spanContext().spanId);
     expect(calls[0]!.kind).toBe(2); // SpanKind.CLIENT
     expect(calls[0]!.status.code).toBe(2); // ERROR
     expect(calls[0]!.attributes).toMatchObject({

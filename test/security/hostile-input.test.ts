@@ -402,7 +402,7 @@ describe("provider parsers: random structures", () => {
   const { qbo, xro } = providers(() => {});
   let parsedOk = 0;
   const check = (provider: ProviderAdapter, body: Uint8Array, prefix: string) => {
-    let parsed;
+    let parsed: ReturnType<ProviderAdapter["parse"]>;
     try {
       parsed = provider.parse({ rawBody: body, headers: { "content-type": "application/json" } });
     } catch (error) {

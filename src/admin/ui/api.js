@@ -5,8 +5,8 @@ const base = new URL("api/", document.baseURI);
 
 export class ApiError extends Error {
   constructor(status, body) {
-    const error = body && body.error ? body.error : null;
-    super(error && error.message ? error.message : "Request failed with status " + status);
+    const error = body?.error ? body.error : null;
+    super(error?.message ? error.message : "Request failed with status " + status);
     this.status = status;
     this.code = error ? error.code : null;
     this.body = body;

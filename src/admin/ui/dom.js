@@ -145,8 +145,8 @@ export function clearToast() {
 
 /** An error in place of a view; a network failure says the server is unreachable. */
 export function errorBox(error) {
-  if (error && error.unreachable) return h("div.alert.unreachable", { role: "alert" }, "Server unreachable: the data shown may be out of date. Retrying\u2026");
-  return h("div.alert", { role: "alert" }, error && error.message ? error.message : String(error));
+  if (error?.unreachable) return h("div.alert.unreachable", { role: "alert" }, "Server unreachable: the data shown may be out of date. Retrying\u2026");
+  return h("div.alert", { role: "alert" }, error?.message ? error.message : String(error));
 }
 
 export function loading() {

@@ -32,7 +32,7 @@ export async function receiveDirect(
     const stored = await ctx.store.insertDelivery({ delivery: inProgress, events: [] });
     if (stored.status === "duplicate") {
       const original = await ctx.store.getDelivery(stored.duplicateOf);
-      if (!original || original.status !== "accepted" || original.response !== null) {
+      if (original?.status !== "accepted" || original.response !== null) {
         const duplicate = answer({ kind: "duplicate", status: 200, deliveryId: stored.deliveryId, duplicateOf: stored.duplicateOf }, integration.provider);
         await recordDuplicateAnswer(ctx, stored.deliveryId, duplicate);
         return duplicate;
