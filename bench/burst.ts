@@ -123,7 +123,9 @@ function rowOf(figure: BurstFigure): ResultRow {
       `peak heap ${fmt(figure.peak.peakHeapMiB, 1)} MiB (+${fmt(peakHeapOver, 1)} over idle), peak RSS ${fmt(figure.peak.peakRssMiB)} MiB (idle ${fmt(figure.idle.rssMiB)}); ` +
       (figure.variant === "fastify-bare" ? "nothing stored" : `retained after GC ${fmt(retainedBytes)} B per stored event`),
     ratio: null,
-    ...(durable ? { target: `peak heap over idle < ${DURABLE_PEAK_HEAP_MIB} MiB; p99 < 3 s`, met: peakHeapOver < DURABLE_PEAK_HEAP_MIB && figure.p99Ms < 3_000 } : {}),
+    ...(durable
+      ? { target: `peak heap over idle < ${DURABLE_PEAK_HEAP_MIB} MiB; p99 < 3 s`, met: peakHeapOver < DURABLE_PEAK_HEAP_MIB && figure.p99Ms < 3_000 }
+      : {}),
   };
 }
 

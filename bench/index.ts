@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   const started = performance.now();
   const startedAt = new Date();
   const host = machine();
-  console.log(`webhook-inbox bench (${config.quick ? "quick" : "full"}) on ${host.nproc} CPUs, ${host.memoryGiB} GiB, node ${host.node}, load ${host.loadavg.join(" ")}`);
+  console.log(
+    `webhook-inbox bench (${config.quick ? "quick" : "full"}) on ${host.nproc} CPUs, ${host.memoryGiB} GiB, node ${host.node}, load ${host.loadavg.join(" ")}`,
+  );
   const results: SectionResult[] = [];
   for (const [name, run] of Object.entries(SECTIONS)) {
     if (only && !only.has(name)) continue;

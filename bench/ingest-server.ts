@@ -36,7 +36,11 @@ interface Running {
  * stored with its events, and nothing is processed during the run (processing would compete for
  * the same CPU; it is measured on its own in the throughput section).
  */
-async function inboxFor(kind: StoreKind, synchronous: "full" | "normal", applicationName: string | undefined): Promise<{ inbox: WebhookProcessor; bench: BenchStore }> {
+async function inboxFor(
+  kind: StoreKind,
+  synchronous: "full" | "normal",
+  applicationName: string | undefined,
+): Promise<{ inbox: WebhookProcessor; bench: BenchStore }> {
   const bench = openStore(kind, { synchronous, ...(applicationName ? { applicationName } : {}) });
   const inbox = createWebhookInbox({
     store: bench.store,

@@ -72,7 +72,12 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-async function load(target: RunningVariant, workload: IngestWorkload, seconds: number, connections: number): Promise<{ result: autocannon.Result; entitiesSent: number }> {
+async function load(
+  target: RunningVariant,
+  workload: IngestWorkload,
+  seconds: number,
+  connections: number,
+): Promise<{ result: autocannon.Result; entitiesSent: number }> {
   let generator = target.generators.get(workload);
   if (!generator) {
     generator = requestFactory(workload);
@@ -154,9 +159,15 @@ export async function runIngest(config: BenchConfig): Promise<SectionResult> {
   const failures: string[] = [];
   if (!canReadProcCpu()) failures.push("ingest: /proc/<pid>/stat cannot be read here, so CPU per request cannot be measured (Linux only)");
   const chosen = config.ingest.variants;
-  const fastifyVariants = (["fastify-inbox-memory", "fastify-inbox-sqlite", "fastify-inbox-postgres", "fastify-bullmq", ...(config.ingest.express ? (["fastify-inbox-sqlite-normal"] as const) : [])] as IngestVariant[]).filter(
-    (variant) => !chosen || chosen.includes(variant),
-  );
+  const fastifyVariants = (
+    [
+      "fastify-inbox-memory",
+      "fastify-inbox-sqlite",
+      "fastify-inbox-postgres",
+      "fastify-bullmq",
+      ...(config.ingest.express ? (["fastify-inbox-sqlite-normal"] as const) : []),
+    ] as IngestVariant[]
+  ).filter((variant) => !chosen || chosen.includes(variant));
   const expressVariants = (config.ingest.express ? (["express-inbox-memory"] as IngestVariant[]) : []).filter((variant) => !chosen || chosen.includes(variant));
   let redis: PersistentRedis | null = null;
   if (fastifyVariants.includes("fastify-bullmq")) {
@@ -167,7 +178,11 @@ export async function runIngest(config: BenchConfig): Promise<SectionResult> {
       fastifyVariants.splice(fastifyVariants.indexOf("fastify-bullmq"), 1);
     }
   }
-  const all: IngestVariant[] = ["fastify-bare", ...fastifyVariants, ...(expressVariants.length > 0 ? (["express-bare", ...expressVariants] as IngestVariant[]) : [])];
+  const all: IngestVariant[] = [
+    "fastify-bare",
+    ...fastifyVariants,
+    ...(expressVariants.length > 0 ? (["express-bare", ...expressVariants] as IngestVariant[]) : []),
+  ];
   const running: RunningVariant[] = [];
   const rounds: IngestRound[] = [];
   const stored = new Map<IngestVariant, { before: number; after: number; ok: number; entitiesSent: number }>();
@@ -190,7 +205,8 @@ export async function runIngest(config: BenchConfig): Promise<SectionResult> {
           const counts = stored.get(target.variant)!;
           counts.ok += figure.ok;
           counts.entitiesSent += figure.entitiesSent;
-          if (figure.non2xx > 0 || figure.errors > 0) failures.push(`ingest ${target.variant} (${workload}, round ${round}): ${figure.non2xx} non-2xx answers and ${figure.errors} errors`);
+          if (figure.non2xx > 0 || figure.errors > 0)
+            failures.push(`ingest ${target.variant} (${workload}, round ${round}): ${figure.non2xx} non-2xx answers and ${figure.errors} errors`);
         }
       }
       console.log(`  ingest ${workload} (${WORKLOAD_LABELS[workload]}): ${config.ingest.rounds} round(s) of ${running.length} variants done`);
@@ -211,10 +227,17 @@ export async function runIngest(config: BenchConfig): Promise<SectionResult> {
   for (const [variant, counts] of stored) {
     if (variant.includes("bare")) continue;
     const delta = counts.after - counts.before;
-    const most = variant === "fastify-bullmq" ? counts.ok + 2 * config.ingest.connections * config.ingest.rounds * INGEST_WORKLOADS.length : counts.entitiesSent;
+    const most =
+      variant === "fastify-bullmq" ? counts.ok + 2 * config.ingest.connections * config.ingest.rounds * INGEST_WORKLOADS.length : counts.entitiesSent;
     if (delta < counts.ok || delta > most) failures.push(`ingest ${variant}: ${counts.ok} webhooks acknowledged but ${delta} stored`);
   }
-  return { section: "ingest", rows: rowsOf(rounds), raw: { connections: config.ingest.connections, seconds: config.ingest.seconds, rounds, stored: Object.fromEntries(stored) }, failures, seconds: since(started) / 1000 };
+  return {
+    section: "ingest",
+    rows: rowsOf(rounds),
+    raw: { connections: config.ingest.connections, seconds: config.ingest.seconds, rounds, stored: Object.fromEntries(stored) },
+    failures,
+    seconds: since(started) / 1000,
+  };
 }
 
 function rowsOf(rounds: readonly IngestRound[]): ResultRow[] {

@@ -81,7 +81,9 @@ export async function runMemory(config: BenchConfig): Promise<SectionResult> {
       variant: `${NAMES[kind]}, ${fmt(large)} queued`,
       figure: `RSS ${fmt(largeRun.queued.rssMiB)} MiB, heap ${fmt(largeRun.queued.heapUsedMiB, 1)} MiB (+${fmt(heldMiB, 1)} over empty); peak live while draining: heap ${fmt(largeRun.peakHeapMiB, 1)} MiB, RSS ${fmt(largeRun.peakRssMiB)} MiB`,
       // A durable store's process holds no backlog; MemoryStore *is* the backlog, so it has no target here.
-      ...(kind === "memory" ? {} : { target: "heap bounded (< 64 MiB over empty)", met: heldMiB < 64 && largeRun.peakHeapMiB - largeRun.baseline.heapUsedMiB < 64 }),
+      ...(kind === "memory"
+        ? {}
+        : { target: "heap bounded (< 64 MiB over empty)", met: heldMiB < 64 && largeRun.peakHeapMiB - largeRun.baseline.heapUsedMiB < 64 }),
     });
     rows.push({
       section: "5 scale",

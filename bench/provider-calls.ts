@@ -150,7 +150,8 @@ export async function runProviderCalls(config: BenchConfig): Promise<SectionResu
         runs.push(run);
         const where = `${arrivals}, claimBatchSize ${claimBatchSize}`;
         console.log(`  provider calls, ${where}: ${run.calls} calls (minimum ${minimum}) in ${run.passes} passes, ${run.seconds.toFixed(2)} s`);
-        if (run.other > 0 || run.succeeded + run.stale !== webhooks) failures.push(`provider calls (${where}): ${run.other} events not finished (${run.succeeded} succeeded, ${run.stale} stale of ${webhooks})`);
+        if (run.other > 0 || run.succeeded + run.stale !== webhooks)
+          failures.push(`provider calls (${where}): ${run.other} events not finished (${run.succeeded} succeeded, ${run.stale} stale of ${webhooks})`);
         if (run.throttled > 0) failures.push(`provider calls (${where}): ${run.throttled} throttled calls with the limits lifted`);
       }
     }
@@ -170,9 +171,20 @@ export async function runProviderCalls(config: BenchConfig): Promise<SectionResu
       })),
       ...backlog.rows,
       { section: "2 provider calls", variant: "naive: one fetch per event", figure: `${fmt(webhooks)} calls`, ratio: webhooks / minimum },
-      { section: "2 provider calls", variant: `DIY BullMQ worker (one GET per job, concurrency ${diyConcurrency})`, figure: `${fmt(diy.calls)} calls in ${diy.seconds.toFixed(1)} s`, ratio: diy.calls / minimum },
+      {
+        section: "2 provider calls",
+        variant: `DIY BullMQ worker (one GET per job, concurrency ${diyConcurrency})`,
+        figure: `${fmt(diy.calls)} calls in ${diy.seconds.toFixed(1)} s`,
+        ratio: diy.calls / minimum,
+      },
     ];
-    return { section: "provider-calls", rows, raw: { label, webhooks, entities: entityCount, groups, minimum, inbox: runs, naive: webhooks, diy, backlog: backlog.raw }, failures, seconds: since(started) / 1000 };
+    return {
+      section: "provider-calls",
+      rows,
+      raw: { label, webhooks, entities: entityCount, groups, minimum, inbox: runs, naive: webhooks, diy, backlog: backlog.raw },
+      failures,
+      seconds: since(started) / 1000,
+    };
   } finally {
     await fakes.close();
   }

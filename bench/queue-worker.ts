@@ -16,7 +16,13 @@ const noopHandler = async (_event: unknown) => {};
 
 /** The work of one job: fetch its one entity (instant), run the handler. */
 async function work(entity: { tenantId: string; entityType: string; entityId: string }): Promise<void> {
-  const fetched = await provider.fetchResources({ tenantId: entity.tenantId, entityType: entity.entityType, ids: [entity.entityId], signal: AbortSignal.timeout(30_000), observe: () => {} });
+  const fetched = await provider.fetchResources({
+    tenantId: entity.tenantId,
+    entityType: entity.entityType,
+    ids: [entity.entityId],
+    signal: AbortSignal.timeout(30_000),
+    observe: () => {},
+  });
   await noopHandler({ ...entity, resource: fetched.get(entity.entityId) });
 }
 

@@ -31,17 +31,18 @@ function backlog(config: BenchConfig["rateLimits"]): BenchEntity[] {
     perTenant.push(shuffle(list, 7 + t));
   }
   const mixed: BenchEntity[] = [];
-  for (let i = 0; i < Math.max(...perTenant.map((list) => list.length)); i += 1) for (const list of perTenant) {
-    const entity = list[i];
-    if (entity) mixed.push(entity);
-  }
+  for (let i = 0; i < Math.max(...perTenant.map((list) => list.length)); i += 1)
+    for (const list of perTenant) {
+      const entity = list[i];
+      if (entity) mixed.push(entity);
+    }
   return mixed;
 }
 
 /** Deterministic Fisher–Yates (a small LCG), so every run drains the same backlog. */
 function shuffle<T>(items: T[], seedValue: number): T[] {
   let state = seedValue;
-  const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   for (let i = items.length - 1; i > 0; i -= 1) {
     const j = Math.floor(random() * (i + 1));
     [items[i], items[j]] = [items[j]!, items[i]!];

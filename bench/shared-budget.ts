@@ -29,8 +29,16 @@ const QBO_REALM = "9130000000000424242";
 function backlog(settings: Settings): BenchEntity[] {
   const xero = (entityType: string, count: number, prefix: number) =>
     Array.from({ length: count }, (_, i): BenchEntity => ({ provider: "xero", tenantId: XERO_TENANT, entityType, entityId: guid(prefix, i) }));
-  const qbo = Array.from({ length: settings.qboInvoices }, (_, i): BenchEntity => ({ provider: "quickbooks", tenantId: QBO_REALM, entityType: "Invoice", entityId: String(7_000 + i) }));
-  const lists = [xero("INVOICE", settings.xeroInvoices, 0xb1), xero("CONTACT", settings.xeroContacts, 0xb2), xero("CREDITNOTE", settings.xeroCreditNotes, 0xb3), qbo];
+  const qbo = Array.from(
+    { length: settings.qboInvoices },
+    (_, i): BenchEntity => ({ provider: "quickbooks", tenantId: QBO_REALM, entityType: "Invoice", entityId: String(7_000 + i) }),
+  );
+  const lists = [
+    xero("INVOICE", settings.xeroInvoices, 0xb1),
+    xero("CONTACT", settings.xeroContacts, 0xb2),
+    xero("CREDITNOTE", settings.xeroCreditNotes, 0xb3),
+    qbo,
+  ];
   // Interleaved, the way both companies' edits arrive.
   const mixed: BenchEntity[] = [];
   for (let i = 0; i < Math.max(...lists.map((list) => list.length)); i += 1) for (const list of lists) if (list[i]) mixed.push(list[i]!);
@@ -163,7 +171,8 @@ export async function runSharedBudget(config: BenchConfig): Promise<SectionResul
   for (const instances of [1, 4]) {
     const run = await drain(settings, instances);
     runs.push(run);
-    if (run.finished < run.total) failures.push(`shared budget, ${instances} instance(s): only ${run.finished} of ${run.total} events finished before the deadline`);
+    if (run.finished < run.total)
+      failures.push(`shared budget, ${instances} instance(s): only ${run.finished} of ${run.total} events finished before the deadline`);
     for (const provider of ["xero", "quickbooks"] as const) {
       const throttled = run.throttled[provider];
       if (throttled > 0) failures.push(`shared budget, ${instances} instance(s): ${throttled} × 429 from the ${provider} fake`);

@@ -64,7 +64,8 @@ async function queueVariant(system: "pgboss" | "bullmq", events: number, concurr
   try {
     const child = startChild("queue-worker.ts", [system, location, String(events), String(concurrency)]);
     const { ms, done } = await race([child]);
-    const variant = system === "pgboss" ? "pg-boss 10, 4 workers × batchSize 500 (job per event)" : `BullMQ, 1 worker × concurrency ${concurrency} (job per event)`;
+    const variant =
+      system === "pgboss" ? "pg-boss 10, 4 workers × batchSize 500 (job per event)" : `BullMQ, 1 worker × concurrency ${concurrency} (job per event)`;
     return { variant, events, ms, eventsPerSecond: events / (ms / 1000), completed: Number(done[0]!.completed) };
   } finally {
     if (system === "pgboss") await dropSchema(location);

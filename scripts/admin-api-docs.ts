@@ -36,7 +36,8 @@ function typeOf(schema: JsonSchema, where: "query" | "body"): string {
   if (schema.format === "date-time") return "ISO 8601 date-time";
   if (schema.type === "integer" || schema.type === "number") {
     const maximum = schema.maximum !== undefined && schema.maximum < Number.MAX_SAFE_INTEGER ? schema.maximum : undefined;
-    const range = schema.minimum !== undefined && maximum !== undefined ? ` ${schema.minimum}–${maximum}` : schema.minimum !== undefined ? ` ≥ ${schema.minimum}` : "";
+    const range =
+      schema.minimum !== undefined && maximum !== undefined ? ` ${schema.minimum}–${maximum}` : schema.minimum !== undefined ? ` ≥ ${schema.minimum}` : "";
     return `integer${range}`;
   }
   if (schema.type === "string") return schema.maxLength ? `string (≤ ${schema.maxLength})` : "string";
@@ -80,7 +81,7 @@ export function renderAdminApiDocs(): string {
     "## Conventions",
     "",
     "- Answers are JSON (`application/json; charset=utf-8`, `Cache-Control: no-store`); times are ISO 8601 strings.",
-    "- Errors are `{ \"error\": { \"code\", \"message\", ... } }` with the status below; branch on `code`, not on `message`.",
+    '- Errors are `{ "error": { "code", "message", ... } }` with the status below; branch on `code`, not on `message`.',
     "- Lists take comma-separated values in the query (`status=failed,retrying`); a parameter given twice is refused.",
     "- **Changes (POST, PUT) must be sent as `Content-Type: application/json`**, even with an empty body (`{}`).",
     "  An HTML form on another site can post `text/plain`, `multipart/form-data` or",
@@ -108,7 +109,12 @@ export function renderAdminApiDocs(): string {
       out.push("", bodies.length > 1 ? `Body (one of ${bodies.length} shapes), shape ${index + 1}:` : "Body (JSON):", "", ...fieldTable(body, "body"));
     });
     if (route.method !== "GET" && bodies.length === 0) out.push("", "Body: none needed; send `{}` with `Content-Type: application/json`.");
-    if (route.pattern.includes(":id")) out.push("", "Path: `:id` is the " + (route.pattern.startsWith("settings") ? "integration id." : route.pattern.startsWith("deliveries") ? "delivery id." : "event id."));
+    if (route.pattern.includes(":id"))
+      out.push(
+        "",
+        "Path: `:id` is the " +
+          (route.pattern.startsWith("settings") ? "integration id." : route.pattern.startsWith("deliveries") ? "delivery id." : "event id."),
+      );
     out.push("", `Answers 200 with ${route.response.replace(/^The /, "the ")}`);
     if (route.errors?.length) {
       out.push("", "| status | code | when |", "|---|---|---|", ...route.errors.map((error) => `| ${error.status} | \`${error.code}\` | ${error.when} |`));

@@ -26,6 +26,9 @@ export function includedBlock(text: string, path: string): string {
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
   const text = readFileSync(README, "utf8");
-  writeFileSync(README, syncReadme(text, (path) => readFileSync(new URL(`../${path}`, import.meta.url), "utf8")));
+  writeFileSync(
+    README,
+    syncReadme(text, (path) => readFileSync(new URL(`../${path}`, import.meta.url), "utf8")),
+  );
   console.log("README.md includes synced");
 }

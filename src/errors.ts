@@ -131,10 +131,7 @@ export class ProviderRequestError extends WebhookInboxError {
   readonly retryable: boolean;
   /** HTTP status the provider answered, when it answered. */
   readonly providerStatus: number | undefined;
-  constructor(
-    message: string,
-    options: { retryable?: boolean; providerStatus?: number; cause?: unknown; code?: WebhookInboxErrorCode } = {},
-  ) {
+  constructor(message: string, options: { retryable?: boolean; providerStatus?: number; cause?: unknown; code?: WebhookInboxErrorCode } = {}) {
     super(options.code ?? "PROVIDER_REQUEST_FAILED", message, { status: 502, cause: options.cause });
     this.retryable = options.retryable ?? true;
     this.providerStatus = options.providerStatus;

@@ -22,9 +22,11 @@ export interface FetchHandlerOptions {
 const fetchHandlerOptionsSchema = z
   .strictObject({
     integration: z.string().min(1, { error: "must be a non-empty integration id" }).optional(),
-    integrationFromPath: z.custom<(url: URL) => string | undefined>((value) => typeof value === "function", {
-      error: "must be a function (url: URL) => string | undefined",
-    }).optional(),
+    integrationFromPath: z
+      .custom<(url: URL) => string | undefined>((value) => typeof value === "function", {
+        error: "must be a function (url: URL) => string | undefined",
+      })
+      .optional(),
     logger: loggerSchema.optional(),
   })
   .refine((options) => (options.integration === undefined) !== (options.integrationFromPath === undefined), {

@@ -51,7 +51,10 @@ export class MemoryReconciliation implements ReconciliationStore {
 
   async listRuns(filter: ReconcileRunFilter): Promise<ReconcileRun[]> {
     return [...this.#runs.values()]
-      .filter((run) => (filter.integration === undefined || run.integration === filter.integration) && (filter.tenantId === undefined || run.tenantId === filter.tenantId))
+      .filter(
+        (run) =>
+          (filter.integration === undefined || run.integration === filter.integration) && (filter.tenantId === undefined || run.tenantId === filter.tenantId),
+      )
       .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .slice(0, pageSize(filter.limit))
       .map((run) => structuredClone(run));

@@ -270,7 +270,7 @@ export class MemoryStore implements WebhookStore {
       event.supersededBy = null;
       // An operator's retry forgives interrupted attempts: a poisoned event gets its manual attempt.
       event.attemptsStarted = Math.max(event.attemptsStarted, event.attemptsFinished + 1);
-    event.attemptsFinished += 1;
+      event.attemptsFinished += 1;
       event.updatedAt = now;
       requeued.push(event.id);
     }
@@ -278,7 +278,10 @@ export class MemoryStore implements WebhookStore {
   }
 
   async getWatermarks(keys: readonly EntityKey[]): Promise<Watermark[]> {
-    return keys.map((key) => this.#watermarks.get(entityKeyString(key))).filter((w) => w !== undefined).map((w) => ({ ...w }));
+    return keys
+      .map((key) => this.#watermarks.get(entityKeyString(key)))
+      .filter((w) => w !== undefined)
+      .map((w) => ({ ...w }));
   }
 
   async getEvent(id: string): Promise<EventDetails | null> {

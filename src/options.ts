@@ -15,8 +15,7 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 const storeSchema = z.custom<WebhookStore>(
   (value) =>
-    isObject(value) &&
-    ["insertDelivery", "claimDue", "finishAttempts", "getEvent", "listEvents"].every((method) => typeof value[method] === "function"),
+    isObject(value) && ["insertDelivery", "claimDue", "finishAttempts", "getEvent", "listEvents"].every((method) => typeof value[method] === "function"),
   { error: "store must implement WebhookStore (MemoryStore, SqliteStore, PostgresStore, or your own; see README › Stores)" },
 );
 
@@ -30,17 +29,18 @@ const providerSchema = z.custom<ProviderAdapter>(
 
 const handlerSchema = z.custom<EventHandler>((value) => typeof value === "function", { error: "handler must be a function (event, context) => Promise<void>" });
 
-const schedulerSchema = z.custom<Scheduler>(
-  (value) => isObject(value) && ["start", "wake", "stop"].every((method) => typeof value[method] === "function"),
-  { error: "scheduler must implement Scheduler (start, wake, stop)" },
-);
+const schedulerSchema = z.custom<Scheduler>((value) => isObject(value) && ["start", "wake", "stop"].every((method) => typeof value[method] === "function"), {
+  error: "scheduler must implement Scheduler (start, wake, stop)",
+});
 
 const clockSchema = z.custom<Clock>((value) => isObject(value) && typeof value.now === "function", { error: "clock must have now(): Date" });
 
 const instrumentationSchema = z.custom<Instrumentation>(
   (value) =>
     isObject(value) &&
-    (["receive", "pass", "providerCall", "handlerAttempt", "rateLimiterWait", "attach"] as const).every((hook) => value[hook] === undefined || typeof value[hook] === "function"),
+    (["receive", "pass", "providerCall", "handlerAttempt", "rateLimiterWait", "attach"] as const).every(
+      (hook) => value[hook] === undefined || typeof value[hook] === "function",
+    ),
   { error: "instrumentation must be an Instrumentation, e.g. openTelemetry() from webhook-inbox/opentelemetry (each hook, when present, a function)" },
 );
 
@@ -186,7 +186,8 @@ export const webhookInboxOptionsSchema = z
       context.addIssue({
         code: "custom",
         path: ["transactionalHandler"],
-        message: "transactionalHandler: true needs a store with a transaction() method (SqliteStore, PostgresStore); this store has none: use such a store or set transactionalHandler: false",
+        message:
+          "transactionalHandler: true needs a store with a transaction() method (SqliteStore, PostgresStore); this store has none: use such a store or set transactionalHandler: false",
       });
     }
     for (const id of Object.keys(options.integrations)) {
@@ -198,10 +199,18 @@ export const webhookInboxOptionsSchema = z
     for (const [id, integration] of Object.entries(options.integrations)) {
       if (!integration.reconcile) continue;
       if (typeof integration.provider.listChanges !== "function") {
-        context.addIssue({ code: "custom", path: ["integrations", id, "reconcile"], message: `integration "${id}": its provider "${integration.provider.name}" has no listChanges(), so it cannot be reconciled` });
+        context.addIssue({
+          code: "custom",
+          path: ["integrations", id, "reconcile"],
+          message: `integration "${id}": its provider "${integration.provider.name}" has no listChanges(), so it cannot be reconciled`,
+        });
       }
       if (!options.store.reconciliation) {
-        context.addIssue({ code: "custom", path: ["integrations", id, "reconcile"], message: `integration "${id}": reconcile needs a store with \`reconciliation\` (MemoryStore, SqliteStore, PostgresStore)` });
+        context.addIssue({
+          code: "custom",
+          path: ["integrations", id, "reconcile"],
+          message: `integration "${id}": reconcile needs a store with \`reconciliation\` (MemoryStore, SqliteStore, PostgresStore)`,
+        });
       }
     }
     for (const id of Object.keys(options.handlers ?? {})) {

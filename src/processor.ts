@@ -98,7 +98,12 @@ export class WebhookProcessor {
     // A store with a shared budget (PostgresStore) makes every instance spend one provider budget.
     const budget = this.#store.rateBudget;
     this.#limiter = budget
-      ? new SharedRateLimiter(budget, this.#clock, () => this.#budgetLimits(), (error, message) => this.#reportError(error, message))
+      ? new SharedRateLimiter(
+          budget,
+          this.#clock,
+          () => this.#budgetLimits(),
+          (error, message) => this.#reportError(error, message),
+        )
       : new RateLimiter(this.#clock);
     this.#settings = new IntegrationSettings(this.#integrations, {
       state: this.#store.sharedState,
@@ -272,7 +277,8 @@ export class WebhookProcessor {
   /** Every provider's limits this inbox runs, one entry per provider. */
   #budgetLimits() {
     const byProvider = new Map<string, ReturnType<typeof budgetLimits>>();
-    for (const integration of this.#integrations.values()) byProvider.set(integration.provider.name, budgetLimits(integration.provider.name, integration.provider.limits));
+    for (const integration of this.#integrations.values())
+      byProvider.set(integration.provider.name, budgetLimits(integration.provider.name, integration.provider.limits));
     return [...byProvider.values()];
   }
 
@@ -454,10 +460,13 @@ export class WebhookProcessor {
 
   #ensureReady(): Promise<void> {
     if (!this.#ready) {
-      this.#ready = this.#store.migrate().then(() => this.#settings.load()).catch((error: unknown) => {
-        this.#ready = null; // try again on the next call: the database may come back
-        throw error;
-      });
+      this.#ready = this.#store
+        .migrate()
+        .then(() => this.#settings.load())
+        .catch((error: unknown) => {
+          this.#ready = null; // try again on the next call: the database may come back
+          throw error;
+        });
     }
     return this.#ready;
   }

@@ -33,7 +33,9 @@ export interface PassOutcome extends RunReport {
 export async function runWithinBudget(pass: () => Promise<PassOutcome>, clock: Clock, options: RunDueOptions = {}): Promise<RunDueResult> {
   const budgetMs = options.budgetMs;
   if (budgetMs !== undefined && !(Number.isFinite(budgetMs) && budgetMs >= 0)) {
-    throw new WebhookInboxError("CONFIG_INVALID", `runDue({ budgetMs }) must be a finite number of milliseconds >= 0, not ${String(budgetMs)}`, { status: 400 });
+    throw new WebhookInboxError("CONFIG_INVALID", `runDue({ budgetMs }) must be a finite number of milliseconds >= 0, not ${String(budgetMs)}`, {
+      status: 400,
+    });
   }
   const startedAt = performance.now();
   let processed = 0;

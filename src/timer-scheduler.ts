@@ -61,11 +61,14 @@ export class TimerScheduler implements Scheduler {
     if (this.#timer && this.#timerAt <= at) return; // an earlier timer already covers it
     this.#disarm();
     this.#timerAt = at;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#timerAt = Number.POSITIVE_INFINITY;
-      this.#tick();
-    }, Math.max(0, delayMs));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.#timerAt = Number.POSITIVE_INFINITY;
+        this.#tick();
+      },
+      Math.max(0, delayMs),
+    );
     this.#timer.unref?.();
   }
 

@@ -16,14 +16,7 @@ export interface SettingChange {
 
 /** Status of one event (stable names). */
 export type EventStatus = "queued" | "processing" | "retrying" | "succeeded" | "failed" | "stale";
-export const EVENT_STATUSES = [
-  "queued",
-  "processing",
-  "retrying",
-  "succeeded",
-  "failed",
-  "stale",
-] as const satisfies readonly EventStatus[];
+export const EVENT_STATUSES = ["queued", "processing", "retrying", "succeeded", "failed", "stale"] as const satisfies readonly EventStatus[];
 
 /** What started an attempt; `reconcile`: the first attempt of a change found by reconciliation (README › Reconciliation). */
 export type AttemptTrigger = "receive" | "scheduler" | "manual" | "reconcile";
@@ -41,14 +34,7 @@ export type AttemptOutcome = "succeeded" | "failed" | "rate_limited" | "stale";
  * - `rejected`: refused (bad signature, too large, unknown integration, ...), with the reason.
  */
 export type DeliveryStatus = "accepted" | "processed" | "failed" | "duplicate" | "unparseable" | "rejected";
-export const DELIVERY_STATUSES = [
-  "accepted",
-  "processed",
-  "failed",
-  "duplicate",
-  "unparseable",
-  "rejected",
-] as const satisfies readonly DeliveryStatus[];
+export const DELIVERY_STATUSES = ["accepted", "processed", "failed", "duplicate", "unparseable", "rejected"] as const satisfies readonly DeliveryStatus[];
 
 /** A response as `receive()` returns it and as the delivery log records it. */
 export interface ReceiveResult {
@@ -281,7 +267,4 @@ export interface HandlerContext {
 }
 
 /** What the host registers to process events. */
-export type EventHandler<TResource = unknown> = (
-  event: InboxEvent<TResource>,
-  context: HandlerContext,
-) => Promise<void> | void;
+export type EventHandler<TResource = unknown> = (event: InboxEvent<TResource>, context: HandlerContext) => Promise<void> | void;

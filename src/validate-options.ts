@@ -29,8 +29,6 @@ export function validateOptions<S extends z.ZodType>(schema: S, input: unknown, 
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "(options)", message: issue.message }));
   const details =
-    settings.format === "pretty"
-      ? `\n${z.prettifyError(result.error)}`
-      : ` ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`;
+    settings.format === "pretty" ? `\n${z.prettifyError(result.error)}` : ` ${issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ")}`;
   throw new WebhookConfigError(`Invalid ${label}:${details}`, issues, result.error);
 }

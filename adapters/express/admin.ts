@@ -73,7 +73,13 @@ export function createExpressAdmin(inbox: AdminInbox, options: ExpressAdminOptio
   const handlerFor = (basePath: string) => {
     let handler = handlers.get(basePath);
     if (!handler) {
-      handler = createAdminHandler(inbox, { authorize: coreAuthorize, basePath, ...(onError ? { onError } : {}), ...(challenge ? { challenge } : {}), ...(webhookUrls ? { webhookUrls } : {}) });
+      handler = createAdminHandler(inbox, {
+        authorize: coreAuthorize,
+        basePath,
+        ...(onError ? { onError } : {}),
+        ...(challenge ? { challenge } : {}),
+        ...(webhookUrls ? { webhookUrls } : {}),
+      });
       handlers.set(basePath, handler);
     }
     return handler;

@@ -47,7 +47,7 @@ export type ExpressWebhookMiddleware = (request: ExpressLikeRequest, response: S
 const optionsSchema = z
   .strictObject({
     integration: z.string().min(1, { error: "must be a non-empty integration id" }).optional(),
-    param: z.string().min(1, { error: "must be a route parameter name, e.g. \"integration\"" }).optional(),
+    param: z.string().min(1, { error: 'must be a route parameter name, e.g. "integration"' }).optional(),
     logger: loggerSchema.optional(),
   })
   .refine((options) => (options.integration === undefined) !== (options.param === undefined), {
@@ -96,12 +96,19 @@ export function createExpressMiddleware(inbox: WebhookReceiver, options: Express
       if (!reported.has("BODY_ALREADY_PARSED")) logger.error(EXPRESS_BODY_CONSUMED_MESSAGE);
       reported.add("BODY_ALREADY_PARSED");
       const unread = { cause: "consumed", code: "BODY_ALREADY_PARSED", message: EXPRESS_BODY_CONSUMED_MESSAGE } as const;
-      return write(response, await receiver.receive({ integration, rawBody: new Uint8Array(), headers: request.headers, method: request.method ?? "POST", unread }));
+      return write(
+        response,
+        await receiver.receive({ integration, rawBody: new Uint8Array(), headers: request.headers, method: request.method ?? "POST", unread }),
+      );
     } else {
       const read = await readNodeBody(request, receiver.maxBodyBytes);
       if (read.kind === "failed") {
         // The client went away mid-upload: there are no bytes to verify and nobody to answer, but the request is logged.
-        const unread = { cause: "broken", code: "CLIENT_DISCONNECTED", message: `the client closed the connection after ${read.receivedBytes} body bytes` } as const;
+        const unread = {
+          cause: "broken",
+          code: "CLIENT_DISCONNECTED",
+          message: `the client closed the connection after ${read.receivedBytes} body bytes`,
+        } as const;
         await receiver.receive({ integration, rawBody: new Uint8Array(), headers: request.headers, method: request.method ?? "POST", unread });
         return void response.destroy();
       }

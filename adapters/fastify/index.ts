@@ -40,7 +40,7 @@ export interface FastifyWebhookInboxOptions {
 const optionsSchema = z
   .strictObject({
     inbox: webhookReceiverSchema,
-    path: z.string().startsWith("/", { error: "must start with \"/\"" }).optional(),
+    path: z.string().startsWith("/", { error: 'must start with "/"' }).optional(),
     integration: z.string().min(1, { error: "must be a non-empty integration id" }).optional(),
     prefix: z.string().optional(),
     logLevel: z.string().optional(),
@@ -68,14 +68,29 @@ const plugin: FastifyPluginAsync<FastifyWebhookInboxOptions> = async (app, optio
     // request as a delivery: over the limit is 413, a content type Fastify cannot read is the inbox's 415.
     if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE" || error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
       const truncated = error.code === "FST_ERR_CTP_BODY_TOO_LARGE";
-      const result = await inbox.receive({ integration: integrationOf(request), rawBody: new Uint8Array(), headers: request.headers, method: request.method, truncated });
+      const result = await inbox.receive({
+        integration: integrationOf(request),
+        rawBody: new Uint8Array(),
+        headers: request.headers,
+        method: request.method,
+        truncated,
+      });
       return send(reply, result);
     }
     // Transport trouble (a client gone mid-upload, a body shorter than its content-length): no bytes to
     // verify, and often nobody left to answer, but the request is logged as a delivery with the reason.
-    const code = error.code === "ECONNRESET" || error.code === "ECONNABORTED" || /aborted/i.test(error.message) ? "CLIENT_DISCONNECTED" : (error.code ?? "REQUEST_INVALID");
+    const code =
+      error.code === "ECONNRESET" || error.code === "ECONNABORTED" || /aborted/i.test(error.message)
+        ? "CLIENT_DISCONNECTED"
+        : (error.code ?? "REQUEST_INVALID");
     const unread = { cause: "broken", code, message: error.message } as const;
-    const result = await inbox.receive({ integration: integrationOf(request), rawBody: new Uint8Array(), headers: request.headers, method: request.method, unread });
+    const result = await inbox.receive({
+      integration: integrationOf(request),
+      rawBody: new Uint8Array(),
+      headers: request.headers,
+      method: request.method,
+      unread,
+    });
     return send(reply, result);
   });
 

@@ -54,7 +54,10 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Instrumentati
       tracing.rateLimiterWait(wait, parent);
     },
     attach: (target) => {
-      if (attached) throw new WebhookConfigError("instrumentation: this openTelemetry() is already attached to another inbox; create one per inbox (its gauges read that inbox's store)");
+      if (attached)
+        throw new WebhookConfigError(
+          "instrumentation: this openTelemetry() is already attached to another inbox; create one per inbox (its gauges read that inbox's store)",
+        );
       attached = true;
       measured.attach(target);
     },

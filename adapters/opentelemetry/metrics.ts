@@ -30,15 +30,27 @@ export class InboxMetrics {
     private readonly tenantIdInMetrics: boolean,
   ) {
     this.#deliveries = meter.createCounter(METRIC.DELIVERIES, { description: "Webhook deliveries (inbound requests) by outcome", unit: "{delivery}" });
-    this.#attempts = meter.createCounter(METRIC.ATTEMPTS, { description: "Recorded attempts by outcome (succeeded, failed, rate_limited, stale)", unit: "{attempt}" });
-    this.#finished = meter.createCounter(METRIC.EVENTS_FINISHED, { description: "Events reaching a final status (succeeded, failed = exhausted, stale)", unit: "{event}" });
+    this.#attempts = meter.createCounter(METRIC.ATTEMPTS, {
+      description: "Recorded attempts by outcome (succeeded, failed, rate_limited, stale)",
+      unit: "{attempt}",
+    });
+    this.#finished = meter.createCounter(METRIC.EVENTS_FINISHED, {
+      description: "Events reaching a final status (succeeded, failed = exhausted, stale)",
+      unit: "{event}",
+    });
     this.#timeToFinished = meter.createHistogram(METRIC.TIME_TO_FINISHED, {
       description: "Time from an event's receipt to its final status",
       unit: "s",
       advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
     });
-    this.#providerCalls = meter.createCounter(METRIC.PROVIDER_CALLS, { description: "Provider API calls by outcome (ok, error, rate_limited)", unit: "{call}" });
-    this.#throttles = meter.createCounter(METRIC.PROVIDER_THROTTLES, { description: "Provider answers \"too many requests\" (429 or the provider's throttle)", unit: "{response}" });
+    this.#providerCalls = meter.createCounter(METRIC.PROVIDER_CALLS, {
+      description: "Provider API calls by outcome (ok, error, rate_limited)",
+      unit: "{call}",
+    });
+    this.#throttles = meter.createCounter(METRIC.PROVIDER_THROTTLES, {
+      description: 'Provider answers "too many requests" (429 or the provider\'s throttle)',
+      unit: "{response}",
+    });
     this.#callDuration = meter.createHistogram(METRIC.PROVIDER_CALL_DURATION, { description: "Duration of provider API calls", unit: "s" });
     this.#limiterWait = meter.createHistogram(METRIC.LIMITER_WAIT, {
       description: "Rate limiter waits: queued for a concurrency slot (then called), or deferred (no budget: handed back until then)",
@@ -61,7 +73,12 @@ export class InboxMetrics {
       this.#deliveries.add(1, { [ATTR.INTEGRATION]: delivery.integration, [ATTR.PROVIDER]: delivery.provider, [ATTR.DELIVERY_OUTCOME]: delivery.status });
     });
     target.on("delivery:rejected", ({ delivery, code }) => {
-      this.#deliveries.add(1, { [ATTR.INTEGRATION]: delivery.integration, [ATTR.PROVIDER]: delivery.provider, [ATTR.DELIVERY_OUTCOME]: delivery.status, [SEMCONV.ERROR_TYPE]: code });
+      this.#deliveries.add(1, {
+        [ATTR.INTEGRATION]: delivery.integration,
+        [ATTR.PROVIDER]: delivery.provider,
+        [ATTR.DELIVERY_OUTCOME]: delivery.status,
+        [SEMCONV.ERROR_TYPE]: code,
+      });
     });
     const attempt = (event: EventRecord, outcome: string) => this.#attempts.add(1, this.#eventAttributes(event, { [ATTR.ATTEMPT_OUTCOME]: outcome }));
     const finished = (event: EventRecord, status: string) => {
@@ -84,7 +101,10 @@ export class InboxMetrics {
   }
 
   #gauges(target: InstrumentationTarget): void {
-    const depth = this.meter.createObservableGauge(METRIC.QUEUE_DEPTH, { description: "Events waiting or being processed, by integration and status (from the store)", unit: "{event}" });
+    const depth = this.meter.createObservableGauge(METRIC.QUEUE_DEPTH, {
+      description: "Events waiting or being processed, by integration and status (from the store)",
+      unit: "{event}",
+    });
     const oldest = this.meter.createObservableGauge(METRIC.OLDEST_DUE_AGE, {
       description: "How long the earliest due event has been due (0 when nothing is overdue; from the store)",
       unit: "s",

@@ -8,11 +8,15 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 const openTelemetryOptionsSchema = z.strictObject({
   /** Where spans go. @default the global tracer provider (`trace.getTracerProvider()`, a proxy: registering one later works) */
   tracerProvider: z
-    .custom<TracerProvider>((value) => isObject(value) && typeof value.getTracer === "function", { error: "tracerProvider must have getTracer() (an OpenTelemetry TracerProvider)" })
+    .custom<TracerProvider>((value) => isObject(value) && typeof value.getTracer === "function", {
+      error: "tracerProvider must have getTracer() (an OpenTelemetry TracerProvider)",
+    })
     .optional(),
   /** Where metrics go. @default the global meter provider, as registered when `openTelemetry()` is called */
   meterProvider: z
-    .custom<MeterProvider>((value) => isObject(value) && typeof value.getMeter === "function", { error: "meterProvider must have getMeter() (an OpenTelemetry MeterProvider)" })
+    .custom<MeterProvider>((value) => isObject(value) && typeof value.getMeter === "function", {
+      error: "meterProvider must have getMeter() (an OpenTelemetry MeterProvider)",
+    })
     .optional(),
   /**
    * Adds `webhook_inbox.tenant.id` to the per-event and per-call metrics. Off by default: one time

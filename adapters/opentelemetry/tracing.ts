@@ -50,7 +50,13 @@ function fail(span: Span, error: unknown, type?: string): void {
 }
 
 /** Runs `work` with `span` active, ending it when `work` settles; `onError` decides how a failure marks it. */
-async function within<T>(span: Span, parent: Context, work: () => Promise<T>, onSuccess?: (value: T) => void, onError: (error: unknown) => void = (error) => fail(span, error)): Promise<T> {
+async function within<T>(
+  span: Span,
+  parent: Context,
+  work: () => Promise<T>,
+  onSuccess?: (value: T) => void,
+  onError: (error: unknown) => void = (error) => fail(span, error),
+): Promise<T> {
   try {
     const value = await context.with(trace.setSpan(parent, span), work);
     onSuccess?.(value);
@@ -96,13 +102,18 @@ export class InboxTracing {
       parent,
     );
     const scope = new SpanScope(span, trace.setSpan(parent, span), (_, name, payload) => this.#onReceiveLifecycle(span, name, payload));
-    return within(span, parent, () => work(scope), (result) => {
-      const status = (result as { status?: unknown } | null)?.status;
-      if (typeof status !== "number") return;
-      span.setAttribute(SEMCONV.HTTP_RESPONSE_STATUS_CODE, status);
-      // As for an HTTP server span: a 4xx is the sender's problem, a 5xx is ours.
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `answered ${status}` });
-    });
+    return within(
+      span,
+      parent,
+      () => work(scope),
+      (result) => {
+        const status = (result as { status?: unknown } | null)?.status;
+        if (typeof status !== "number") return;
+        span.setAttribute(SEMCONV.HTTP_RESPONSE_STATUS_CODE, status);
+        // As for an HTTP server span: a 4xx is the sender's problem, a 5xx is ours.
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `answered ${status}` });
+      },
+    );
   }
 
   #onReceiveLifecycle(span: Span, name: InboxEventName, payload: unknown): void {
@@ -149,7 +160,12 @@ export class InboxTracing {
   }
 
   /** `fetch {provider} {entity type}`, kind CLIENT, under its pass (or a `direct` receive). */
-  providerCall<T>(start: ProviderCallStart, parent: InstrumentationScope | undefined, work: () => Promise<T>, done: (outcome: CallOutcome) => void): Promise<T> {
+  providerCall<T>(
+    start: ProviderCallStart,
+    parent: InstrumentationScope | undefined,
+    work: () => Promise<T>,
+    done: (outcome: CallOutcome) => void,
+  ): Promise<T> {
     const parentContext = parentOf(parent);
     const span = this.tracer.startSpan(
       `fetch ${start.provider} ${start.entityType}`,
@@ -250,7 +266,13 @@ export class InboxTracing {
 function onPassLifecycle(span: Span, name: InboxEventName, payload: unknown): void {
   const { event } = payload as { event?: EventRecord };
   if (!event) return;
-  const base: Attributes = { [ATTR.EVENT_ID]: event.id, [ATTR.DELIVERY_ID]: event.deliveryId, [ATTR.TENANT_ID]: event.tenantId, [ATTR.ENTITY_TYPE]: event.entityType, [ATTR.ENTITY_ID]: event.entityId };
+  const base: Attributes = {
+    [ATTR.EVENT_ID]: event.id,
+    [ATTR.DELIVERY_ID]: event.deliveryId,
+    [ATTR.TENANT_ID]: event.tenantId,
+    [ATTR.ENTITY_TYPE]: event.entityType,
+    [ATTR.ENTITY_ID]: event.entityId,
+  };
   switch (name) {
     case "event:stale": {
       const { supersededBy, reason } = payload as Parameters<InboxEventMap["event:stale"]>[0];
@@ -269,7 +291,11 @@ function onPassLifecycle(span: Span, name: InboxEventName, payload: unknown): vo
     }
     case "event:retry-scheduled": {
       const { nextAttemptAt, attemptsRemaining } = payload as Parameters<InboxEventMap["event:retry-scheduled"]>[0];
-      span.addEvent("webhook_inbox.event.retry_scheduled", { ...base, [ATTR.NEXT_ATTEMPT_AT]: nextAttemptAt.toISOString(), [ATTR.ATTEMPTS_REMAINING]: attemptsRemaining });
+      span.addEvent("webhook_inbox.event.retry_scheduled", {
+        ...base,
+        [ATTR.NEXT_ATTEMPT_AT]: nextAttemptAt.toISOString(),
+        [ATTR.ATTEMPTS_REMAINING]: attemptsRemaining,
+      });
       break;
     }
     case "event:exhausted": {

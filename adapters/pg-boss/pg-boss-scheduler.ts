@@ -120,7 +120,11 @@ export class PgBossScheduler implements Scheduler {
     const workerId = await this.#ready;
     if (!workerId) return;
     const { boss, queueName, expireInSeconds } = this.#options;
-    await boss.send(queueName, { runAt: job.runAt.toISOString() }, { id: passJobUuid(queueName, job.id), startAfter: job.runAt, retryLimit: RETRY_LIMIT, retryDelay: 0, expireInSeconds });
+    await boss.send(
+      queueName,
+      { runAt: job.runAt.toISOString() },
+      { id: passJobUuid(queueName, job.id), startAfter: job.runAt, retryLimit: RETRY_LIMIT, retryDelay: 0, expireInSeconds },
+    );
     if (!this.#passes.stopped) this.#nudgeWorker(workerId, job.runAt.getTime() + FETCH_MARGIN_MS);
   }
 
@@ -129,11 +133,14 @@ export class PgBossScheduler implements Scheduler {
     if (this.#nudge && this.#nudgeAt <= at) return;
     if (this.#nudge) clearTimeout(this.#nudge);
     this.#nudgeAt = at;
-    this.#nudge = setTimeout(() => {
-      this.#nudge = null;
-      this.#nudgeAt = Number.POSITIVE_INFINITY;
-      if (!this.#passes.stopped) this.#options.boss.notifyWorker(workerId);
-    }, Math.max(0, at - Date.now()));
+    this.#nudge = setTimeout(
+      () => {
+        this.#nudge = null;
+        this.#nudgeAt = Number.POSITIVE_INFINITY;
+        if (!this.#passes.stopped) this.#options.boss.notifyWorker(workerId);
+      },
+      Math.max(0, at - Date.now()),
+    );
     this.#nudge.unref?.();
   }
 }

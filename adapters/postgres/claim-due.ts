@@ -58,7 +58,12 @@ export async function claimDueIn(client: PgClientLike, sql: Queries, input: Clai
  * due groups, plans with planGroupClaim, then per planned group locks its earliest-due free entities
  * (advisory locks held to COMMIT, as claimDueIn) and leases every claimable event of them.
  */
-export async function claimGroupsIn(client: PgClientLike, sql: Queries, input: ClaimDueInput & { groups: GroupClaimOptions }, poisonTemplate: string): Promise<ClaimResult> {
+export async function claimGroupsIn(
+  client: PgClientLike,
+  sql: Queries,
+  input: ClaimDueInput & { groups: GroupClaimOptions },
+  poisonTemplate: string,
+): Promise<ClaimResult> {
   const events: ClaimedEvent[] = [];
   const poisoned: EventRecord[] = [];
   const { rows: groupRows } = await client.query(sql.dueGroups, [input.now]);
@@ -74,7 +79,17 @@ export async function claimGroupsIn(client: PgClientLike, sql: Queries, input: C
   );
   const claimEntities = async (group: { integration: string; tenantId: string; entityType: string }, entityIds: string[]) => {
     // The lease is timed on the database's clock, not on this worker's `now`.
-    const values = [input.now, group.integration, Math.ceil(input.leaseMs), input.workerId, poisonTemplate, String(POISON_COUNT_PLACEHOLDER), group.tenantId, group.entityType, entityIds];
+    const values = [
+      input.now,
+      group.integration,
+      Math.ceil(input.leaseMs),
+      input.workerId,
+      poisonTemplate,
+      String(POISON_COUNT_PLACEHOLDER),
+      group.tenantId,
+      group.entityType,
+      entityIds,
+    ];
     const { rows } = await client.query(sql.claimGroupEntities, values);
     for (const row of rows as Row[]) {
       if (row.poison) poisoned.push(rowToEvent(row));
@@ -91,7 +106,11 @@ export async function claimGroupsIn(client: PgClientLike, sql: Queries, input: C
   }
   for (const { group, entities } of planGroupClaim(summaries, input.limit, input.groups.batchSize)) {
     const { rows: locked } = await client.query(sql.lockGroupEntities, [input.now, group.integration, group.tenantId, group.entityType, entities]);
-    if (locked.length > 0) await claimEntities(group, (locked as Row[]).map((row) => row.entity_id as string));
+    if (locked.length > 0)
+      await claimEntities(
+        group,
+        (locked as Row[]).map((row) => row.entity_id as string),
+      );
   }
   return sorted(events, poisoned);
 }

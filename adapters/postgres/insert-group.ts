@@ -19,11 +19,7 @@ export interface InsertInput {
 }
 
 /** One group of deliveries, in as few statements as possible; each caller gets its own outcome. */
-export async function insertGroup(
-  pool: PgQueryable,
-  sql: Queries,
-  inputs: readonly InsertInput[],
-): Promise<Settled<InsertDeliveryResult>[]> {
+export async function insertGroup(pool: PgQueryable, sql: Queries, inputs: readonly InsertInput[]): Promise<Settled<InsertDeliveryResult>[]> {
   try {
     return await insertTogether(pool, sql, inputs);
   } catch (error) {
@@ -47,11 +43,7 @@ export async function insertGroup(
  * or already held in the table, turns the later delivery into a `duplicate` row pointing at the
  * holder (stored by a second statement, after the holder is known).
  */
-async function insertTogether(
-  pool: PgQueryable,
-  sql: Queries,
-  inputs: readonly InsertInput[],
-): Promise<Settled<InsertDeliveryResult>[]> {
+async function insertTogether(pool: PgQueryable, sql: Queries, inputs: readonly InsertInput[]): Promise<Settled<InsertDeliveryResult>[]> {
   const results: Settled<InsertDeliveryResult>[] = new Array(inputs.length);
   let pending = inputs.map((input, index) => ({ input, index }));
   for (let round = 0; pending.length > 0; round += 1) {
@@ -138,4 +130,3 @@ async function insertTogether(
   }
   return results;
 }
-

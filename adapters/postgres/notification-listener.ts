@@ -98,7 +98,14 @@ export class NotificationListener {
       }
     };
     // Still down: try again with capped backoff; the processor keeps polling meanwhile.
-    pRetry(attempt, { retries: Number.POSITIVE_INFINITY, factor: 2, minTimeout: RECONNECT_MIN_MS, maxTimeout: RECONNECT_MAX_MS, signal: controller.signal, unref: true }).then(
+    pRetry(attempt, {
+      retries: Number.POSITIVE_INFINITY,
+      factor: 2,
+      minTimeout: RECONNECT_MIN_MS,
+      maxTimeout: RECONNECT_MAX_MS,
+      signal: controller.signal,
+      unref: true,
+    }).then(
       () => {
         if (this.#reconnecting === controller) this.#reconnecting = null;
         this.#wake();

@@ -24,9 +24,7 @@ export const DEFAULT_POOL_TIMEOUTS = {
 
 // Letters, digits and "_": safe to quote without escaping. 50 characters leaves room for the
 // NOTIFY channel suffix inside PostgreSQL's 63-byte identifier limit.
-const identifier = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,49}$/, "must be an identifier: a letter or _, then letters, digits or _ (at most 50)");
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,49}$/, "must be an identifier: a letter or _, then letters, digits or _ (at most 50)");
 
 const common = {
   /** Schema that holds the tables; created by `migrate()`. @default "webhook_inbox" */

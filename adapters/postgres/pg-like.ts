@@ -44,10 +44,7 @@ export type PgQueryable = Pick<PgPoolLike, "query">;
 /** True for a value with pg.Pool's shape. */
 export function isPgPoolLike(value: unknown): value is PgPoolLike {
   return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as PgPoolLike).query === "function" &&
-    typeof (value as PgPoolLike).connect === "function"
+    typeof value === "object" && value !== null && typeof (value as PgPoolLike).query === "function" && typeof (value as PgPoolLike).connect === "function"
   );
 }
 

@@ -160,7 +160,10 @@ export class PostgresStore implements WebhookStore {
         const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;
         if (applied > latest) {
           // An older library against a newer schema would misread it: refuse rather than guess.
-          throw new StoreError(STORE_NAME, `migrate failed: schema "${this.schema}" is at version ${applied}, newer than this library's ${latest}; upgrade webhook-inbox`);
+          throw new StoreError(
+            STORE_NAME,
+            `migrate failed: schema "${this.schema}" is at version ${applied}, newer than this library's ${latest}; upgrade webhook-inbox`,
+          );
         }
         for (const migration of MIGRATIONS) {
           if (migration.version <= applied) continue;
@@ -193,7 +196,7 @@ export class PostgresStore implements WebhookStore {
       // status on the row as committed, so only one of two racing callers matches.
       const guard = input.ifStatus === undefined ? "" : ` and status = ${params.add(input.ifStatus)}`;
       const { rows } = await this.#pool.query(this.#sql.updateDelivery(sets.join(", "), guard), params.values);
-      return ((rows[0] as Row | undefined)?.updated as number | undefined ?? 0) > 0;
+      return (((rows[0] as Row | undefined)?.updated as number | undefined) ?? 0) > 0;
     });
   }
 
@@ -307,9 +310,7 @@ export class PostgresStore implements WebhookStore {
         ...event,
         attemptsRemaining: attemptsRemaining(event),
         attempts: (row.attempt_list as Row[]).map((attempt) => jsonToAttempt(event.id, attempt)),
-        resourceData: row.has_resource
-          ? { data: row.resource_data ?? null, downloadedAt: toDate(row.resource_downloaded_at) }
-          : null,
+        resourceData: row.has_resource ? { data: row.resource_data ?? null, downloadedAt: toDate(row.resource_downloaded_at) } : null,
       };
     });
   }

@@ -37,8 +37,7 @@ const DELIVERY_SELECT_VALUES = `d.id, d.integration, d.provider, d.tenant_ids, d
 export const DELIVERY_SUMMARY_COLUMNS = `id, integration, provider, tenant_ids, received_at, headers, dedupe_key, status, reason, response, duplicate_of, event_count`;
 
 /** An event's entity as the int4 key of its advisory lock (a collision only keeps two entities apart a moment longer). */
-const ENTITY_HASH = (e: string) =>
-  `hashtext(${e}.integration || chr(31) || ${e}.tenant_id || chr(31) || ${e}.entity_type || chr(31) || ${e}.entity_id)`;
+const ENTITY_HASH = (e: string) => `hashtext(${e}.integration || chr(31) || ${e}.tenant_id || chr(31) || ${e}.entity_type || chr(31) || ${e}.entity_id)`;
 
 /**
  * The database's time for lease comparisons: the statement's start, stable within it (a lease that

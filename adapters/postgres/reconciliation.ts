@@ -55,7 +55,9 @@ export class PostgresReconciliation implements ReconciliationStore {
 
   listTenants({ integration }: { integration: string }): Promise<string[]> {
     return this.#run("reconciliation.listTenants", async () => {
-      const { rows } = await this.#pool.query(`select distinct tenant_id from ${this.#s}.reconcile_watermarks where integration = $1 order by tenant_id`, [integration]);
+      const { rows } = await this.#pool.query(`select distinct tenant_id from ${this.#s}.reconcile_watermarks where integration = $1 order by tenant_id`, [
+        integration,
+      ]);
       return (rows as { tenant_id: string }[]).map((row) => row.tenant_id);
     });
   }

@@ -9,11 +9,7 @@ import { TRANSACTION } from "./queries.ts";
 export type DriverCall = <T>(call: () => Promise<T>) => Promise<T>;
 
 /** Checks out a client, runs `fn` between BEGIN and COMMIT (ROLLBACK on error), releases it. */
-export async function inTransaction<T>(
-  pool: PgPoolLike,
-  fn: (client: PgClientLike) => Promise<T>,
-  wrap: DriverCall = (call) => call(),
-): Promise<T> {
+export async function inTransaction<T>(pool: PgPoolLike, fn: (client: PgClientLike) => Promise<T>, wrap: DriverCall = (call) => call()): Promise<T> {
   const client = await wrap(() => pool.connect());
   // pg-pool stops listening while a client is checked out: a connection lost between queries
   // (during a long handler) would emit an unheard "error" and crash the process. The next query
@@ -57,4 +53,3 @@ export async function inTransaction<T>(
   release();
   return result;
 }
-

@@ -1,9 +1,4 @@
-import {
-  ProviderRequestError,
-  type FetchResourcesRequest,
-  type FetchResourcesResult,
-  type ResourceResult,
-} from "../../src/index.ts";
+import { ProviderRequestError, type FetchResourcesRequest, type FetchResourcesResult, type ResourceResult } from "../../src/index.ts";
 import { callWithAccessToken, screenIds } from "../../src/provider-kit/index.ts";
 import { isListEntity, isSafeEntityName, quickBooksIdKey } from "./entity-names.ts";
 import { QUICKBOOKS_BATCH_MAX_RESPONSE_OBJECTS } from "./limits.ts";
@@ -28,10 +23,7 @@ export function quickBooksMaxBatchSize(options: ResolvedQuickBooksOptions): numb
  * `maxItemsPerBatch` items, at most 1,000 ids in all (the batch response cap). Each item's `Fault` (inside an HTTP 200) fails only that item's ids;
  * ids a query does not return are `missing` (deleted, or never existed).
  */
-export async function fetchQuickBooksResources(
-  options: ResolvedQuickBooksOptions,
-  request: FetchResourcesRequest,
-): Promise<FetchResourcesResult> {
+export async function fetchQuickBooksResources(options: ResolvedQuickBooksOptions, request: FetchResourcesRequest): Promise<FetchResourcesResult> {
   const { entityType } = request;
   const { valid, results } = screenIds(request.ids, {
     typeProblem: isSafeEntityName(entityType) ? undefined : `QuickBooks entity type ${JSON.stringify(entityType)} cannot be queried`,
@@ -77,9 +69,7 @@ export async function fetchQuickBooksResources(
   const ok = response.status >= 200 && response.status <= 299;
   const body = tryJson(response.text);
   // Entity data may contain any text, so a JSON success body is only read for structured faults.
-  const throttled =
-    response.status === 429 ||
-    (ok && body !== undefined ? faultErrors(body).some(isThrottleFaultError) : isThrottleBody(response.text));
+  const throttled = response.status === 429 || (ok && body !== undefined ? faultErrors(body).some(isThrottleFaultError) : isThrottleBody(response.text));
   if (throttled) throw quickBooksThrottled(response, throttle);
   if (!ok) throw httpError(response.status, response.text);
 

@@ -4,12 +4,7 @@
  * look-back; the query path (`MetaData.LastUpdatedTime` paged with STARTPOSITION/MAXRESULTS) before that
  * and for the entity types CDC does not serve. Rules from Intuit's ChangeDataCapture page (developer.intuit.com, "Change data capture").
  */
-import {
-  ProviderRequestError,
-  type ChangesAnswer,
-  type ListChangesRequest,
-  type ProviderChange,
-} from "../../src/index.ts";
+import { ProviderRequestError, type ChangesAnswer, type ListChangesRequest, type ProviderChange } from "../../src/index.ts";
 import { callWithAccessToken } from "../../src/provider-kit/index.ts";
 import { faultError, httpError, tryJson } from "./batch-fetch.ts";
 import { isListEntity, isSafeEntityName } from "./entity-names.ts";
@@ -33,7 +28,8 @@ type Cursor = { readonly path: "cdc"; readonly since: string } | { readonly path
 /** One reconciliation call for `request`'s window; `next` carries the rest of the window. */
 export async function listQuickBooksChanges(options: ResolvedQuickBooksOptions, request: ListChangesRequest): Promise<ChangesAnswer> {
   const { entityType } = request;
-  if (!isSafeEntityName(entityType)) throw new ProviderRequestError(`QuickBooks entity type ${JSON.stringify(entityType)} cannot be reconciled`, { retryable: false });
+  if (!isSafeEntityName(entityType))
+    throw new ProviderRequestError(`QuickBooks entity type ${JSON.stringify(entityType)} cannot be reconciled`, { retryable: false });
   const cursor = request.cursor as Cursor | null;
   if (cursor?.path === "query") return queryPage(options, request, new Date(cursor.since), cursor.skip, undefined);
   const since = cursor ? new Date(cursor.since) : request.since;
@@ -88,7 +84,13 @@ async function cdcCall(options: ResolvedQuickBooksOptions, request: ListChangesR
   };
 }
 
-async function queryPage(options: ResolvedQuickBooksOptions, request: ListChangesRequest, since: Date, skip: number, note: string | undefined): Promise<ChangesAnswer> {
+async function queryPage(
+  options: ResolvedQuickBooksOptions,
+  request: ListChangesRequest,
+  since: Date,
+  skip: number,
+  note: string | undefined,
+): Promise<ChangesAnswer> {
   const { entityType } = request;
   const active = isListEntity(entityType) ? " and Active in (true, false)" : "";
   // Keyset on the update time, STARTPOSITION only past the rows already seen at that same instant: a

@@ -55,9 +55,7 @@ export function parseClassic(body: unknown): ParsedChange {
       const entityType = canonicalEntityName(entity.name);
       const operation = canonicalOperation(entity.operation);
       // Classic payloads have no event id: Intuit's advice is (realm, name, id, operation, lastUpdated).
-      dedupeParts.push(
-        ["classic", notification.realmId, entityType, entity.id, operation, entity.lastUpdated.toISOString()].join("\u001f"),
-      );
+      dedupeParts.push(["classic", notification.realmId, entityType, entity.id, operation, entity.lastUpdated.toISOString()].join("\u001f"));
       events.push(
         ...changeEvents({
           format: "classic",

@@ -20,13 +20,13 @@ export function parseQuickBooksDelivery(request: ProviderRequest): ParsedDeliver
   if (Array.isArray(body) || (isObject(body) && "specversion" in body)) change = parseCloudEvents(body, request.receivedAt ?? new Date());
   else if (isObject(body) && "eventNotifications" in body) change = parseClassic(body);
   else {
-    throw new WebhookPayloadError(
-      "quickbooks payload: body is neither a CloudEvents array nor an object with eventNotifications",
-    );
+    throw new WebhookPayloadError("quickbooks payload: body is neither a CloudEvents array nor an object with eventNotifications");
   }
   // Nothing readable at all: the whole delivery is unparseable, with the first entry's reason.
   if (change.events.length === 0 && change.rejected !== undefined) throw new WebhookPayloadError(change.rejected.reasons[0] as string);
-  const digest = createHash("sha256").update([...change.dedupeParts].sort().join("\n")).digest("hex");
+  const digest = createHash("sha256")
+    .update([...change.dedupeParts].sort().join("\n"))
+    .digest("hex");
   const delivery = { dedupeKey: `quickbooks:${digest}`, events: change.events };
   if (change.rejected === undefined) return delivery;
   return { ...delivery, rejected: rejectedEntries(change.rejected.body, change.rejected.reasons) };

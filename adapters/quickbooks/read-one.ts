@@ -2,11 +2,7 @@
  * The single-record read QuickBooks offers: `GET /v3/company/{realmId}/{entity}/{id}`. The core uses
  * it to confirm a record a batch answer left out before a handler is told the record is gone.
  */
-import {
-  ProviderRequestError,
-  type FetchResourceRequest,
-  type ResourceResult,
-} from "../../src/index.ts";
+import { ProviderRequestError, type FetchResourceRequest, type ResourceResult } from "../../src/index.ts";
 import { callWithAccessToken } from "../../src/provider-kit/index.ts";
 import { SAFE_ID, faultError, httpError, tryJson } from "./batch-fetch.ts";
 import { isSafeEntityName, quickBooksIdKey } from "./entity-names.ts";
@@ -24,7 +20,10 @@ export async function readQuickBooksResource(options: ResolvedQuickBooksOptions,
     return { status: "error", error: new ProviderRequestError(`QuickBooks entity type ${JSON.stringify(entityType)} cannot be read`, { retryable: false }) };
   }
   if (!SAFE_ID.test(id)) {
-    return { status: "error", error: new ProviderRequestError(`QuickBooks id ${JSON.stringify(id.slice(0, 80))} is not a valid entity id`, { retryable: false }) };
+    return {
+      status: "error",
+      error: new ProviderRequestError(`QuickBooks id ${JSON.stringify(id.slice(0, 80))} is not a valid entity id`, { retryable: false }),
+    };
   }
   const url =
     `${options.baseUrl}/v3/company/${encodeURIComponent(request.tenantId)}/${entityType.toLowerCase()}/` +
@@ -41,9 +40,7 @@ export async function readQuickBooksResource(options: ResolvedQuickBooksOptions,
   });
   const ok = response.status >= 200 && response.status <= 299;
   const body = tryJson(response.text);
-  const throttled =
-    response.status === 429 ||
-    (ok && body !== undefined ? faultErrors(body).some(isThrottleFaultError) : isThrottleBody(response.text));
+  const throttled = response.status === 429 || (ok && body !== undefined ? faultErrors(body).some(isThrottleFaultError) : isThrottleBody(response.text));
   if (throttled) {
     throw quickBooksThrottled(response, { fallbackMs: options.limits.defaultRetryAfterMs, monthlyQuotaResetAt: options.monthlyQuotaResetAt });
   }

@@ -31,7 +31,14 @@ export interface GroupClaimInput {
 export function claimGroups(sql: (text: string) => Statement, input: GroupClaimInput, events: ClaimedEvent[], poisoned: EventRecord[]): void {
   const { at } = input;
   const summaries = (sql(Q.DUE_GROUPS).all({ now: at }) as GroupRow[]).map(
-    (row): DueGroup => ({ integration: row.integration, tenantId: row.tenant_id, entityType: row.entity_type, dueAt: row.due_at, entities: row.entities, events: row.events }),
+    (row): DueGroup => ({
+      integration: row.integration,
+      tenantId: row.tenant_id,
+      entityType: row.entity_type,
+      dueAt: row.due_at,
+      entities: row.entities,
+      events: row.events,
+    }),
   );
   const lease = sql(Q.CLAIM_LEASE);
   const poison = sql(Q.CLAIM_POISON);

@@ -36,8 +36,7 @@ export function insertGroup(db: Database, sql: Sql, inputs: readonly InsertInput
 /** Stores one delivery (and its events, unless it is a duplicate) in one transaction or savepoint. */
 export function insertOne(db: Database, sql: Sql, { delivery, events }: InsertInput): InsertDeliveryResult {
   const run = db.transaction((): InsertDeliveryResult => {
-    const original =
-      delivery.dedupeKey === null ? undefined : (sql(FIND_DEDUPE_HOLDER).get(delivery.dedupeKey) as { id: string } | undefined);
+    const original = delivery.dedupeKey === null ? undefined : (sql(FIND_DEDUPE_HOLDER).get(delivery.dedupeKey) as { id: string } | undefined);
     sql(INSERT_DELIVERY).run({
       id: delivery.id,
       integration: delivery.integration,

@@ -78,8 +78,7 @@ export const deliveryExists = (guard: string) => `SELECT 1 FROM deliveries WHERE
 /** updateDelivery's `ifStatus`: the row is changed only while it has this status (one writer at a time in SQLite). */
 export const IF_STATUS = "AND status = @if_status";
 export const GET_DELIVERY = `SELECT ${SUMMARY_COLUMNS}, raw_body FROM deliveries WHERE id = ?`;
-export const listDeliveries = (where: string, cursor: string) =>
-  `SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE ${where} ${cursor} ORDER BY id DESC LIMIT ?`;
+export const listDeliveries = (where: string, cursor: string) => `SELECT ${SUMMARY_COLUMNS} FROM deliveries WHERE ${where} ${cursor} ORDER BY id DESC LIMIT ?`;
 
 export const CLAIM_LEASE = `UPDATE events SET status = 'processing', updated_at = @now,
     lease_token = @token, lease_expires_at = @expires, leased_by = @worker
@@ -135,10 +134,8 @@ export const GET_WATERMARK = "SELECT * FROM watermarks WHERE integration = ? AND
 export const GET_EVENT = `SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`;
 export const GET_ATTEMPTS = "SELECT * FROM attempts WHERE event_id = ? ORDER BY number";
 export const GET_RESOURCE = "SELECT data, downloaded_at FROM resources WHERE event_id = ?";
-export const listEvents = (where: string, cursor: string) =>
-  `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ${cursor} ORDER BY id DESC LIMIT ?`;
-export const countEvents = (where: string) =>
-  `SELECT integration, status, COUNT(*) AS count FROM events WHERE ${where} GROUP BY integration, status`;
+export const listEvents = (where: string, cursor: string) => `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where} ${cursor} ORDER BY id DESC LIMIT ?`;
+export const countEvents = (where: string) => `SELECT integration, status, COUNT(*) AS count FROM events WHERE ${where} GROUP BY integration, status`;
 /** Paging of lists: rows before the cursor (ids descending). */
 export const CURSOR = "AND id < ?";
 

@@ -45,7 +45,9 @@ export class SqliteReconciliation implements ReconciliationStore {
     return this.connection.run("reconciliation.acquireLease", (_db, sql) => {
       const now = input.now.getTime();
       sql(ACQUIRE).run({ integration: input.integration, tenant_id: input.tenantId, holder: input.holder, expires_at: now + input.leaseMs, now });
-      const row = sql("SELECT holder FROM reconcile_leases WHERE integration = ? AND tenant_id = ?").get(input.integration, input.tenantId) as { holder: string } | undefined;
+      const row = sql("SELECT holder FROM reconcile_leases WHERE integration = ? AND tenant_id = ?").get(input.integration, input.tenantId) as
+        | { holder: string }
+        | undefined;
       return row?.holder === input.holder;
     });
   }

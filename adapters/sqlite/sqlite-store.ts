@@ -78,7 +78,6 @@ const sqliteStoreOptionsSchema = z.strictObject({
 export type SqliteStoreOptions = z.input<typeof sqliteStoreOptionsSchema>;
 type ResolvedOptions = z.output<typeof sqliteStoreOptionsSchema>;
 
-
 /**
  * A durable `WebhookStore` in one SQLite file (better-sqlite3, WAL mode): the embedded default for
  * a single process. Concurrent receives are group-committed; `transaction(fn)` lets a handler's own
@@ -134,42 +133,44 @@ export class SqliteStore implements WebhookStore {
 
   async updateDelivery(input: UpdateDeliveryInput): Promise<boolean> {
     return this.#run("updateDelivery", (db, sql) =>
-      db.transaction((): boolean => {
-        const sets: string[] = [];
-        const params: Record<string, unknown> = { id: input.id };
-        if (input.status !== undefined) {
-          sets.push("status = @status");
-          params.status = input.status;
-        }
-        if (input.reason !== undefined) {
-          sets.push("reason = @reason");
-          params.reason = input.reason;
-        }
-        if (input.response !== undefined) {
-          sets.push("response = @response");
-          params.response = toJson(input.response);
-        }
-        if (input.tenantIds !== undefined) {
-          sets.push("tenant_ids = @tenant_ids");
-          params.tenant_ids = toJson(input.tenantIds);
-        }
-        if (input.releaseDedupeKey) sets.push("dedupe_key = NULL");
-        const events = input.events ?? [];
-        if (events.length > 0) {
-          sets.push("event_count = event_count + @added");
-          params.added = events.length;
-        }
-        if (input.ifStatus !== undefined) params.if_status = input.ifStatus;
-        const guard = input.ifStatus === undefined ? "" : Q.IF_STATUS;
-        if (sets.length > 0) {
-          const { changes } = sql(Q.updateDelivery(sets, guard)).run(params);
-          if (changes === 0) return false; // Unknown delivery (or not in ifStatus): nothing to update, as in MemoryStore.
-        } else if (!sql(Q.deliveryExists(guard)).get(params)) {
-          return false;
-        }
-        insertEvents(sql, events);
-        return true;
-      }).immediate(),
+      db
+        .transaction((): boolean => {
+          const sets: string[] = [];
+          const params: Record<string, unknown> = { id: input.id };
+          if (input.status !== undefined) {
+            sets.push("status = @status");
+            params.status = input.status;
+          }
+          if (input.reason !== undefined) {
+            sets.push("reason = @reason");
+            params.reason = input.reason;
+          }
+          if (input.response !== undefined) {
+            sets.push("response = @response");
+            params.response = toJson(input.response);
+          }
+          if (input.tenantIds !== undefined) {
+            sets.push("tenant_ids = @tenant_ids");
+            params.tenant_ids = toJson(input.tenantIds);
+          }
+          if (input.releaseDedupeKey) sets.push("dedupe_key = NULL");
+          const events = input.events ?? [];
+          if (events.length > 0) {
+            sets.push("event_count = event_count + @added");
+            params.added = events.length;
+          }
+          if (input.ifStatus !== undefined) params.if_status = input.ifStatus;
+          const guard = input.ifStatus === undefined ? "" : Q.IF_STATUS;
+          if (sets.length > 0) {
+            const { changes } = sql(Q.updateDelivery(sets, guard)).run(params);
+            if (changes === 0) return false; // Unknown delivery (or not in ifStatus): nothing to update, as in MemoryStore.
+          } else if (!sql(Q.deliveryExists(guard)).get(params)) {
+            return false;
+          }
+          insertEvents(sql, events);
+          return true;
+        })
+        .immediate(),
     );
   }
 
@@ -243,13 +244,9 @@ export class SqliteStore implements WebhookStore {
     return this.#run("requeue", (_db, sql) => {
       const where = eventWhere(filter ?? {});
       const at = now.getTime();
-      const rows = sql(Q.requeue(ids ? Q.REQUEUE_ID_FILTER : "", where.sql)).all(
-        at,
-        at,
-        at,
-        ...(ids ? [JSON.stringify(ids)] : []),
-        ...where.params,
-      ) as { id: string }[];
+      const rows = sql(Q.requeue(ids ? Q.REQUEUE_ID_FILTER : "", where.sql)).all(at, at, at, ...(ids ? [JSON.stringify(ids)] : []), ...where.params) as {
+        id: string;
+      }[];
       return rows.map((row) => row.id);
     });
   }
@@ -313,14 +310,16 @@ export class SqliteStore implements WebhookStore {
 
   async prune({ olderThan }: { olderThan: Date }): Promise<number> {
     return this.#run("prune", (db, sql) =>
-      db.transaction(() => {
-        const cutoff = olderThan.getTime();
-        sql(Q.PRUNE.attempts).run({ cutoff });
-        sql(Q.PRUNE.resources).run({ cutoff });
-        const { changes } = sql(Q.PRUNE.events).run({ cutoff });
-        sql(Q.PRUNE.deliveries).run({ cutoff });
-        return changes;
-      }).immediate(),
+      db
+        .transaction(() => {
+          const cutoff = olderThan.getTime();
+          sql(Q.PRUNE.attempts).run({ cutoff });
+          sql(Q.PRUNE.resources).run({ cutoff });
+          const { changes } = sql(Q.PRUNE.events).run({ cutoff });
+          sql(Q.PRUNE.deliveries).run({ cutoff });
+          return changes;
+        })
+        .immediate(),
     );
   }
 
@@ -354,48 +353,50 @@ function finishAll(db: Database, sql: (text: string) => Statement, inputs: reado
   const attempt = sql(Q.FINISH_ATTEMPT);
   const resource = sql(Q.FINISH_RESOURCE);
   const watermark = sql(Q.FINISH_WATERMARK);
-  return db.transaction(() =>
-    inputs.map((input) => {
-      const { changes } = release.run({
-        id: input.eventId,
-        lease_token: input.leaseToken,
-        status: input.status,
-        attempts_made: input.attemptsMade,
-        next_attempt_at: input.nextAttemptAt?.getTime() ?? null,
-        next_trigger: input.nextTrigger,
-        last_error: input.lastError,
-        set_superseded: input.supersededBy === undefined ? 0 : 1,
-        superseded_by: input.supersededBy ?? null,
-        now: input.now.getTime(),
-      });
-      if (changes === 0) return false;
-      if (input.attempt) {
-        attempt.run({
+  return db
+    .transaction(() =>
+      inputs.map((input) => {
+        const { changes } = release.run({
           id: input.eventId,
-          trigger: input.attempt.trigger,
-          started_at: input.attempt.startedAt.getTime(),
-          ended_at: input.attempt.endedAt.getTime(),
-          outcome: input.attempt.outcome,
-          error: input.attempt.error,
+          lease_token: input.leaseToken,
+          status: input.status,
+          attempts_made: input.attemptsMade,
+          next_attempt_at: input.nextAttemptAt?.getTime() ?? null,
+          next_trigger: input.nextTrigger,
+          last_error: input.lastError,
+          set_superseded: input.supersededBy === undefined ? 0 : 1,
+          superseded_by: input.supersededBy ?? null,
+          now: input.now.getTime(),
         });
-      }
-      if (input.resource) {
-        resource.run({ id: input.eventId, data: toJson(input.resource.data), downloaded_at: input.resource.downloadedAt.getTime() });
-      }
-      if (input.watermark) {
-        const mark = input.watermark;
-        watermark.run({
-          integration: mark.integration,
-          tenant_id: mark.tenantId,
-          entity_type: mark.entityType,
-          entity_id: mark.entityId,
-          occurred_at: mark.occurredAt.getTime(),
-          event_id: mark.eventId,
-          downloaded_at: mark.downloadedAt.getTime(),
-          download_seq: mark.downloadSequence ?? null,
-        });
-      }
-      return true;
-    }),
-  ).immediate();
+        if (changes === 0) return false;
+        if (input.attempt) {
+          attempt.run({
+            id: input.eventId,
+            trigger: input.attempt.trigger,
+            started_at: input.attempt.startedAt.getTime(),
+            ended_at: input.attempt.endedAt.getTime(),
+            outcome: input.attempt.outcome,
+            error: input.attempt.error,
+          });
+        }
+        if (input.resource) {
+          resource.run({ id: input.eventId, data: toJson(input.resource.data), downloaded_at: input.resource.downloadedAt.getTime() });
+        }
+        if (input.watermark) {
+          const mark = input.watermark;
+          watermark.run({
+            integration: mark.integration,
+            tenant_id: mark.tenantId,
+            entity_type: mark.entityType,
+            entity_id: mark.entityId,
+            occurred_at: mark.occurredAt.getTime(),
+            event_id: mark.eventId,
+            downloaded_at: mark.downloadedAt.getTime(),
+            download_seq: mark.downloadSequence ?? null,
+          });
+        }
+        return true;
+      }),
+    )
+    .immediate();
 }

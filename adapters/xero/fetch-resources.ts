@@ -76,7 +76,10 @@ export async function fetchXeroResources(options: ResolvedXeroOptions, request: 
 export async function fetchXeroResource(options: ResolvedXeroOptions, request: FetchResourceRequest): Promise<ResourceResult> {
   const endpoint = xeroEndpoint(request.entityType);
   if (endpoint === undefined) {
-    return { status: "error", error: new ProviderRequestError(`Xero category ${JSON.stringify(request.entityType)} has no Accounting API endpoint to fetch`, { retryable: false }) };
+    return {
+      status: "error",
+      error: new ProviderRequestError(`Xero category ${JSON.stringify(request.entityType)} has no Accounting API endpoint to fetch`, { retryable: false }),
+    };
   }
   if (!GUID.test(request.id)) {
     return { status: "error", error: new ProviderRequestError(`Xero id ${JSON.stringify(request.id.slice(0, 80))} is not a GUID`, { retryable: false }) };
@@ -85,7 +88,10 @@ export async function fetchXeroResource(options: ResolvedXeroOptions, request: F
   if (response.status === 404) return { status: "missing", confirmed: true };
   if (response.status < 200 || response.status > 299) throw httpError(response);
   const record = readRecords(response, endpoint).find(
-    (candidate) => typeof candidate === "object" && candidate !== null && String((candidate as Record<string, unknown>)[endpoint.idField]).toLowerCase() === request.id.toLowerCase(),
+    (candidate) =>
+      typeof candidate === "object" &&
+      candidate !== null &&
+      String((candidate as Record<string, unknown>)[endpoint.idField]).toLowerCase() === request.id.toLowerCase(),
   );
   if (record === undefined) {
     throw new ProviderRequestError(`Xero GET /${endpoint.path}/{id} answered 200 without that record`, { retryable: true, providerStatus: response.status });

@@ -30,7 +30,8 @@ export function xeroReconciles(entityType: string): boolean {
  */
 export async function listXeroChanges(options: ResolvedXeroOptions, request: ListChangesRequest): Promise<ChangesAnswer> {
   const endpoint = xeroEndpoint(request.entityType);
-  if (endpoint === undefined) throw new ProviderRequestError(`Xero category ${JSON.stringify(request.entityType)} has no list endpoint to reconcile`, { retryable: false });
+  if (endpoint === undefined)
+    throw new ProviderRequestError(`Xero category ${JSON.stringify(request.entityType)} has no list endpoint to reconcile`, { retryable: false });
   const cursor = (request.cursor as Cursor | null) ?? { since: toSecond(request.since), page: 1 };
   const url = `${options.baseUrl}/${endpoint.path}?page=${cursor.page}&order=${encodeURIComponent("UpdatedDateUTC ASC")}${endpoint.path === "Contacts" || endpoint.path === "Invoices" ? "&includeArchived=true" : ""}`;
   // Xero reads the header as UTC without a zone suffix (xero-node sends `ifModifiedSince` as given).

@@ -14,9 +14,7 @@ export const xeroOptionsSchema = z.strictObject({
   /** Accounting API base. @default "https://api.xero.com/api.xro/2.0" */
   baseUrl: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).default("https://api.xero.com/api.xro/2.0"),
   /** @default globalThis.fetch */
-  fetch: z
-    .custom<typeof globalThis.fetch>((value) => typeof value === "function", { error: "must be a fetch-compatible function" })
-    .optional(),
+  fetch: z.custom<typeof globalThis.fetch>((value) => typeof value === "function", { error: "must be a fetch-compatible function" }).optional(),
   /**
    * Ids in one `GET /Invoices?IDs=` / `GET /Contacts?IDs=`. Xero answers 404 above 52 and staff say
    * "keep your searches below 50 IDs" (Xero staff in XeroAPI/Xero-Net#389). @default 50

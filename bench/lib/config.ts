@@ -21,7 +21,13 @@ export interface BenchConfig {
     /** The large backlog drained by every store at the default options (changes, distinct entities). */
     readonly backlog: { readonly changes: number; readonly entities: number };
   };
-  readonly rateLimits: { readonly timeScale: number; readonly tenants: number; readonly invoices: number; readonly contacts: number; readonly creditNotes: number };
+  readonly rateLimits: {
+    readonly timeScale: number;
+    readonly tenants: number;
+    readonly invoices: number;
+    readonly contacts: number;
+    readonly creditNotes: number;
+  };
   /** One Xero organisation and one QuickBooks realm (one id per call), drained by 1 and by 4 instances on PostgreSQL. */
   readonly sharedBudget: {
     readonly timeScale: number;
@@ -68,7 +74,12 @@ export function parseArgs(argv: readonly string[]): { config: BenchConfig; only:
   const quick = argv.includes("--quick");
   const list = (name: string) => {
     const arg = argv.find((candidate) => candidate.startsWith(`--${name}=`));
-    return arg ? arg.slice(name.length + 3).split(",").filter(Boolean) : null;
+    return arg
+      ? arg
+          .slice(name.length + 3)
+          .split(",")
+          .filter(Boolean)
+      : null;
   };
   const only = list("only");
   const ingestVariants = list("ingest");

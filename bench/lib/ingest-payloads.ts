@@ -45,7 +45,13 @@ export function requestFactory(workload: IngestWorkload, seed = 1): () => Ingest
     counter += 1;
     if (workload === "one-entity") {
       const signed = quickBooksClassicPayload(QBO_VERIFIER_TOKEN, [
-        { realmId: REALMS[counter % REALMS.length]!, name: QBO_TYPES[counter % 3]!, id: String(100_000 + counter), operation: "Update", lastUpdated: new Date(BASE + counter).toISOString() },
+        {
+          realmId: REALMS[counter % REALMS.length]!,
+          name: QBO_TYPES[counter % 3]!,
+          id: String(100_000 + counter),
+          operation: "Update",
+          lastUpdated: new Date(BASE + counter).toISOString(),
+        },
       ]);
       return { ...signed, path: QBO_PATH, entities: 1 };
     }

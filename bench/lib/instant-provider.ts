@@ -49,7 +49,10 @@ export function instantProvider(options: { maxBatchSize?: number } = {}): Provid
         occurredAt: new Date(event.occurredAt),
         payload: event,
       }));
-      return { dedupeKey: events.map((event) => `${event.tenantId}/${event.entityType}/${event.entityId}/${event.occurredAt.toISOString()}`).join("|"), events };
+      return {
+        dedupeKey: events.map((event) => `${event.tenantId}/${event.entityType}/${event.entityId}/${event.occurredAt.toISOString()}`).join("|"),
+        events,
+      };
     },
     fetchResources: async (request: FetchResourcesRequest): Promise<FetchResourcesResult> => {
       counters.calls += 1;

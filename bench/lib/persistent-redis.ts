@@ -33,7 +33,24 @@ export async function startPersistentRedis(port = 6391): Promise<PersistentRedis
   const dir = mkdtempSync(join(tmpdir(), "webhook-inbox-bench-redis-"));
   const child: ChildProcess = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no", "--logfile", join(dir, "redis.log")],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "everysec",
+      "--save",
+      "",
+      "--daemonize",
+      "no",
+      "--logfile",
+      join(dir, "redis.log"),
+    ],
     { stdio: "ignore" },
   );
   let exited = false;

@@ -87,8 +87,6 @@ export function withApplicationName(url: string, name: string): string {
  * server's WAL writer (which does the commit fsyncs it takes over), for counting their CPU.
  */
 export async function postgresPids(applicationName: string): Promise<number[]> {
-  const result = await sql(
-    `SELECT pid FROM pg_stat_activity WHERE application_name = '${applicationName.replace(/'/g, "''")}' OR backend_type = 'walwriter'`,
-  );
+  const result = await sql(`SELECT pid FROM pg_stat_activity WHERE application_name = '${applicationName.replace(/'/g, "''")}' OR backend_type = 'walwriter'`);
   return result.rows.map((row: { pid: number }) => Number(row.pid));
 }

@@ -15,7 +15,8 @@ export function topFrames(profile: { nodes: ProfileNode[]; samples: number[]; ti
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-  const label = (node: ProfileNode) => `${node.callFrame.functionName || "(anonymous)"} ${node.callFrame.url.replace(/^.*?\/(src|adapters|bench|node_modules)\//, "$1/")}`.trim();
+  const label = (node: ProfileNode) =>
+    `${node.callFrame.functionName || "(anonymous)"} ${node.callFrame.url.replace(/^.*?\/(src|adapters|bench|node_modules)\//, "$1/")}`.trim();
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
   let busy = 0;
@@ -33,7 +34,10 @@ export function topFrames(profile: { nodes: ProfileNode[]; samples: number[]; ti
     }
   });
   const top = (map: Map<string, number>) =>
-    [...map].sort((a, b) => b[1] - a[1]).slice(0, rows).map(([key, time]) => `${((100 * time) / busy).toFixed(1).padStart(5)}%  ${key}`);
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, rows)
+      .map(([key, time]) => `${((100 * time) / busy).toFixed(1).padStart(5)}%  ${key}`);
   return [`busy ${(busy / 1000).toFixed(0)} ms`, "self:", ...top(self), "inclusive:", ...top(inclusive).filter((line) => !line.includes("(root)"))];
 }
 

@@ -37,7 +37,10 @@ export function guid(prefix: number, index: number): string {
  * `count` distinct entities spread over providers, tenants and types (weighted). QuickBooks ids are
  * numbers as text, Xero ids GUIDs.
  */
-export function makeEntities(count: number, options: { qboRealms: number; xeroTenants: number; providers?: readonly ("quickbooks" | "xero")[] }): BenchEntity[] {
+export function makeEntities(
+  count: number,
+  options: { qboRealms: number; xeroTenants: number; providers?: readonly ("quickbooks" | "xero")[] },
+): BenchEntity[] {
   const providers = options.providers ?? ["quickbooks", "xero"];
   const slots: { provider: "quickbooks" | "xero"; tenantId: string; entityType: string; weight: number }[] = [];
   for (const provider of providers) {
@@ -72,7 +75,15 @@ export function signedChange(entity: BenchEntity, occurredAt: Date): SignedWebho
   }
   return xeroPayload(
     XERO_WEBHOOK_KEY,
-    [{ tenantId: entity.tenantId, category: entity.entityType, resourceId: entity.entityId, eventType: "UPDATE", eventDateUtc: occurredAt.toISOString().replace(/Z$/, "") }],
+    [
+      {
+        tenantId: entity.tenantId,
+        category: entity.entityType,
+        resourceId: entity.entityId,
+        eventType: "UPDATE",
+        eventDateUtc: occurredAt.toISOString().replace(/Z$/, ""),
+      },
+    ],
     { entropy: randomUUID().replace(/-/g, "").toUpperCase().slice(0, 20) },
   );
 }
@@ -81,7 +92,11 @@ export function signedChange(entity: BenchEntity, occurredAt: Date): SignedWebho
  * `webhooks` changes over the entities, round-robin so every entity changes `webhooks / entities`
  * times, each change later than the previous one (what a busy company's edits look like).
  */
-export function changeSchedule(entities: readonly BenchEntity[], webhooks: number, start = Date.UTC(2025, 0, 6, 9)): { entity: BenchEntity; occurredAt: Date }[] {
+export function changeSchedule(
+  entities: readonly BenchEntity[],
+  webhooks: number,
+  start = Date.UTC(2025, 0, 6, 9),
+): { entity: BenchEntity; occurredAt: Date }[] {
   const schedule: { entity: BenchEntity; occurredAt: Date }[] = [];
   for (let i = 0; i < webhooks; i += 1) schedule.push({ entity: entities[i % entities.length]!, occurredAt: new Date(start + i * 1_000) });
   return schedule;
@@ -107,7 +122,11 @@ export interface PreparedWebhook extends SignedWebhook {
 
 /** Each change in its own webhook, in schedule order (arrivals ordered by time). */
 export function oneChangePerWebhook(schedule: readonly { entity: BenchEntity; occurredAt: Date }[]): PreparedWebhook[] {
-  return schedule.map(({ entity, occurredAt }) => ({ ...signedChange(entity, occurredAt), integration: entity.provider === "quickbooks" ? "qbo" : "xero", changes: 1 }));
+  return schedule.map(({ entity, occurredAt }) => ({
+    ...signedChange(entity, occurredAt),
+    integration: entity.provider === "quickbooks" ? "qbo" : "xero",
+    changes: 1,
+  }));
 }
 
 /**
@@ -143,13 +162,25 @@ export function shuffledWebhooks(schedule: readonly { entity: BenchEntity; occur
     if (first.provider === "quickbooks") {
       const signed = quickBooksClassicPayload(
         QBO_VERIFIER_TOKEN,
-        batch.map(({ entity, occurredAt }) => ({ realmId: entity.tenantId, name: entity.entityType, id: entity.entityId, operation: "Update", lastUpdated: occurredAt.toISOString() })),
+        batch.map(({ entity, occurredAt }) => ({
+          realmId: entity.tenantId,
+          name: entity.entityType,
+          id: entity.entityId,
+          operation: "Update",
+          lastUpdated: occurredAt.toISOString(),
+        })),
       );
       webhooks.push({ ...signed, integration: "qbo", changes: batch.length });
     } else {
       const signed = xeroPayload(
         XERO_WEBHOOK_KEY,
-        batch.map(({ entity, occurredAt }) => ({ tenantId: entity.tenantId, category: entity.entityType, resourceId: entity.entityId, eventType: "UPDATE", eventDateUtc: occurredAt.toISOString().replace(/Z$/, "") })),
+        batch.map(({ entity, occurredAt }) => ({
+          tenantId: entity.tenantId,
+          category: entity.entityType,
+          resourceId: entity.entityId,
+          eventType: "UPDATE",
+          eventDateUtc: occurredAt.toISOString().replace(/Z$/, ""),
+        })),
         { entropy: randomUUID().replace(/-/g, "").toUpperCase().slice(0, 20) },
       );
       webhooks.push({ ...signed, integration: "xero", changes: batch.length });

@@ -65,7 +65,10 @@ export function buildScenario(quickBooks: FakeQuickBooks, xero: FakeXero, now = 
   const qboChanges: QuickBooksChange[] = [];
   let entities = 0;
   for (const realmId of QBO_REALMS) {
-    for (const [name, count] of [["Invoice", 120], ["Customer", 40]] as const) {
+    for (const [name, count] of [
+      ["Invoice", 120],
+      ["Customer", 40],
+    ] as const) {
       for (let i = 1; i <= count; i += 1) {
         const id = String(i);
         quickBooks.records.set(realmId, name, id, { DisplayName: `${name} ${id}`, TotalAmt: i * 10 });
@@ -107,7 +110,11 @@ export function buildScenario(quickBooks: FakeQuickBooks, xero: FakeXero, now = 
 
   const xeroChanges: XeroChange[] = [];
   for (const tenantId of XERO_TENANTS) {
-    for (const [category, count] of [["CONTACT", 60], ["INVOICE", 40], ["CREDITNOTE", 4]] as const) {
+    for (const [category, count] of [
+      ["CONTACT", 60],
+      ["INVOICE", 40],
+      ["CREDITNOTE", 4],
+    ] as const) {
       for (let i = 1; i <= count; i += 1) {
         const id = guid(`${tenantId}/${category}/${i}`);
         xero.records.set(tenantId, category, id, { Name: `${category.toLowerCase()} ${i}` });

@@ -31,7 +31,10 @@ export function printSummary(facts: DemoFacts, dashboardUrl: string | null): voi
     ["  stale (skipped: newer data applied)", String(sum(facts.counts, "stale"))],
     ["  failed (left for manual retry)", String(sum(facts.counts, "failed"))],
     ["handler calls", String(facts.handlerCalls)],
-    ["provider API calls (QuickBooks + Xero)", `${calls} (${facts.providerCalls.quickbooks} + ${facts.providerCalls.xero}) for ${events} events: ${(events / Math.max(1, calls)).toFixed(1)} events per call`],
+    [
+      "provider API calls (QuickBooks + Xero)",
+      `${calls} (${facts.providerCalls.quickbooks} + ${facts.providerCalls.xero}) for ${events} events: ${(events / Math.max(1, calls)).toFixed(1)} events per call`,
+    ],
     ["429 answers from the provider APIs (waited out, no attempt spent)", String(facts.throttled)],
     ["out-of-order pair", facts.outOfOrderStatuses.join(" + ")],
   ];
@@ -54,7 +57,8 @@ export function checkOutcome(facts: DemoFacts): string[] {
   if (open !== 0) problems.push(`${open} event(s) never reached a final status`);
   if (sum(facts.counts, "failed") !== 1) problems.push(`expected exactly 1 failed event (the invoice the host rejects), saw ${sum(facts.counts, "failed")}`);
   if (sum(facts.counts, "stale") < 1) problems.push("no event was skipped as stale");
-  if (facts.outOfOrderStatuses.join(",") !== "stale,succeeded") problems.push(`the out-of-order pair ended ${facts.outOfOrderStatuses.join(",")}, not stale + succeeded`);
+  if (facts.outOfOrderStatuses.join(",") !== "stale,succeeded")
+    problems.push(`the out-of-order pair ended ${facts.outOfOrderStatuses.join(",")}, not stale + succeeded`);
   if (facts.throttled < 1 || facts.rateLimitedAttempts < 1) problems.push("the Xero tenant's 429s were not met and waited out");
   const calls = facts.providerCalls.quickbooks + facts.providerCalls.xero;
   if (calls >= sum(facts.counts) / 4) problems.push(`${calls} provider calls for ${sum(facts.counts)} events: batching did not work`);

@@ -38,12 +38,15 @@ export function expressAdminWithCookie(app: express.Express, inbox: AdminInbox, 
     res.redirect(303, "/admin/webhooks/");
   });
   app.post("/logout", (_req, res) => void res.setHeader("set-cookie", session.clear()).redirect(303, "/login"));
-  app.use("/admin/webhooks", createExpressAdmin(inbox, {
-    authorize: (request) => {
-      const operator = session.read(request);
-      return operator && Object.hasOwn(operators, operator) ? operators[operator]!.access : false;
-    },
-  }));
+  app.use(
+    "/admin/webhooks",
+    createExpressAdmin(inbox, {
+      authorize: (request) => {
+        const operator = session.read(request);
+        return operator && Object.hasOwn(operators, operator) ? operators[operator]!.access : false;
+      },
+    }),
+  );
 }
 
 // 3. The same with Fastify (with @fastify/cookie, read a signed cookie via request.unsignCookie instead).
@@ -51,7 +54,8 @@ export async function fastifyAdminWithCookie(inbox: AdminInbox, operators: Opera
   const session = signedCookie({ secret, secure });
   const app = Fastify();
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) =>
-    done(null, Object.fromEntries(new URLSearchParams(String(body)))));
+    done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+  );
   app.get("/login", (_request, reply) => reply.type("text/html").send(loginPage("")));
   app.post<{ Body: Record<string, string> }>("/login", (request, reply) => {
     const operator = logIn(operators, request.body?.user, request.body?.password);

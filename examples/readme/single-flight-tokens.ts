@@ -17,7 +17,8 @@ async function refreshAt(url: string, clientId: string, clientSecret: string, re
   });
   const body = (await response.json()) as { access_token?: string; refresh_token?: string; expires_in?: number; error?: string };
   // An error carrying `error: "invalid_grant"` marks the tenant "needs re-authorisation" (its events wait).
-  if (!response.ok || !body.access_token) throw Object.assign(new Error(`token refresh failed: HTTP ${response.status} ${body.error ?? ""}`), { error: body.error });
+  if (!response.ok || !body.access_token)
+    throw Object.assign(new Error(`token refresh failed: HTTP ${response.status} ${body.error ?? ""}`), { error: body.error });
   return { accessToken: body.access_token, refreshToken: body.refresh_token ?? refreshToken, expiresIn: body.expires_in ?? 1800 };
 }
 

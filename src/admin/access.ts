@@ -13,9 +13,7 @@ import type { DeliveryFilter, DeliverySummary, EventFilter, EventRecord } from "
  * - `actor` (alone it means full access): who the caller is, recorded with the settings they change
  *   and shown in the dashboard's Settings view (`httpBasic` sets it to the user name).
  */
-export type AdminAccessDecision =
-  | boolean
-  | { readonly tenants?: readonly string[]; readonly readOnly?: boolean; readonly actor?: string };
+export type AdminAccessDecision = boolean | { readonly tenants?: readonly string[]; readonly readOnly?: boolean; readonly actor?: string };
 
 /**
  * The host's gate in front of the admin surface, called on every request with the Fetch `Request`
@@ -58,7 +56,8 @@ export function isUnrestricted(access: AdminAccess): boolean {
 
 /** Refuses a change (retry, re-process, settings) to a read-only caller, before anything else is looked at. */
 export function requireWritable(access: AdminAccess): void {
-  if (access.readOnly === true) throw new AdminHttpError(403, "READ_ONLY", "this caller has read-only access: lists and views only, no retry, re-process or settings changes");
+  if (access.readOnly === true)
+    throw new AdminHttpError(403, "READ_ONLY", "this caller has read-only access: lists and views only, no retry, re-process or settings changes");
 }
 
 /**

@@ -53,10 +53,25 @@ const optionsSchema = z.strictObject({
     .optional(),
   onError: z.custom<(error: unknown) => void>(isFunction, { error: "onError must be a function" }).optional(),
   webhookUrls: z.record(z.string(), z.string().max(2000)).optional(),
-  challenge: z.string().regex(/^[^\r\n]+$/, { error: "challenge must be one header line, e.g. Basic realm=\"Admin\"" }).optional(),
+  challenge: z
+    .string()
+    .regex(/^[^\r\n]+$/, { error: 'challenge must be one header line, e.g. Basic realm="Admin"' })
+    .optional(),
 });
 
-const INBOX_METHODS = ["listEvents", "getEvent", "countEvents", "listDeliveries", "getDelivery", "retry", "retryMany", "reprocessDelivery", "listIntegrations", "setMode", "setServiceEnabled"] as const;
+const INBOX_METHODS = [
+  "listEvents",
+  "getEvent",
+  "countEvents",
+  "listDeliveries",
+  "getDelivery",
+  "retry",
+  "retryMany",
+  "reprocessDelivery",
+  "listIntegrations",
+  "setMode",
+  "setServiceEnabled",
+] as const;
 
 /** Every API route, relative to `${basePath}/api/`. */
 export const ADMIN_ROUTES: readonly Route[] = [...eventRoutes, ...deliveryRoutes, ...limitRoutes, ...settingsRoutes, ...reconcileRoutes];
@@ -74,7 +89,9 @@ export const ADMIN_ROUTES: readonly Route[] = [...eventRoutes, ...deliveryRoutes
  */
 export function createAdminHandler(inbox: AdminInbox, options: AdminHandlerOptions): AdminFetchHandler {
   if (typeof inbox !== "object" || inbox === null || !INBOX_METHODS.every((method) => isFunction((inbox as unknown as Record<string, unknown>)[method]))) {
-    throw new WebhookConfigError("createAdminHandler needs the inbox (createWebhookInbox(...)) as its first argument", [{ path: "inbox", message: "not a webhook inbox" }]);
+    throw new WebhookConfigError("createAdminHandler needs the inbox (createWebhookInbox(...)) as its first argument", [
+      { path: "inbox", message: "not a webhook inbox" },
+    ]);
   }
   const parsed = validateOptions(optionsSchema, options ?? {}, "createAdminHandler() options");
   const { authorize, challenge } = parsed;

@@ -76,24 +76,38 @@ async function reprocess(context: RouteContext): Promise<Response> {
 /** Delivery routes, relative to `api/`. */
 export const deliveryRoutes: readonly Route[] = [
   {
-    method: "GET", pattern: "deliveries", handler: listDeliveries, query: deliveryListQuery,
+    method: "GET",
+    pattern: "deliveries",
+    handler: listDeliveries,
+    query: deliveryListQuery,
     summary: "Lists inbound requests (deliveries), rejected ones included, newest first.",
-    response: "`{ items, nextCursor }`: delivery summaries; a tenant-restricted caller sees only its own tenants among those a delivery names (`tenantsWithheld`).",
+    response:
+      "`{ items, nextCursor }`: delivery summaries; a tenant-restricted caller sees only its own tenants among those a delivery names (`tenantsWithheld`).",
   },
   {
-    method: "GET", pattern: "deliveries/:id", handler: getDelivery,
+    method: "GET",
+    pattern: "deliveries/:id",
+    handler: getDelivery,
     summary: "One inbound request: headers (secrets redacted), raw body, the response given, and its events.",
-    response: "The delivery with `rawBody` (UTF-8 text, or base64 when `rawBodyEncoding` says so), `events` and `moreEvents`. The raw body is withheld (`rawBodyWithheld: true`) from a caller who may not see every tenant it names.",
+    response:
+      "The delivery with `rawBody` (UTF-8 text, or base64 when `rawBodyEncoding` says so), `events` and `moreEvents`. The raw body is withheld (`rawBodyWithheld: true`) from a caller who may not see every tenant it names.",
     errors: [{ status: 404, code: "DELIVERY_NOT_FOUND", when: "no such delivery the caller may see" }],
   },
   {
-    method: "POST", pattern: "deliveries/:id/reprocess", handler: reprocess,
-    summary: "Queues the events of a delivery an operator can re-process (`reprocessable: true` in `GET deliveries/:id`): an `unparseable` one is parsed again (after its cause is fixed) and becomes `accepted`; a `direct` one whose request ended without a recorded outcome (its process died mid-handler) has its events queued as `immediate` (`delayed` if that is the mode) and becomes `failed`, so a durable pass runs its handlers and the provider's resend is answered `duplicate`. Conditional on the delivery's status in the store: of two racing requests, one applies.",
+    method: "POST",
+    pattern: "deliveries/:id/reprocess",
+    handler: reprocess,
+    summary:
+      "Queues the events of a delivery an operator can re-process (`reprocessable: true` in `GET deliveries/:id`): an `unparseable` one is parsed again (after its cause is fixed) and becomes `accepted`; a `direct` one whose request ended without a recorded outcome (its process died mid-handler) has its events queued as `immediate` (`delayed` if that is the mode) and becomes `failed`, so a durable pass runs its handlers and the provider's resend is answered `duplicate`. Conditional on the delivery's status in the store: of two racing requests, one applies.",
     response: "`{ delivery }`: the delivery as `GET deliveries/:id` shows it.",
     errors: [
       { status: 400, code: "PAYLOAD_INVALID", when: "the stored body still cannot be parsed" },
       { status: 404, code: "DELIVERY_NOT_FOUND", when: "no such delivery the caller may see" },
-      { status: 409, code: "CONFLICT", when: "the delivery is neither `unparseable` nor `direct` without a recorded outcome, or another request re-processed it first" },
+      {
+        status: 409,
+        code: "CONFLICT",
+        when: "the delivery is neither `unparseable` nor `direct` without a recorded outcome, or another request re-processed it first",
+      },
     ],
   },
 ];

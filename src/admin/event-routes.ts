@@ -2,14 +2,7 @@ import { EVENT_STATUSES, type EventDetails, type EventFilter, type EventStatus, 
 import { canSeeEvent, requireWritable, scopeEventFilter, type AdminAccess } from "./access.ts";
 import type { AdminInbox, Route, RouteContext } from "./context.ts";
 import { AdminHttpError, json, parseWith, queryObject, readJson } from "./http.ts";
-import {
-  type EventFilterInput,
-  eventCountQuery,
-  eventListQuery,
-  pathId,
-  retryByFilterBody,
-  retryByIdsBody,
-} from "./schemas.ts";
+import { type EventFilterInput, eventCountQuery, eventListQuery, pathId, retryByFilterBody, retryByIdsBody } from "./schemas.ts";
 
 /** Statuses a retry can pick up: everything but `succeeded` (the store skips those). */
 const RETRYABLE: readonly EventStatus[] = EVENT_STATUSES.filter((status) => status !== "succeeded");
@@ -101,9 +94,10 @@ async function retryMany({ inbox, request, access }: RouteContext): Promise<Resp
   const { filter: input, expectedCount } = parseWith(retryByFilterBody, body, "body");
   const { filter, count } = await retryableCount(inbox, scopeEventFilter(toEventFilter(input), access));
   if (expectedCount !== count) {
-    const message = expectedCount === undefined
-      ? `confirm the retry: ${count} event(s) match; send expectedCount: ${count}`
-      : `expectedCount is ${expectedCount} but ${count} event(s) match now; confirm again`;
+    const message =
+      expectedCount === undefined
+        ? `confirm the retry: ${count} event(s) match; send expectedCount: ${count}`
+        : `expectedCount is ${expectedCount} but ${count} event(s) match now; confirm again`;
     throw new AdminHttpError(409, "COUNT_MISMATCH", message, { count });
   }
   if (!filter || count === 0) return json(200, { requeued: [], skipped: [] });
@@ -117,30 +111,44 @@ async function retryMany({ inbox, request, access }: RouteContext): Promise<Resp
 /** Event routes, relative to `api/`. */
 export const eventRoutes: readonly Route[] = [
   {
-    method: "GET", pattern: "events", handler: listEvents, query: eventListQuery,
+    method: "GET",
+    pattern: "events",
+    handler: listEvents,
+    query: eventListQuery,
     summary: "Lists events, newest first, with filters and cursor paging.",
     response: "`{ items, nextCursor }`: event summaries without their payload; pass `nextCursor` as `cursor` for the next page (`null` on the last).",
   },
   {
-    method: "POST", pattern: "events/retry", handler: retryMany, body: [retryByIdsBody, retryByFilterBody],
+    method: "POST",
+    pattern: "events/retry",
+    handler: retryMany,
+    body: [retryByIdsBody, retryByFilterBody],
     summary: "Retries many events: named by id, or every retryable event matching a filter.",
     response: "`{ requeued, skipped }`: the ids re-queued for a manual attempt, and the named ids that were not (succeeded).",
     errors: [
       { status: 404, code: "EVENT_NOT_FOUND", when: "an id names no event the caller may see" },
-      { status: 409, code: "COUNT_MISMATCH", when: "a filter retry without `expectedCount`, or with one that no longer matches; the answer's `count` is the current number" },
+      {
+        status: 409,
+        code: "COUNT_MISMATCH",
+        when: "a filter retry without `expectedCount`, or with one that no longer matches; the answer's `count` is the current number",
+      },
     ],
     notes:
       "A retry by filter is a two-step confirmation: send the filter alone and the 409 answer carries `count`, the number of retryable events (every status but `succeeded`) it matches; show it to the operator and send it back as `expectedCount`. " +
       "If events arrived or changed status in between, the counts differ and the retry is refused again with the new count, so an operator never retries more than they agreed to. Events received after the confirmed count are not swept in.",
   },
   {
-    method: "GET", pattern: "events/:id", handler: getEvent,
+    method: "GET",
+    pattern: "events/:id",
+    handler: getEvent,
     summary: "One event with its attempts, payload and resource data.",
     response: "The event's log fields, `attempts` (each with `trigger` and `outcome`), `payload` and `resourceData` (`{ data, downloadedAt }` or `null`).",
     errors: [{ status: 404, code: "EVENT_NOT_FOUND", when: "no such event, or it belongs to a tenant the caller may not see" }],
   },
   {
-    method: "POST", pattern: "events/:id/retry", handler: retryOne,
+    method: "POST",
+    pattern: "events/:id/retry",
+    handler: retryOne,
     summary: "Runs a manual attempt of one event (it spends no automatic attempt).",
     response: "`{ event }`: the event after the attempt, or queued when the tenant's rate limiter postpones it.",
     errors: [
@@ -149,7 +157,10 @@ export const eventRoutes: readonly Route[] = [
     ],
   },
   {
-    method: "GET", pattern: "counts", handler: countEvents, query: eventCountQuery,
+    method: "GET",
+    pattern: "counts",
+    handler: countEvents,
+    query: eventCountQuery,
     summary: "Counts events by status and by integration for a filter.",
     response: "`{ total, byStatus, byIntegration, rows }`.",
   },

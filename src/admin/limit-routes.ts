@@ -12,7 +12,12 @@ async function listLimits({ inbox, access }: RouteContext): Promise<Response> {
   const allowed = access.tenants;
   const items = all
     .filter((item) => allowed === null || (item.tenantId !== null && allowed.includes(item.tenantId)))
-    .sort((a, b) => Number(b.pausedUntil !== null) - Number(a.pausedUntil !== null) || a.provider.localeCompare(b.provider) || (a.tenantId ?? "").localeCompare(b.tenantId ?? ""));
+    .sort(
+      (a, b) =>
+        Number(b.pausedUntil !== null) - Number(a.pausedUntil !== null) ||
+        a.provider.localeCompare(b.provider) ||
+        (a.tenantId ?? "").localeCompare(b.tenantId ?? ""),
+    );
   return json(200, { items });
 }
 

@@ -12,6 +12,10 @@ export function rawBodyView(bytes: Uint8Array): RawBodyView {
   try {
     return { rawBody: strictUtf8.decode(bytes), rawBodyEncoding: "utf-8", rawBodyBytes: bytes.byteLength };
   } catch {
-    return { rawBody: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"), rawBodyEncoding: "base64", rawBodyBytes: bytes.byteLength };
+    return {
+      rawBody: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
+      rawBodyEncoding: "base64",
+      rawBodyBytes: bytes.byteLength,
+    };
   }
 }

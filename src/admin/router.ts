@@ -6,7 +6,10 @@ export interface RouteMatch {
   readonly params: Record<string, string>;
 }
 
-export type MatchResult = { readonly kind: "found"; readonly match: RouteMatch } | { readonly kind: "wrong-method"; readonly allow: string[] } | { readonly kind: "none" };
+export type MatchResult =
+  | { readonly kind: "found"; readonly match: RouteMatch }
+  | { readonly kind: "wrong-method"; readonly allow: string[] }
+  | { readonly kind: "none" };
 
 /** Matches `path` (relative to `api/`, no leading slash) against `routes`. */
 export function matchRoute(routes: readonly Route[], method: string, path: string): MatchResult {

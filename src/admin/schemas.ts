@@ -21,12 +21,15 @@ function list<T extends string>(item: z.ZodType<T, string>) {
   return z
     .union([z.string(), z.array(z.string())])
     .transform((value) => (Array.isArray(value) ? value : value.split(",")).map((part) => part.trim()).filter((part) => part !== ""))
-    .pipe(z.array(item).min(1, { error: "needs at least one value" }).max(MAX_LIST, { error: `takes at most ${MAX_LIST} values` }));
+    .pipe(
+      z
+        .array(item)
+        .min(1, { error: "needs at least one value" })
+        .max(MAX_LIST, { error: `takes at most ${MAX_LIST} values` }),
+    );
 }
 
-const isoTime = z.iso
-  .datetime({ offset: true, error: "must be an ISO 8601 date-time, e.g. 2030-01-01T00:00:00Z" })
-  .transform((value) => new Date(value));
+const isoTime = z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time, e.g. 2030-01-01T00:00:00Z" }).transform((value) => new Date(value));
 
 const limit = z.coerce
   .number({ error: "must be a number" })
@@ -37,7 +40,9 @@ const limit = z.coerce
 const eventFilterShape = {
   integration: list(text(100)).optional().describe("integration ids"),
   tenantId: list(text(200)).optional().describe("provider tenants (QuickBooks realm, Xero organisation)"),
-  status: list(z.enum(EVENT_STATUSES, { error: `must be one of ${EVENT_STATUSES.join(", ")}` })).optional().describe(`any of ${EVENT_STATUSES.join(", ")}`),
+  status: list(z.enum(EVENT_STATUSES, { error: `must be one of ${EVENT_STATUSES.join(", ")}` }))
+    .optional()
+    .describe(`any of ${EVENT_STATUSES.join(", ")}`),
   entityType: text(200).optional().describe("entity type as the provider names it (Invoice, CONTACT)"),
   entityId: text(500).optional().describe("entity id"),
   deliveryId: text(100).optional().describe("the delivery the events came in"),
@@ -64,7 +69,9 @@ export const eventFilterBody = z.strictObject(eventFilterShape);
 export const deliveryListQuery = z.strictObject({
   integration: list(text(100)).optional().describe("integration ids"),
   tenantId: list(text(200)).optional().describe("provider tenants the delivery names"),
-  status: list(z.enum(DELIVERY_STATUSES, { error: `must be one of ${DELIVERY_STATUSES.join(", ")}` })).optional().describe(`any of ${DELIVERY_STATUSES.join(", ")}`),
+  status: list(z.enum(DELIVERY_STATUSES, { error: `must be one of ${DELIVERY_STATUSES.join(", ")}` }))
+    .optional()
+    .describe(`any of ${DELIVERY_STATUSES.join(", ")}`),
   receivedFrom: isoTime.optional().describe("received at or after"),
   receivedTo: isoTime.optional().describe("received before"),
   /** Free text over delivery id and reason. */
@@ -74,14 +81,23 @@ export const deliveryListQuery = z.strictObject({
 
 /** `POST api/events/retry` body naming events. */
 export const retryByIdsBody = z.strictObject({
-  ids: z.array(text(100)).min(1, { error: "needs at least one id" }).max(MAX_RETRY_IDS, { error: `takes at most ${MAX_RETRY_IDS} ids` }).describe("event ids to retry"),
+  ids: z
+    .array(text(100))
+    .min(1, { error: "needs at least one id" })
+    .max(MAX_RETRY_IDS, { error: `takes at most ${MAX_RETRY_IDS} ids` })
+    .describe("event ids to retry"),
 });
 
 /** `POST api/events/retry` body with a filter, confirmed by the count the operator was shown. */
 export const retryByFilterBody = z.strictObject({
   filter: eventFilterBody.describe("the event filter (the same fields as GET events' query; lists as arrays or comma strings)"),
   /** How many events the operator agreed to retry; anything else is refused with the actual count. */
-  expectedCount: z.number({ error: "must be a number" }).int({ error: "must be a whole number" }).min(0, { error: "must be at least 0" }).optional().describe("the count the operator confirmed (from the 409 answer or GET counts)"),
+  expectedCount: z
+    .number({ error: "must be a number" })
+    .int({ error: "must be a whole number" })
+    .min(0, { error: "must be at least 0" })
+    .optional()
+    .describe("the count the operator confirmed (from the 409 answer or GET counts)"),
 });
 
 /** `PUT api/settings/service` body. */

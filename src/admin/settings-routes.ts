@@ -8,7 +8,9 @@ function settings(inbox: AdminInbox, access: AdminAccess, webhookUrls: Readonly<
   return {
     serviceEnabled: inbox.serviceEnabled,
     serviceChange: current?.serviceChange ?? null,
-    integrations: inbox.listIntegrations().map((integration) => ({ ...integration, modeChange: integration.modeChange ?? null, webhookUrl: webhookUrls[integration.id] ?? null })),
+    integrations: inbox
+      .listIntegrations()
+      .map((integration) => ({ ...integration, modeChange: integration.modeChange ?? null, webhookUrl: webhookUrls[integration.id] ?? null })),
     shared: current?.shared ?? false,
     refreshMs: current?.refreshMs ?? null,
     access: { tenants: access.tenants, readOnly: access.readOnly === true, canRetry: access.readOnly !== true, canChangeSettings: isUnrestricted(access) },
@@ -51,14 +53,27 @@ const NOT_FOR_RESTRICTED = { status: 403, code: "FORBIDDEN", when: "the caller i
 
 /** Settings routes, relative to `api/`. A change is stored (with the caller's `actor`) and, on a store with `sharedState`, followed by every instance. */
 export const settingsRoutes: readonly Route[] = [
-  { method: "GET", pattern: "settings", handler: getSettings, summary: "The service switch, each integration's mode, and the caller's access.", response: SETTINGS_ANSWER },
   {
-    method: "PUT", pattern: "settings/service", handler: putService, body: serviceBody,
-    summary: "Turns the service switch on or off (off: every integration runs in `direct` mode).",
-    response: SETTINGS_ANSWER, errors: [NOT_FOR_RESTRICTED],
+    method: "GET",
+    pattern: "settings",
+    handler: getSettings,
+    summary: "The service switch, each integration's mode, and the caller's access.",
+    response: SETTINGS_ANSWER,
   },
   {
-    method: "PUT", pattern: "settings/integrations/:id", handler: putMode, body: modeBody,
+    method: "PUT",
+    pattern: "settings/service",
+    handler: putService,
+    body: serviceBody,
+    summary: "Turns the service switch on or off (off: every integration runs in `direct` mode).",
+    response: SETTINGS_ANSWER,
+    errors: [NOT_FOR_RESTRICTED],
+  },
+  {
+    method: "PUT",
+    pattern: "settings/integrations/:id",
+    handler: putMode,
+    body: modeBody,
     summary: "Sets an integration's processing mode.",
     response: SETTINGS_ANSWER,
     errors: [NOT_FOR_RESTRICTED, { status: 404, code: "INTEGRATION_UNKNOWN", when: "no integration with this id" }],

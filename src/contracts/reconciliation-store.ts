@@ -86,7 +86,13 @@ export interface ReconciliationStore {
    * Takes the tenant's reconciliation lease for `holder` until `now + leaseMs` when it is free, expired or
    * already `holder`'s. True when `holder` holds it afterwards: one instance reconciles a tenant at a time.
    */
-  acquireLease(input: { readonly integration: string; readonly tenantId: string; readonly holder: string; readonly now: Date; readonly leaseMs: number }): Promise<boolean>;
+  acquireLease(input: {
+    readonly integration: string;
+    readonly tenantId: string;
+    readonly holder: string;
+    readonly now: Date;
+    readonly leaseMs: number;
+  }): Promise<boolean>;
   /** Frees the lease when `holder` holds it. */
   releaseLease(input: { readonly integration: string; readonly tenantId: string; readonly holder: string }): Promise<void>;
   /** Inserts or replaces a run (by id). */

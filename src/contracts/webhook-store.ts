@@ -275,7 +275,6 @@ export interface RequeueInput {
   readonly filter?: EventFilter;
 }
 
-
 export interface NextDueAtInput {
   /** The caller's current time: lease expiries timed on the store's clock are reported on this one. */
   readonly now: Date;

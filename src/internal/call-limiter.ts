@@ -20,7 +20,13 @@ export interface RateLimitSnapshot {
   readonly pausedUntil: Date | null;
   readonly pauseReason: RateLimitPauseReason | null;
   /** Calls used in each window now (`day` is the daily budget), with what is left. */
-  readonly windows: readonly { readonly name: string; readonly limit: number; readonly intervalMs: number; readonly used: number; readonly remaining: number }[];
+  readonly windows: readonly {
+    readonly name: string;
+    readonly limit: number;
+    readonly intervalMs: number;
+    readonly used: number;
+    readonly remaining: number;
+  }[];
   /**
    * Present when the budget is the store's, shared by every instance (`store.rateBudget`): when it
    * was read (`used` counts are as of then) and the tenant's calls in flight across instances.
@@ -44,7 +50,14 @@ export interface CallLimiter {
   /** Remaining counts a response reported. */
   observe(provider: string, limits: ProviderLimits, tenantId: string, observation: RateLimitObservation): void;
   /** The provider throttled: nothing goes to this tenant (or app) until `until`. */
-  pause(provider: string, limits: ProviderLimits, tenantId: string, scope: "tenant" | "app", until: Date, reason?: Omit<RateLimitPauseReason, "at">): void | Promise<void>;
+  pause(
+    provider: string,
+    limits: ProviderLimits,
+    tenantId: string,
+    scope: "tenant" | "app",
+    until: Date,
+    reason?: Omit<RateLimitPauseReason, "at">,
+  ): void | Promise<void>;
   /** The budgets as this process last saw them. */
   snapshot(): RateLimitSnapshot[];
   /** The budgets now (read from the store when it is shared). */

@@ -56,7 +56,8 @@ export async function fetchGroup(input: FetchGroupInput): Promise<Map<string, En
   const results = new Map<string, EntityFetch>();
   if (provider.downloads?.(entityType) === false) {
     const downloadedAt = clock.now();
-    for (const id of input.ids) results.set(id, { kind: "resource", data: null, downloadedAt, note: `${entityType} events name no record to download: the handler gets the payload` });
+    for (const id of input.ids)
+      results.set(id, { kind: "resource", data: null, downloadedAt, note: `${entityType} events name no record to download: the handler gets the payload` });
     return results;
   }
   const size = Math.max(1, Math.floor(provider.maxBatchSize(entityType)));
@@ -157,7 +158,11 @@ async function callProvider(
       const retryAfterMs = Math.max(0, rate.retryAfterMs ?? provider.limits.defaultRetryAfterMs);
       const retryAt = new Date(clock.now().getTime() + retryAfterMs);
       state.throttled = { kind: "rate_limited", retryAt, retryAfterMs, limit: rate.limit };
-      await limiter.pause(provider.name, provider.limits, tenantId, rate.scope ?? "tenant", retryAt, { status: rate.status, limit: rate.limit ?? null, message: rate.message });
+      await limiter.pause(provider.name, provider.limits, tenantId, rate.scope ?? "tenant", retryAt, {
+        status: rate.status,
+        limit: rate.limit ?? null,
+        message: rate.message,
+      });
       return setAll(state.throttled);
     }
     if (isWebhookInboxError(error) && error.code === "REAUTHORIZATION_REQUIRED") {

@@ -1,14 +1,6 @@
 // Request headers as stored: names lower-cased, secrets redacted.
 /** Header names whose values never reach the store, the log or the dashboard. */
-const SECRET_HEADERS = new Set([
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "set-cookie",
-  "intuit-signature",
-  "x-xero-signature",
-  "x-api-key",
-]);
+const SECRET_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie", "intuit-signature", "x-xero-signature", "x-api-key"]);
 
 export const REDACTED = "[redacted]";
 

@@ -26,7 +26,9 @@ export interface ReprocessContext {
  * resend, which may never come (the process died after the provider gave up waiting, or it was answered).
  */
 export function isDirectWithoutOutcome(delivery: Pick<DeliverySummary, "status" | "response" | "eventCount" | "reason">): boolean {
-  return delivery.status === "accepted" && delivery.response === null && delivery.eventCount === 0 && (delivery.reason ?? "").startsWith(DIRECT_IN_PROGRESS_REASON);
+  return (
+    delivery.status === "accepted" && delivery.response === null && delivery.eventCount === 0 && (delivery.reason ?? "").startsWith(DIRECT_IN_PROGRESS_REASON)
+  );
 }
 
 /** Whether `reprocessDelivery` applies to the delivery (the dashboard shows its Re-process action then). */
@@ -61,7 +63,11 @@ export async function reprocessDelivery(ctx: ReprocessContext, id: string): Prom
   // A direct delivery leaves `accepted` for `failed` (its request did fail to finish), so the update stays
   // conditional, and a resend of it is answered "duplicate": its queued events do the work.
   const change: { ifStatus: DeliveryStatus; status: DeliveryStatus; reason: string } = direct
-    ? { ifStatus: "accepted", status: "failed", reason: `no outcome recorded (the request ended before its handlers finished); re-processed by an operator: ${count}` }
+    ? {
+        ifStatus: "accepted",
+        status: "failed",
+        reason: `no outcome recorded (the request ended before its handlers finished); re-processed by an operator: ${count}`,
+      }
     : { ifStatus: "unparseable", status: "accepted", reason: "re-processed by an operator" };
   const applied = await ctx.store.updateDelivery({ id, ...change, events, tenantIds: tenantsOf(changes) });
   if (!applied) throw new WebhookInboxError("CONFLICT", `delivery ${id} was re-processed by another request`, { status: 409 });

@@ -108,7 +108,14 @@ export class SharedRateLimiter implements CallLimiter {
     pending.set(`${observation.scope}\u0000${observation.window}`, { scope: observation.scope, window: observation.window, remaining: observation.remaining });
   }
 
-  async pause(provider: string, _limits: ProviderLimits, tenantId: string, scope: "tenant" | "app", until: Date, reason?: Omit<RateLimitPauseReason, "at">): Promise<void> {
+  async pause(
+    provider: string,
+    _limits: ProviderLimits,
+    tenantId: string,
+    scope: "tenant" | "app",
+    until: Date,
+    reason?: Omit<RateLimitPauseReason, "at">,
+  ): Promise<void> {
     const key = keyOf(provider, scope === "app" ? null : tenantId);
     // This instance stops at once, whether or not the store hears of it.
     this.#notBefore.set(key, Math.max(this.#notBefore.get(key) ?? 0, until.getTime()));

@@ -7,8 +7,7 @@ import { z } from "zod";
  * `2025-09-10T21:31:25.179851517Z` (nanoseconds), `2025-12-04T15:25:05Z`;
  * Xero `eventDateUtc` without a zone (`2024-06-21T01:15:39.902`) or with a `Z` (`2018-02-09T09:19:05.06Z`).
  */
-const ISO_DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /**
  * Parses one of the formats above; `undefined` when the text is not a valid date-time.

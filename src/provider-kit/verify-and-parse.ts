@@ -34,8 +34,12 @@ const RAW_BODY_HINT =
   "body must be the raw request body as received (a string, Buffer, Uint8Array or ArrayBuffer), not a parsed object: " +
   "the signature is computed over the exact bytes, so read the body before any JSON body parser (express.json(), Fastify's JSON parser) runs";
 
-const bodySchema = z.custom<WebhookBody>((value) => typeof value === "string" || value instanceof Uint8Array || value instanceof ArrayBuffer, { error: RAW_BODY_HINT });
-const headersSchema = z.custom<WebhookHeaders>((value) => typeof value === "object" && value !== null, { error: "headers must be the request's headers (a Headers object or a record)" });
+const bodySchema = z.custom<WebhookBody>((value) => typeof value === "string" || value instanceof Uint8Array || value instanceof ArrayBuffer, {
+  error: RAW_BODY_HINT,
+});
+const headersSchema = z.custom<WebhookHeaders>((value) => typeof value === "object" && value !== null, {
+  error: "headers must be the request's headers (a Headers object or a record)",
+});
 
 /**
  * Stripe's `constructEvent` for any provider: validates the input (a bad one throws
@@ -51,7 +55,10 @@ const headersSchema = z.custom<WebhookHeaders>((value) => typeof value === "obje
  *   verifyAndParseWith(input, { label: "acme.verifyAndParse() input", secretOption: "secret", verify: verifyAcme, parse: parseAcme });
  * ```
  */
-export function verifyAndParseWith<Secret extends string>(input: VerifyAndParseInput & { readonly [K in Secret]: string }, spec: VerifyAndParseSpec<Secret>): ParsedDelivery {
+export function verifyAndParseWith<Secret extends string>(
+  input: VerifyAndParseInput & { readonly [K in Secret]: string },
+  spec: VerifyAndParseSpec<Secret>,
+): ParsedDelivery {
   const schema = z.strictObject({
     body: bodySchema,
     headers: headersSchema,
@@ -59,7 +66,11 @@ export function verifyAndParseWith<Secret extends string>(input: VerifyAndParseI
     [spec.secretOption]: z.string({ error: `${spec.secretOption} is required` }).min(1, { error: `${spec.secretOption} must not be empty` }),
   });
   const resolved = validateOptions(schema, input, spec.label) as { body: WebhookBody; headers: WebhookHeaders; receivedAt?: Date } & Record<Secret, string>;
-  const request: ProviderRequest = { rawBody: rawBytes(resolved.body), headers: lowerCasedHeaders(resolved.headers), receivedAt: resolved.receivedAt ?? new Date() };
+  const request: ProviderRequest = {
+    rawBody: rawBytes(resolved.body),
+    headers: lowerCasedHeaders(resolved.headers),
+    receivedAt: resolved.receivedAt ?? new Date(),
+  };
   spec.verify(request, resolved[spec.secretOption]);
   return spec.parse(request);
 }
@@ -72,9 +83,10 @@ function rawBytes(body: WebhookBody): Uint8Array {
 /** Header names lower-cased as the providers' `verify` expects; repeated headers joined with ", " (RFC 9110). */
 function lowerCasedHeaders(headers: WebhookHeaders): Record<string, string> {
   const entries: [string, string][] = [];
-  if (typeof Headers !== "undefined" && headers instanceof Headers) headers.forEach((value, name) => {
-    entries.push([name, value]);
-  });
+  if (typeof Headers !== "undefined" && headers instanceof Headers)
+    headers.forEach((value, name) => {
+      entries.push([name, value]);
+    });
   else {
     for (const [name, value] of Object.entries(headers as Record<string, string | readonly string[] | undefined>)) {
       if (value !== undefined) entries.push([name.toLowerCase(), typeof value === "string" ? value : value.join(", ")]);

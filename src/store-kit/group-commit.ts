@@ -31,8 +31,7 @@ export class GroupCommitter<TIn, TOut> {
   readonly #commit: (inputs: TIn[]) => Promise<Settled<TOut>[]>;
   readonly #options: GroupCommitOptions;
   #queue: Pending<TIn, TOut>[] = [];
-  #timer: { kind: "timeout"; handle: ReturnType<typeof setTimeout> } | { kind: "immediate"; handle: ReturnType<typeof setImmediate> } | null =
-    null;
+  #timer: { kind: "timeout"; handle: ReturnType<typeof setTimeout> } | { kind: "immediate"; handle: ReturnType<typeof setImmediate> } | null = null;
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
 

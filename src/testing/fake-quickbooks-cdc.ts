@@ -27,7 +27,10 @@ export interface CdcCall {
  */
 export function answerCdc(call: CdcCall): { status: number; body: unknown } {
   const time = new Date(call.at).toISOString();
-  const entities = (call.url.searchParams.get("entities") ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+  const entities = (call.url.searchParams.get("entities") ?? "")
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
   const since = Date.parse(call.url.searchParams.get("changedSince") ?? "");
   if (entities.length === 0 || Number.isNaN(since)) {
     return { status: 400, body: { ...fault("ValidationFault", "Invalid Request", "entities and changedSince are required", "2010"), time } };
@@ -44,7 +47,11 @@ export function answerCdc(call: CdcCall): { status: number; body: unknown } {
     const deleted = call.records
       .deleted(call.realmId, entity)
       .filter((gone) => gone.at >= since)
-      .map((gone) => ({ at: gone.at, id: gone.id, row: { domain: "QBO", status: "Deleted", Id: gone.id, MetaData: { LastUpdatedTime: new Date(gone.at).toISOString() } } as unknown }));
+      .map((gone) => ({
+        at: gone.at,
+        id: gone.id,
+        row: { domain: "QBO", status: "Deleted", Id: gone.id, MetaData: { LastUpdatedTime: new Date(gone.at).toISOString() } } as unknown,
+      }));
     const rows = [...changed, ...deleted]
       .sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .slice(0, call.maxObjects)

@@ -52,7 +52,9 @@ export function fault(type: string, message: string, detail: string, code: strin
 export function throttleJson(at: number) {
   return {
     Fault: {
-      Error: [{ Message: "message=ThrottleExceeded; errorCode=003001; statusCode=429", Detail: "The request limit was reached.  Try again later", code: "3001" }],
+      Error: [
+        { Message: "message=ThrottleExceeded; errorCode=003001; statusCode=429", Detail: "The request limit was reached.  Try again later", code: "3001" },
+      ],
       type: "SERVICE",
     },
     time: new Date(at).toISOString(),

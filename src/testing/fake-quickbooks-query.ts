@@ -23,9 +23,21 @@ const ACTIVE_EQUALS = /^Active\s*=\s*(true|false)$/i;
  * records only, as QuickBooks does ("select * from Customer" leaves inactive customers out).
  */
 const LIST_ENTITIES = new Set(
-  ["Account", "Class", "CompanyCurrency", "Customer", "Department", "Employee", "Item", "JournalCode", "PaymentMethod", "TaxCode", "TaxRate", "Term", "Vendor"].map(
-    (name) => name.toLowerCase(),
-  ),
+  [
+    "Account",
+    "Class",
+    "CompanyCurrency",
+    "Customer",
+    "Department",
+    "Employee",
+    "Item",
+    "JournalCode",
+    "PaymentMethod",
+    "TaxCode",
+    "TaxRate",
+    "Term",
+    "Vendor",
+  ].map((name) => name.toLowerCase()),
 );
 
 /** QuickBooks ids are numbers: `000000011` and `11` are one record. */
@@ -73,7 +85,8 @@ export function parseQuery(query: string): ParsedQuery | undefined {
       (parsed.updated ??= []).push({ op: updated[1] as ">=" | "<=" | ">" | "<", at: time });
     } else if (inList !== null) parsed.ids = [...(inList[1] as string).matchAll(/'([^']*)'/g)].map((found) => found[1] as string);
     else if (single !== null) parsed.ids = [single[1] as string];
-    else if (activeIn !== null) parsed.active = [activeIn[1], activeIn[2]].filter((value) => value !== undefined).map((value) => value.toLowerCase() === "true");
+    else if (activeIn !== null)
+      parsed.active = [activeIn[1], activeIn[2]].filter((value) => value !== undefined).map((value) => value.toLowerCase() === "true");
     else if (activeEquals !== null) parsed.active = [(activeEquals[1] as string).toLowerCase() === "true"];
     else return undefined;
   }
@@ -98,7 +111,6 @@ export function capObjects(
   if (kept.length === rows.length) return answer;
   return { QueryResponse: kept.length === 0 ? {} : { ...response, [key]: kept, maxResults: kept.length } };
 }
-
 
 /** True when `row`'s `MetaData.LastUpdatedTime` meets every condition of `query`. */
 export function meetsUpdatedConditions(row: Record<string, unknown>, query: ParsedQuery): boolean {

@@ -68,7 +68,6 @@ export interface FakeQuickBooksOptions {
   monthlyCorePlusQuota?: number;
 }
 
-
 /** What `throttleNext` makes the next calls answer. */
 export interface QuickBooksThrottleOptions {
   /** @default 1 */
@@ -177,8 +176,7 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
     } else if (endpoint === "query") {
       queries = [{ bId: "", query: request.method === "GET" ? (url.searchParams.get("query") ?? "") : body }];
     }
-    const ids =
-      endpoint === "read" ? [decodeURIComponent(route.split("/")[1] as string)] : queries.flatMap((item) => parseQuery(item.query)?.ids ?? []);
+    const ids = endpoint === "read" ? [decodeURIComponent(route.split("/")[1] as string)] : queries.flatMap((item) => parseQuery(item.query)?.ids ?? []);
 
     const token = bearerToken(request);
     if (token === undefined || !isTokenValid(token, realmId)) {
@@ -260,12 +258,16 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
       // A read by id returns the record whether active or not.
       const row = records.list(realmId, entity).find((candidate) => idKey(String(candidate.Id)) === wanted);
       if (row === undefined) {
-        return { status: 400, body: { ...fault("ValidationFault", "Object Not Found", `Object Not Found : Something you're trying to use has been made inactive.`, "610"), time } };
+        return {
+          status: 400,
+          body: { ...fault("ValidationFault", "Object Not Found", `Object Not Found : Something you're trying to use has been made inactive.`, "610"), time },
+        };
       }
       return { status: 200, body: { [capitalise(entity)]: row, time } };
     }
     if (endpoint === "cdc") return answerCdc({ records, realmId, url, at, maxObjects: maxCdcObjects });
-    if (parseError !== undefined) return { status: 400, body: { ...fault("ValidationFault", "Request has invalid or unsupported property", parseError, "2010"), time } };
+    if (parseError !== undefined)
+      return { status: 400, body: { ...fault("ValidationFault", "Request has invalid or unsupported property", parseError, "2010"), time } };
     if (endpoint === "query") {
       const item = runQuery(realmId, queries[0]?.query ?? "");
       return "Fault" in item ? { status: 400, body: { ...item, time } } : { status: 200, body: { ...item, time } };
@@ -276,7 +278,12 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
       return {
         status: 400,
         body: {
-          ...fault("ValidationFault", "Request has invalid or unsupported property", `Batch size ${queries.length} exceeds the maximum of ${maxItems} BatchItemRequest items`, "2010"),
+          ...fault(
+            "ValidationFault",
+            "Request has invalid or unsupported property",
+            `Batch size ${queries.length} exceeds the maximum of ${maxItems} BatchItemRequest items`,
+            "2010",
+          ),
           time,
         },
       };
@@ -285,7 +292,14 @@ export async function startFakeQuickBooks(options: FakeQuickBooksOptions = {}): 
     const items = queries.map((item) => {
       if (item.query === "") return { bId: item.bId, ...fault("ValidationFault", "Operation not supported", "The fake serves query items only", "2010") };
       const answer = runQuery(realmId, item.query);
-      return { bId: item.bId, ...capObjects(answer, () => objectsLeft, (used) => (objectsLeft -= used)) };
+      return {
+        bId: item.bId,
+        ...capObjects(
+          answer,
+          () => objectsLeft,
+          (used) => (objectsLeft -= used),
+        ),
+      };
     });
     return { status: 200, body: { BatchItemResponse: items, time } };
   }

@@ -148,7 +148,15 @@ export async function startFakeXero(options: FakeXeroOptions = {}): Promise<Fake
     const type = category === undefined ? undefined : TYPES[category];
     const singleId = match?.[2] === undefined ? undefined : decodeURIComponent(match[2]);
     const idsParam = url.searchParams.get("IDs") ?? url.searchParams.get("ids");
-    const ids = singleId !== undefined ? [singleId] : idsParam ? idsParam.split(",").map((id) => id.trim()).filter(Boolean) : [];
+    const ids =
+      singleId !== undefined
+        ? [singleId]
+        : idsParam
+          ? idsParam
+              .split(",")
+              .map((id) => id.trim())
+              .filter(Boolean)
+          : [];
     const endpoint = type === undefined ? url.pathname : singleId === undefined ? type.path : `${type.path}/{id}`;
     const reply = (status: number, body: string, contentType = "application/json", extra: Record<string, string> = {}, throttled = false) => {
       calls.record({ endpoint, tenantId, status, ids, at, throttled });
@@ -158,7 +166,10 @@ export async function startFakeXero(options: FakeXeroOptions = {}): Promise<Fake
 
     const token = bearerToken(request);
     if (token === undefined || !isTokenValid(token, tenantId)) {
-      reply(401, JSON.stringify({ Type: null, Title: "Unauthorized", Status: 401, Detail: "AuthenticationUnsuccessful", Instance: randomUUID(), Extensions: {} }));
+      reply(
+        401,
+        JSON.stringify({ Type: null, Title: "Unauthorized", Status: 401, Detail: "AuthenticationUnsuccessful", Instance: randomUUID(), Extensions: {} }),
+      );
       return;
     }
     if (type === undefined || category === undefined || request.method !== "GET") {
@@ -199,7 +210,16 @@ export async function startFakeXero(options: FakeXeroOptions = {}): Promise<Fake
       const stallMs = faults.stallMs(ids);
       if (stallMs > 0) await sleep(stallMs);
       if (faults.takeFailure(ids) !== undefined) {
-        reply(500, JSON.stringify({ Title: "An error occurred", Detail: "An error occurred in Xero. Check the API Status page http://status.developer.xero.com for current service status.", Status: 500 }), "application/json", headers);
+        reply(
+          500,
+          JSON.stringify({
+            Title: "An error occurred",
+            Detail: "An error occurred in Xero. Check the API Status page http://status.developer.xero.com for current service status.",
+            Status: 500,
+          }),
+          "application/json",
+          headers,
+        );
         return;
       }
       let found: Record<string, unknown>[];

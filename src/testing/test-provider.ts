@@ -99,7 +99,8 @@ export class TestApi {
   /** Calls made for one tenant (and type). */
   callCount(filter: { tenantId?: string; entityType?: string } = {}): number {
     return this.calls.filter(
-      (call) => (filter.tenantId === undefined || call.tenantId === filter.tenantId) && (filter.entityType === undefined || call.entityType === filter.entityType),
+      (call) =>
+        (filter.tenantId === undefined || call.tenantId === filter.tenantId) && (filter.entityType === undefined || call.entityType === filter.entityType),
     ).length;
   }
 

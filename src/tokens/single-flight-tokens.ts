@@ -41,11 +41,17 @@ export interface TokenStatus {
 const optionsSchema = z.strictObject({
   store: z.custom<WebhookStore>((value) => typeof value === "object" && value !== null, { error: "store must be a WebhookStore" }),
   /** Namespace of the stored token sets, e.g. "quickbooks" or one per app: `token:<provider>:<tenantId>`. */
-  provider: z.string().min(1).regex(/^[^:]+$/, { error: "provider must not contain ':'" }),
+  provider: z
+    .string()
+    .min(1)
+    .regex(/^[^:]+$/, { error: "provider must not contain ':'" }),
   /** Calls the provider's token endpoint with the tenant's current refresh token. */
-  refresh: z.custom<(input: { tenantId: string; refreshToken: string; signal: AbortSignal }) => Promise<RefreshedTokens>>((value) => typeof value === "function", {
-    error: "refresh must be a function ({ tenantId, refreshToken, signal }) => Promise<{ accessToken, refreshToken?, expiresIn }>",
-  }),
+  refresh: z.custom<(input: { tenantId: string; refreshToken: string; signal: AbortSignal }) => Promise<RefreshedTokens>>(
+    (value) => typeof value === "function",
+    {
+      error: "refresh must be a function ({ tenantId, refreshToken, signal }) => Promise<{ accessToken, refreshToken?, expiresIn }>",
+    },
+  ),
   /** How long one instance holds a tenant's refresh; `refresh` is aborted at half of it. @default 30_000 */
   leaseMs: z.number().int().min(1_000).default(30_000),
   /** Refresh this long before the access token expires (clock differences, slow calls). @default 120_000 */
@@ -100,7 +106,9 @@ export function singleFlightTokens(input: SingleFlightTokensOptions): SingleFlig
   const options = validateOptions(optionsSchema, input, "singleFlightTokens options", { format: "pretty" });
   const state = options.store.sharedState;
   if (!state) {
-    throw new WebhookConfigError("singleFlightTokens needs a store with sharedState (MemoryStore, SqliteStore, PostgresStore)", [{ path: "store", message: "has no sharedState" }]);
+    throw new WebhookConfigError("singleFlightTokens needs a store with sharedState (MemoryStore, SqliteStore, PostgresStore)", [
+      { path: "store", message: "has no sharedState" },
+    ]);
   }
   const clock = options.clock ?? systemClock;
   const holder = options.holder ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -142,7 +150,12 @@ export function singleFlightTokens(input: SingleFlightTokensOptions): SingleFlig
     }
     refreshes += 1;
     const expiresAt = clock.now().getTime() + answer.expiresIn * 1_000;
-    const next: StoredTokens = { refreshToken: answer.refreshToken ?? stored.refreshToken, accessToken: answer.accessToken, expiresAt, needsReauthorization: null };
+    const next: StoredTokens = {
+      refreshToken: answer.refreshToken ?? stored.refreshToken,
+      accessToken: answer.accessToken,
+      expiresAt,
+      needsReauthorization: null,
+    };
     // Stored before the new access token is used: a rotated refresh token is never only in memory.
     const written = await state!.writeRecord({ key: key(tenantId), value: next, changedAt: clock.now(), changedBy: holder, ifVersion: record.version });
     return written ? remember(tenantId, { accessToken: answer.accessToken, expiresAt }) : null;
@@ -196,7 +209,9 @@ export function singleFlightTokens(input: SingleFlightTokensOptions): SingleFlig
     const stored = record.value as StoredTokens;
     return {
       tenantId,
-      needsReauthorization: stored.needsReauthorization ? { reason: stored.needsReauthorization.reason, since: new Date(stored.needsReauthorization.since) } : null,
+      needsReauthorization: stored.needsReauthorization
+        ? { reason: stored.needsReauthorization.reason, since: new Date(stored.needsReauthorization.since) }
+        : null,
       accessTokenExpiresAt: stored.expiresAt === null ? null : new Date(stored.expiresAt),
       changedAt: record.changedAt,
       changedBy: record.changedBy,

@@ -14,7 +14,10 @@ type Json = any;
 let scenario: Scenario;
 let server: Awaited<ReturnType<typeof startExpressAdmin>>;
 
-async function call(path: string, options: { role?: Role; method?: string; body?: unknown; rawBody?: string; contentType?: string | null; headers?: Record<string, string> } = {}) {
+async function call(
+  path: string,
+  options: { role?: Role; method?: string; body?: unknown; rawBody?: string; contentType?: string | null; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { "x-role": options.role ?? "admin", ...options.headers };
   const hasBody = options.body !== undefined || options.rawBody !== undefined;
   // Changes are JSON, as the dashboard sends them, even without a body.
@@ -91,7 +94,9 @@ describe("admin API over Express (read-only routes)", () => {
     const to = await call(`/api/events?receivedTo=${encodeURIComponent(xss.receivedAt.toISOString())}`);
     expect(to.json.items).toHaveLength(6);
     expect(to.json.items.some((e: Json) => e.entityId === XSS)).toBe(false);
-    const window = await call(`/api/events?receivedFrom=${encodeURIComponent(xss.receivedAt.toISOString())}&receivedTo=${encodeURIComponent(new Date(xss.receivedAt.getTime() + 1).toISOString())}`);
+    const window = await call(
+      `/api/events?receivedFrom=${encodeURIComponent(xss.receivedAt.toISOString())}&receivedTo=${encodeURIComponent(new Date(xss.receivedAt.getTime() + 1).toISOString())}`,
+    );
     expect(window.json.items.map((e: Json) => e.entityId)).toEqual([XSS]);
   });
 
@@ -188,7 +193,13 @@ describe("admin API over Express (read-only routes)", () => {
     expect(status).toBe(200);
     expect(json.headers.authorization).toBe("[redacted]");
     expect(JSON.stringify(json)).not.toContain("must-not-be-shown");
-    expect(json).toMatchObject({ rawBody: scenario.firstBody, rawBodyEncoding: "utf-8", rawBodyBytes: Buffer.byteLength(scenario.firstBody), status: "accepted", tenantIds: ["acme", "globex"] });
+    expect(json).toMatchObject({
+      rawBody: scenario.firstBody,
+      rawBodyEncoding: "utf-8",
+      rawBodyBytes: Buffer.byteLength(scenario.firstBody),
+      status: "accepted",
+      tenantIds: ["acme", "globex"],
+    });
     expect(json.response.status).toBe(202);
     expect(JSON.parse(json.response.body)).toMatchObject({ status: "accepted", message: "Webhook accepted for processing", events: 3 });
     expect(json.events.map((e: Json) => e.entityId).sort()).toEqual(["inv-1", "inv-2", "inv-9"]);
@@ -601,7 +612,12 @@ describe("admin failures", () => {
     expect(outageBody).not.toContain("ECONNREFUSED");
     expect(errors).toHaveLength(2);
 
-    const throwingHook = createAdminHandler(scenario.inbox, { authorize: () => { throw new Error("session store down"); }, onError: () => {} });
+    const throwingHook = createAdminHandler(scenario.inbox, {
+      authorize: () => {
+        throw new Error("session store down");
+      },
+      onError: () => {},
+    });
     const refused = await throwingHook(new Request("http://localhost/api/events"));
     expect(refused.status).toBe(500);
     expect(await refused.text()).not.toContain("session store");
@@ -658,10 +674,14 @@ describe("admin over Fastify", () => {
   it("serves the API, the page and the actions under the plugin prefix, behind authorize", async () => {
     const scenario = await buildScenario();
     const app = Fastify();
-    await app.register(fastifyAdmin, { inbox: scenario.inbox, prefix: "/ops", authorize: (request, fastifyRequest) => {
-      expect(fastifyRequest.url).toBe(new URL(request.url).pathname + new URL(request.url).search);
-      return roleAuthorize(request, undefined as never);
-    } });
+    await app.register(fastifyAdmin, {
+      inbox: scenario.inbox,
+      prefix: "/ops",
+      authorize: (request, fastifyRequest) => {
+        expect(fastifyRequest.url).toBe(new URL(request.url).pathname + new URL(request.url).search);
+        return roleAuthorize(request, undefined as never);
+      },
+    });
     const address = await app.listen({ port: 0, host: "127.0.0.1" });
     try {
       const get = (path: string, role: Role = "admin") => fetch(`${address}/ops${path}`, { headers: { "x-role": role }, redirect: "manual" });

@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { WebhookConfigError, httpBasic, readBasicCredentials, safeEqual, signedCookie } from "webhook-inbox";
 
-const basic = (user: string, password: string) => new Request("http://x/", { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` } });
+const basic = (user: string, password: string) =>
+  new Request("http://x/", { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` } });
 
 describe("httpBasic", () => {
   const auth = httpBasic({ users: { ops: { password: "correct-horse" }, viewer: { password: "battery-staple", access: { readOnly: true } } }, realm: "Ops" });
@@ -52,7 +53,9 @@ describe("signedCookie", () => {
     const issued = cookie.issue("ops");
     const [name, value] = issued.split(";")[0]!.split("=") as [string, string];
     const [, expires, signature] = value.split(".");
-    expect(cookie.read(new Request("http://x/", { headers: { cookie: `${name}=${Buffer.from("admin").toString("base64url")}.${expires}.${signature}` } }))).toBeNull();
+    expect(
+      cookie.read(new Request("http://x/", { headers: { cookie: `${name}=${Buffer.from("admin").toString("base64url")}.${expires}.${signature}` } })),
+    ).toBeNull();
     expect(cookie.read(new Request("http://x/"))).toBeNull();
     expect(cookie.clear()).toContain("Max-Age=0");
     expect(() => signedCookie({ secret: "short" })).toThrow(/32 characters/);

@@ -84,7 +84,9 @@ suite(existsSync(CHROMIUM) ? "dashboard features in Chromium" : `dashboard featu
     // "50 of N" when a page holds fewer than all matches.
     const { testWebhook } = await import("webhook-inbox/testing");
     for (let index = 0; index < 52; index++) {
-      const { body, headers } = testWebhook("ledger-secret", [{ tenantId: "initech", entityType: "Bill", entityId: `bulk-${index}`, occurredAt: "2030-01-01T00:00:00Z" }]);
+      const { body, headers } = testWebhook("ledger-secret", [
+        { tenantId: "initech", entityType: "Bill", entityId: `bulk-${index}`, occurredAt: "2030-01-01T00:00:00Z" },
+      ]);
       await scenario.inbox.receive({ integration: "ledger", rawBody: Buffer.from(body), headers });
     }
     await page.goto(`${server.base}/#/events`);
@@ -168,9 +170,9 @@ suite(existsSync(CHROMIUM) ? "dashboard features in Chromium" : `dashboard featu
     scenario.failing.delete("inv-3");
     await scenario.inbox.drain();
     await expect.poll(() => line(inv3.id), { timeout: 10_000 }).toBe("Invoice inv-3: re-queued \u2192 succeeded");
-    await expect.poll(() => line(staleCustomer.id), { timeout: 10_000 }).toBe(
-      `Customer cus-5: re-queued \u2192 stale: superseded by ${appliedCustomer.id} (newer data was already applied, so the handler was not called)`,
-    );
+    await expect
+      .poll(() => line(staleCustomer.id), { timeout: 10_000 })
+      .toBe(`Customer cus-5: re-queued \u2192 stale: superseded by ${appliedCustomer.id} (newer data was already applied, so the handler was not called)`);
     await expect.poll(() => line(inv2.id), { timeout: 10_000 }).toBe("Invoice inv-2: re-queued \u2192 failed again: handler refused inv-2");
     expect(await results.locator(`li[data-id="${staleCustomer.id}"]`).getAttribute("class")).toBe("retry-info");
     expect(await results.locator(`li[data-id="${inv2.id}"]`).getAttribute("class")).toBe("retry-error");

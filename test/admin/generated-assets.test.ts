@@ -12,7 +12,11 @@ describe("the dashboard's generated module", () => {
   });
 
   it("serves every UI source file byte for byte", async () => {
-    const inbox = createWebhookInbox({ store: new MemoryStore(), integrations: { test: { provider: testProvider({ secret: "s" }) } }, handler: async () => {} });
+    const inbox = createWebhookInbox({
+      store: new MemoryStore(),
+      integrations: { test: { provider: testProvider({ secret: "s" }) } },
+      handler: async () => {},
+    });
     const admin = createAdminHandler(inbox, { authorize: () => true, basePath: "/admin" });
     const sources = dashboardSources();
     expect(sources.map((source) => source.name)).toContain("app.js");

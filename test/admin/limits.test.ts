@@ -33,7 +33,9 @@ async function pausedByA429() {
   const inbox = createWebhookInbox({
     store: new MemoryStore(),
     clock,
-    integrations: { qbo: { provider: quickbooks({ verifierToken: VERIFIER, getAccessToken: () => "token", baseUrl: qbo.url }), mode: "delayed", delayMs: 1_000 } },
+    integrations: {
+      qbo: { provider: quickbooks({ verifierToken: VERIFIER, getAccessToken: () => "token", baseUrl: qbo.url }), mode: "delayed", delayMs: 1_000 },
+    },
     handler: async () => {},
     logger: { debug() {}, info() {}, warn() {}, error() {} },
   });
@@ -57,8 +59,19 @@ describe("the rate limiter's state in the admin", () => {
   it("GET api/limits: the paused realm first, with its reason and windows; a tenant-restricted caller sees only its own", async () => {
     const { inbox } = await pausedByA429();
     const all = createAdminHandler(inbox, { authorize: () => true });
-    const { items } = (await (await all(new Request("http://x/api/limits"))).json()) as { items: { tenantId: string | null; pausedUntil: string | null; pauseReason: { status: number } | null; windows: { name: string; used: number; limit: number; remaining: number }[] }[] };
-    expect(items[0]).toMatchObject({ tenantId: PAUSED_REALM, pausedUntil: new Date(START.getTime() + 2_000 + 120_000).toISOString(), pauseReason: { status: 429 } });
+    const { items } = (await (await all(new Request("http://x/api/limits"))).json()) as {
+      items: {
+        tenantId: string | null;
+        pausedUntil: string | null;
+        pauseReason: { status: number } | null;
+        windows: { name: string; used: number; limit: number; remaining: number }[];
+      }[];
+    };
+    expect(items[0]).toMatchObject({
+      tenantId: PAUSED_REALM,
+      pausedUntil: new Date(START.getTime() + 2_000 + 120_000).toISOString(),
+      pauseReason: { status: 429 },
+    });
     const calm = items.find((item) => item.tenantId === CALM_REALM)!;
     expect(calm.pausedUntil).toBeNull();
     const minute = calm.windows.find((window) => window.name === "minute")!;
@@ -76,7 +89,13 @@ describe("the rate limiter's state in the admin", () => {
     app.use("/admin", createExpressAdmin(inbox, { authorize: () => true }));
     const server: Server = createServer(app).listen(0, "127.0.0.1");
     await once(server, "listening");
-    open.push({ close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) });
+    open.push({
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    });
     const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run"] });
     open.push({ close: () => browser.close() });
     const page = await browser.newPage();

@@ -28,10 +28,11 @@ async function listen(app: express.Express): Promise<string> {
   const server: Server = createServer(app);
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
-  close = () => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+  close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 

@@ -62,7 +62,12 @@ export async function buildScenario() {
 
   const at = (seconds: number) => new Date(Date.UTC(2029, 11, 31, 23, 0, seconds)).toISOString();
   const change = (tenantId: string, entityType: string, entityId: string, seconds: number, extra: Partial<TestChange> = {}): TestChange => ({
-    tenantId, entityType, entityId, occurredAt: at(seconds), operation: "Update", ...extra,
+    tenantId,
+    entityType,
+    entityId,
+    occurredAt: at(seconds),
+    operation: "Update",
+    ...extra,
   });
   const send = async (integration: "books" | "ledger", changes: TestChange[], extraHeaders: Record<string, string> = {}) => {
     const { body, headers } = testWebhook(integration === "books" ? BOOKS_SECRET : LEDGER_SECRET, changes);
@@ -74,7 +79,10 @@ export async function buildScenario() {
     inbox.receive({
       integration,
       rawBody,
-      headers: { "content-type": "application/json", "x-test-signature": signed ? signTestPayload(rawBody, integration === "books" ? BOOKS_SECRET : LEDGER_SECRET) : "bm9wZQ==" },
+      headers: {
+        "content-type": "application/json",
+        "x-test-signature": signed ? signTestPayload(rawBody, integration === "books" ? BOOKS_SECRET : LEDGER_SECRET) : "bm9wZQ==",
+      },
     });
 
   booksApi.set("acme", "Invoice", "inv-1", { Id: "inv-1", TotalAmt: 120.5, CustomerRef: { name: "Acme Corp" } });
@@ -137,7 +145,17 @@ export async function buildScenario() {
     return found;
   };
   return {
-    inbox, store, clock, booksApi, ledgerApi, failing, parser, events, deliveries, eventOf, deliveryWhere,
+    inbox,
+    store,
+    clock,
+    booksApi,
+    ledgerApi,
+    failing,
+    parser,
+    events,
+    deliveries,
+    eventOf,
+    deliveryWhere,
     firstBody: first.body,
     unparseableId: JSON.parse(unparseable.body).deliveryId as string,
     binaryId: JSON.parse(binary.body).deliveryId as string,
@@ -159,10 +177,11 @@ export async function startExpressAdmin(scenario: Scenario, authorize: ExpressAd
   return {
     origin,
     base: `${origin}/admin`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -48,7 +48,9 @@ describe("default failure logging", () => {
 
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: "warn", context: { ...context, attempt: 1 } });
-    expect(lines[0]!.message).toMatch(/^\[webhook-inbox\] attempt 1 failed \(receive; 1 of 2 automatic attempts spent\); retrying at \S+: test API: invoice 1 failed$/);
+    expect(lines[0]!.message).toMatch(
+      /^\[webhook-inbox\] attempt 1 failed \(receive; 1 of 2 automatic attempts spent\); retrying at \S+: test API: invoice 1 failed$/,
+    );
 
     clock.advance(10_000);
     await inbox.drain();
@@ -68,7 +70,9 @@ describe("default failure logging", () => {
       integrations: { qbo: { provider: quickbooks({ verifierToken, getAccessToken: () => "", baseUrl: "http://127.0.0.1:9" }) } },
       handler: () => {},
     });
-    const signed = quickBooksClassicPayload(verifierToken, [{ realmId: "r1", name: "Invoice", id: "7", operation: "Update", lastUpdated: "2030-01-01T00:00:00Z" }]);
+    const signed = quickBooksClassicPayload(verifierToken, [
+      { realmId: "r1", name: "Invoice", id: "7", operation: "Update", lastUpdated: "2030-01-01T00:00:00Z" },
+    ]);
     await inbox.receive({ integration: "qbo", rawBody: Buffer.from(signed.body), headers: signed.headers });
     await inbox.drain();
     expect(lines).toHaveLength(1);

@@ -85,6 +85,10 @@ describe("admin request errors", () => {
     expect([notAllowed.status, notAllowed.headers.get("allow")]).toEqual([405, expect.stringContaining("GET")]);
     expect(((await notAllowed.json()) as { error: { code: string } }).error.code).toBe("METHOD_NOT_ALLOWED");
     expect(thrown).toEqual([]);
-    expect(new WebhookRequestError(400, "REQUEST_INVALID", "x", { details: { param: "p" } })).toMatchObject({ status: 400, code: "REQUEST_INVALID", details: { param: "p" } });
+    expect(new WebhookRequestError(400, "REQUEST_INVALID", "x", { details: { param: "p" } })).toMatchObject({
+      status: 400,
+      code: "REQUEST_INVALID",
+      details: { param: "p" },
+    });
   });
 });

@@ -61,11 +61,18 @@ function setup(maxInFlightReceives = 2) {
   const store = new HeldStore();
   const warnings: string[] = [];
   const logger: Logger = { debug() {}, info() {}, warn: (message) => warnings.push(message), error() {} };
-  const inbox = createWebhookInbox({ store, integrations: { acme: { provider: testProvider({ secret: SECRET }) } }, handler: () => {}, logger, maxInFlightReceives });
+  const inbox = createWebhookInbox({
+    store,
+    integrations: { acme: { provider: testProvider({ secret: SECRET }) } },
+    handler: () => {},
+    logger,
+    maxInFlightReceives,
+  });
   const rejected: { code: string; reason: string; status: number | undefined }[] = [];
   inbox.on("delivery:rejected", ({ code, reason, delivery }) => rejected.push({ code, reason, status: delivery.response?.status }));
   let n = 0;
-  const webhook = () => testWebhook(SECRET, [{ tenantId: "t1", entityType: "invoice", entityId: `inv-${(n += 1)}`, occurredAt: "2030-01-01T00:00:00.000Z" }], `evt-${n}`);
+  const webhook = () =>
+    testWebhook(SECRET, [{ tenantId: "t1", entityType: "invoice", entityId: `inv-${(n += 1)}`, occurredAt: "2030-01-01T00:00:00.000Z" }], `evt-${n}`);
   const send = () => {
     const { body, headers } = webhook();
     return inbox.receive({ integration: "acme", rawBody: Buffer.from(body), headers });
@@ -120,7 +127,12 @@ describe("maxInFlightReceives", () => {
 
   it("is validated: a bound below 1 is a WebhookConfigError", () => {
     const build = (value: unknown) => () =>
-      createWebhookInbox({ store: new MemoryStore(), integrations: { acme: { provider: testProvider({ secret: SECRET }) } }, handler: () => {}, maxInFlightReceives: value as number });
+      createWebhookInbox({
+        store: new MemoryStore(),
+        integrations: { acme: { provider: testProvider({ secret: SECRET }) } },
+        handler: () => {},
+        maxInFlightReceives: value as number,
+      });
     expect(build(0)).toThrow(WebhookConfigError);
     expect(build(1.5)).toThrow(/maxInFlightReceives/);
   });

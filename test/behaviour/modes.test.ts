@@ -122,7 +122,11 @@ describe("receive() refusals, each logged as a delivery with its reason", () => 
   it("answers 401 with an empty body for a bad or missing signature, and processes nothing", async () => {
     const { inbox, send, handled } = setupInbox();
     const { body } = testWebhook(SECRET, [change("1", "2030-01-01T00:00:00Z")]);
-    const bad = await inbox.receive({ integration: "acme", rawBody: Buffer.from(body), headers: { "content-type": "application/json", "x-test-signature": "AAAA" } });
+    const bad = await inbox.receive({
+      integration: "acme",
+      rawBody: Buffer.from(body),
+      headers: { "content-type": "application/json", "x-test-signature": "AAAA" },
+    });
     const missing = await inbox.receive({ integration: "acme", rawBody: Buffer.from(body), headers: { "content-type": "application/json" } });
     expect([bad.status, bad.body, missing.status, missing.body]).toEqual([401, "", 401, ""]);
     const { items } = await inbox.listDeliveries({ status: "rejected" });
@@ -182,7 +186,12 @@ describe("receive() refusals, each logged as a delivery with its reason", () => 
     };
     provider.api.set("t1", "invoice", "1", { Id: "1" });
     const handled: string[] = [];
-    const inbox = createWebhookInbox({ store: new MemoryStore(), clock, integrations: { acme: { provider } }, handler: async (e) => void handled.push(e.entityId) });
+    const inbox = createWebhookInbox({
+      store: new MemoryStore(),
+      clock,
+      integrations: { acme: { provider } },
+      handler: async (e) => void handled.push(e.entityId),
+    });
     const { body, headers } = testWebhook(SECRET, [change("1", "2030-01-01T00:00:00Z")]);
     const response = await inbox.receive({ integration: "acme", rawBody: Buffer.from(body), headers });
 

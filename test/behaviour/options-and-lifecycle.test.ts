@@ -70,14 +70,7 @@ describe("lifecycle events", () => {
     await inbox.drain();
     clock.advance(60_000);
     await inbox.drain();
-    expect(names.sort()).toEqual([
-      "delivery:received",
-      "event:exhausted",
-      "event:failed",
-      "event:failed",
-      "event:processed",
-      "event:retry-scheduled",
-    ]);
+    expect(names.sort()).toEqual(["delivery:received", "event:exhausted", "event:failed", "event:failed", "event:processed", "event:retry-scheduled"]);
     expect((await inbox.listEvents({ status: "succeeded" })).items).toHaveLength(1);
   });
 });
@@ -142,7 +135,16 @@ describe("retention", () => {
 
 describe("a host logger that throws", () => {
   it("never breaks receive(): a refusal is still answered and logged as a delivery", async () => {
-    const throwing = { debug() {}, info() {}, warn: () => { throw new Error("log sink down"); }, error: () => { throw new Error("log sink down"); } };
+    const throwing = {
+      debug() {},
+      info() {},
+      warn: () => {
+        throw new Error("log sink down");
+      },
+      error: () => {
+        throw new Error("log sink down");
+      },
+    };
     const { inbox } = setupInbox({ inbox: { logger: throwing } });
     const response = await inbox.receive({ integration: "acme", rawBody: Buffer.from("{}"), headers: { "content-type": "application/json" } });
     expect(response.status).toBe(401);

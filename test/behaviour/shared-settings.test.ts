@@ -51,7 +51,9 @@ describe("settings kept in the store", () => {
     expect(restarted.getSettings()).toMatchObject({
       serviceEnabled: false,
       serviceChange: { changedAt: new Date("2030-01-01T00:00:01.000Z"), changedBy: null },
-      integrations: [{ id: "books", mode: "direct", effectiveMode: "direct", modeChange: { changedAt: new Date("2030-01-01T00:00:00.000Z"), changedBy: "alice" } }],
+      integrations: [
+        { id: "books", mode: "direct", effectiveMode: "direct", modeChange: { changedAt: new Date("2030-01-01T00:00:00.000Z"), changedBy: "alice" } },
+      ],
     });
     await restartedStore.close();
   });

@@ -45,14 +45,20 @@ describe("singleFlightTokens", () => {
     await expect(tokens.getAccessToken("t1")).rejects.toThrow(ReauthorizationRequiredError);
     // The reason kept with the tenant (and shown on its parked events) never quotes the token, even when the client's error does.
     const { store } = setup();
-    const echoing = singleFlightTokens({ store, provider: "test", refresh: async ({ refreshToken: sent }) => Promise.reject(new Error(`invalid_grant: ${sent} is not valid`)) });
+    const echoing = singleFlightTokens({
+      store,
+      provider: "test",
+      refresh: async ({ refreshToken: sent }) => Promise.reject(new Error(`invalid_grant: ${sent} is not valid`)),
+    });
     await echoing.save("t9", { refreshToken: "rt-secret-value" });
     await expect(echoing.getAccessToken("t9")).rejects.toThrow(/\[redacted\] is not valid/);
     expect(JSON.stringify(await echoing.status("t9"))).not.toContain("rt-secret-value");
     expect(JSON.stringify(await tokens.status("t1"))).not.toContain(refreshToken);
     await expect(tokens.getAccessToken("t1")).rejects.toMatchObject({ code: "REAUTHORIZATION_REQUIRED", tenantId: "t1" });
     expect(endpoint.calls).toHaveLength(1);
-    expect(await tokens.needingReauthorization()).toEqual([expect.objectContaining({ tenantId: "t1", needsReauthorization: expect.objectContaining({ reason: expect.stringContaining("invalid_grant") }) })]);
+    expect(await tokens.needingReauthorization()).toEqual([
+      expect.objectContaining({ tenantId: "t1", needsReauthorization: expect.objectContaining({ reason: expect.stringContaining("invalid_grant") }) }),
+    ]);
 
     await tokens.save("t1", { refreshToken: endpoint.connect("t1") });
     expect(await tokens.getAccessToken("t1")).toMatch(/^at-t1-/);
@@ -72,7 +78,12 @@ describe("singleFlightTokens", () => {
     const provider = testProvider({ secret: "s" });
     provider.api.set("t1", "invoice", "inv-1", { Id: "inv-1" });
     // A provider that asks the helper for a token before every download, as quickbooks()/xero() do.
-    const guarded = { ...provider, fetchResources: async (input: Parameters<typeof provider.fetchResources>[0]) => (await tokens.getAccessToken(input.tenantId), provider.fetchResources(input)) };
+    const guarded = {
+      ...provider,
+      fetchResources: async (input: Parameters<typeof provider.fetchResources>[0]) => (
+        await tokens.getAccessToken(input.tenantId), provider.fetchResources(input)
+      ),
+    };
     const handled: string[] = [];
     const inbox = createWebhookInbox({
       store,

@@ -31,7 +31,13 @@ if (!url) {
   });
 
   let queueName = "";
-  const options = (instance: PgBoss) => ({ boss: instance, queueName, pollIntervalMs: 60_000, pollingIntervalSeconds: 0.5, onError: (error: unknown) => errors.push(error) });
+  const options = (instance: PgBoss) => ({
+    boss: instance,
+    queueName,
+    pollIntervalMs: 60_000,
+    pollingIntervalSeconds: 0.5,
+    onError: (error: unknown) => errors.push(error),
+  });
 
   describeSchedulerConformance({
     name: "PgBossScheduler",

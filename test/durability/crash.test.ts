@@ -46,7 +46,9 @@ async function send(port: number, i: number): Promise<number> {
   return response.status;
 }
 
-async function listAll<T extends { id: string }>(list: (cursor: string | undefined) => Promise<{ items: readonly T[]; nextCursor: string | null }>): Promise<T[]> {
+async function listAll<T extends { id: string }>(
+  list: (cursor: string | undefined) => Promise<{ items: readonly T[]; nextCursor: string | null }>,
+): Promise<T[]> {
   const all: T[] = [];
   let cursor: string | undefined;
   for (;;) {

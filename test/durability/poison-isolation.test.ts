@@ -41,7 +41,14 @@ const file = join(dir, "poison.sqlite");
 const variants: Variant[] = [
   { name: "SQLite, process.exit in the handler", kill: "exit", env: { STORE: "sqlite", SQLITE_FILE: file }, open: () => new SqliteStore({ filename: file }) },
   ...(url
-    ? [{ name: "PostgreSQL, SIGKILL in the handler", kill: "sigkill" as const, env: { STORE: "postgres", DATABASE_URL: url, SCHEMA: schema }, open: () => new PostgresStore({ connectionString: url, schema }) }]
+    ? [
+        {
+          name: "PostgreSQL, SIGKILL in the handler",
+          kill: "sigkill" as const,
+          env: { STORE: "postgres", DATABASE_URL: url, SCHEMA: schema },
+          open: () => new PostgresStore({ connectionString: url, schema }),
+        },
+      ]
     : []),
 ];
 
@@ -51,13 +58,36 @@ describe.each(variants)("a poison event among 99 innocent ones ($name)", ({ kill
     await store.migrate();
     const due = new Date(Date.now() - 1_000);
     const delivery: NewDelivery = {
-      id: createId(), integration: "acme", provider: "test", tenantIds: ["t1"], receivedAt: due, headers: {},
-      rawBody: new TextEncoder().encode("{}"), dedupeKey: null, status: "accepted", reason: null, response: null,
+      id: createId(),
+      integration: "acme",
+      provider: "test",
+      tenantIds: ["t1"],
+      receivedAt: due,
+      headers: {},
+      rawBody: new TextEncoder().encode("{}"),
+      dedupeKey: null,
+      status: "accepted",
+      reason: null,
+      response: null,
     };
     const events: NewEvent[] = Array.from({ length: TOTAL }, (_, i) => ({
-      id: createId(), deliveryId: delivery.id, integration: "acme", provider: "test", tenantId: "t1", entityType: "invoice",
-      entityId: i === POISON_AT ? "poison" : `inv-${i}`, operation: "delete", deleted: true, occurredAt: due, receivedAt: due,
-      mode: "delayed", status: "queued", maxAttempts: 3, nextAttemptAt: due, nextTrigger: "scheduler", payload: {},
+      id: createId(),
+      deliveryId: delivery.id,
+      integration: "acme",
+      provider: "test",
+      tenantId: "t1",
+      entityType: "invoice",
+      entityId: i === POISON_AT ? "poison" : `inv-${i}`,
+      operation: "delete",
+      deleted: true,
+      occurredAt: due,
+      receivedAt: due,
+      mode: "delayed",
+      status: "queued",
+      maxAttempts: 3,
+      nextAttemptAt: due,
+      nextTrigger: "scheduler",
+      payload: {},
     }));
     await store.insertDelivery({ delivery, events });
     await store.close();

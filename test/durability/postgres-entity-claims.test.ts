@@ -73,9 +73,7 @@ if (!url) {
     it.each(["event", "group"] as const)("4 workers, one committing its claims late: no entity is ever held by two workers (%s claims)", async (mode) => {
       const schema = schemas[mode];
       const groups = mode === "group" ? { groups: { batchSize: () => 3 } } : {};
-      const stores = pools.map(
-        (pool, index) => new PostgresStore({ pool: index === 0 ? slowCommitPool(pool) : pool, schema, notify: false }),
-      );
+      const stores = pools.map((pool, index) => new PostgresStore({ pool: index === 0 ? slowCommitPool(pool) : pool, schema, notify: false }));
       await stores[0]!.migrate();
       const delivery: NewDelivery = {
         id: createId(),

@@ -79,9 +79,7 @@ if (!url) {
       await Promise.all(children.map((child) => child.next((message) => message.ready === true)));
       const started = Date.now();
       for (const child of children) child.process.stdin!.write("go\n");
-      const reports = await Promise.all(
-        children.map((child) => child.next<{ workerId: string; handled: string[] }>((message) => message.done === true)),
-      );
+      const reports = await Promise.all(children.map((child) => child.next<{ workerId: string; handled: string[] }>((message) => message.done === true)));
       const elapsedMs = Date.now() - started;
       const exits = await Promise.all(children.map((child) => child.exited));
       expect(exits.every((exit) => exit.code === 0)).toBe(true);

@@ -90,7 +90,11 @@ if (!url) {
     const errors: unknown[] = [];
     inbox.on("error", (error) => errors.push(error));
     const send = async (n: number): Promise<number> => {
-      const { body, headers } = testWebhook(SECRET, [{ tenantId: "t1", entityType: "invoice", entityId: `e${n}`, occurredAt: new Date().toISOString() }], `d${n}-${randomBytes(3).toString("hex")}`);
+      const { body, headers } = testWebhook(
+        SECRET,
+        [{ tenantId: "t1", entityType: "invoice", entityId: `e${n}`, occurredAt: new Date().toISOString() }],
+        `d${n}-${randomBytes(3).toString("hex")}`,
+      );
       const answer = await inbox.receive({ integration: "acme", rawBody: Buffer.from(body), headers });
       if (answer.status === 503) {
         expect(answer.headers["retry-after"]).toMatch(/^\d+$/);
@@ -151,7 +155,11 @@ if (!url) {
       await inbox.start();
       // Run last to first: the proxy closes first, failing the queries the partition left hanging, so
       // the pass waiting on them (and stop() waiting on the pass) ends.
-      cleanups.push(() => pool.end(), () => inbox.stop(), () => proxy.close());
+      cleanups.push(
+        () => pool.end(),
+        () => inbox.stop(),
+        () => proxy.close(),
+      );
       expect(await send(1)).toBe(202);
       proxy.partition();
       expect(await send(2)).toBe(503);

@@ -24,7 +24,9 @@ if (!url) {
       await pool.end();
     });
 
-    it("an hour of calls every 10 s keeps at most `limit` minute rows and one row per minute in a 30-minute window; an idle tenant's rows and budget are removed", { timeout: 60_000 }, async () => {
+    it("an hour of calls every 10 s keeps at most `limit` minute rows and one row per minute in a 30-minute window; an idle tenant's rows and budget are removed", {
+      timeout: 60_000,
+    }, async () => {
       const store = new PostgresStore({ pool, schema });
       await store.migrate();
       const limits: BudgetLimits = {

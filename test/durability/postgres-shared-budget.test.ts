@@ -5,7 +5,15 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { createWebhookInbox, type InboxEvent, type WebhookProcessor, type WebhookStore } from "webhook-inbox";
 import { PostgresStore } from "webhook-inbox/postgres";
 import { quickbooks } from "webhook-inbox/quickbooks";
-import { ManualClock, quickBooksClassicPayload, startFakeQuickBooks, startFakeXero, xeroPayload, type FakeQuickBooks, type FakeXero } from "webhook-inbox/testing";
+import {
+  ManualClock,
+  quickBooksClassicPayload,
+  startFakeQuickBooks,
+  startFakeXero,
+  xeroPayload,
+  type FakeQuickBooks,
+  type FakeXero,
+} from "webhook-inbox/testing";
 import { xero } from "webhook-inbox/xero";
 
 const url = process.env.DATABASE_URL;
@@ -108,7 +116,9 @@ if (!url) {
         await inboxes[(index / 20) % INSTANCES]!.receive({ integration: "qbo", rawBody: new TextEncoder().encode(signed.body), headers: signed.headers });
       }
       for (let index = 0; index < contacts.length; index += 100) {
-        const events = contacts.slice(index, index + 100).map((id) => ({ tenantId: XERO_TENANT, category: "CONTACT", resourceId: id, eventDateUtc: "2029-12-31T23:00:00" }));
+        const events = contacts
+          .slice(index, index + 100)
+          .map((id) => ({ tenantId: XERO_TENANT, category: "CONTACT", resourceId: id, eventDateUtc: "2029-12-31T23:00:00" }));
         const signed = xeroPayload(XERO_KEY, events);
         await inboxes[(index / 100) % INSTANCES]!.receive({ integration: "xero", rawBody: new TextEncoder().encode(signed.body), headers: signed.headers });
       }
@@ -124,7 +134,9 @@ if (!url) {
       }
     }
 
-    it("drains the backlog with 0 × 429 from either fake, every entity handled once, the calls spread as one instance would", { timeout: 120_000 }, async () => {
+    it("drains the backlog with 0 × 429 from either fake, every entity handled once, the calls spread as one instance would", {
+      timeout: 120_000,
+    }, async () => {
       const setup = await cluster();
       const total = await backlog(setup);
       await drainAll(setup, total);
@@ -165,7 +177,9 @@ if (!url) {
       const contacts = Array.from({ length: 400 }, () => randomUUID());
       xeroApi.records.seed(XERO_TENANT, "CONTACT", contacts);
       for (let index = 0; index < contacts.length; index += 50) {
-        const events = contacts.slice(index, index + 50).map((id) => ({ tenantId: XERO_TENANT, category: "CONTACT", resourceId: id, eventDateUtc: "2029-12-31T23:00:00" }));
+        const events = contacts
+          .slice(index, index + 50)
+          .map((id) => ({ tenantId: XERO_TENANT, category: "CONTACT", resourceId: id, eventDateUtc: "2029-12-31T23:00:00" }));
         const signed = xeroPayload(XERO_KEY, events);
         await inboxes[0]!.receive({ integration: "xero", rawBody: new TextEncoder().encode(signed.body), headers: signed.headers });
       }

@@ -66,7 +66,9 @@ if (!url) {
 
     async function put(inbox: WebhookProcessor, path: string, body: unknown, actor = "alice@example.com") {
       const admin = createAdminHandler(inbox, { authorize: () => ({ actor }) });
-      const response = await admin(new Request(`http://app.test/api/${path}`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }));
+      const response = await admin(
+        new Request(`http://app.test/api/${path}`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+      );
       expect(response.status).toBe(200);
       return response.json();
     }
@@ -88,18 +90,26 @@ if (!url) {
       for (const inbox of others) expect(inbox.listIntegrations()[0]!.modeChange).toMatchObject({ changedBy: "alice@example.com" });
 
       await put(others[1]!, "settings/service", { enabled: false }, "bob@example.com");
-      const serviceLatencies = await Promise.all([first!, others[0]!, others[2]!].map((inbox) => timeUntil(() => inbox.serviceEnabled, false, NOTIFY_BOUND_MS)));
+      const serviceLatencies = await Promise.all(
+        [first!, others[0]!, others[2]!].map((inbox) => timeUntil(() => inbox.serviceEnabled, false, NOTIFY_BOUND_MS)),
+      );
       // In force on another instance: a webhook it receives is processed in the request (direct).
-      const { body, headers } = testWebhook(SECRET, [{ tenantId: "t1", entityType: "invoice", entityId: "inv-1", occurredAt: new Date().toISOString(), deleted: true }]);
+      const { body, headers } = testWebhook(SECRET, [
+        { tenantId: "t1", entityType: "invoice", entityId: "inv-1", occurredAt: new Date().toISOString(), deleted: true },
+      ]);
       expect((await others[2]!.receive({ integration: "books", rawBody: Buffer.from(body), headers })).status).toBe(200);
       expect(instances[3]!.handled).toEqual(["inv-1"]);
       expect((await others[2]!.listEvents({ entityId: "inv-1" })).items).toEqual([]);
-      console.info(`[shared settings] applied elsewhere after: mode ${modeLatencies.map((ms) => ms.toFixed(0)).join(", ")} ms; service ${serviceLatencies.map((ms) => ms.toFixed(0)).join(", ")} ms`);
+      console.info(
+        `[shared settings] applied elsewhere after: mode ${modeLatencies.map((ms) => ms.toFixed(0)).join(", ")} ms; service ${serviceLatencies.map((ms) => ms.toFixed(0)).join(", ")} ms`,
+      );
 
-      await Promise.all(instances.map(async ({ inbox, store }) => {
-        await inbox.stop();
-        await store.close();
-      }));
+      await Promise.all(
+        instances.map(async ({ inbox, store }) => {
+          await inbox.stop();
+          await store.close();
+        }),
+      );
 
       // A restart with the same options: the stored changes win over them, with who made them.
       const restarted = instance(schema);

@@ -47,13 +47,17 @@ if (!url) {
           perTenant.set(input.tenantId, perTenant.get(input.tenantId)! - 1);
         }
       };
-      const instances = stores.map((store, i) => singleFlightTokens({ store, provider: "quickbooks", refresh, clock, holder: `instance-${i}`, waitPollMs: 10 }));
+      const instances = stores.map((store, i) =>
+        singleFlightTokens({ store, provider: "quickbooks", refresh, clock, holder: `instance-${i}`, waitPollMs: 10 }),
+      );
       for (const tenantId of TENANTS) await instances[0]!.save(tenantId, { refreshToken: endpoint.connect(tenantId) });
 
       const expiries = 3;
       for (let round = 0; round < expiries; round += 1) {
         // Every instance asks for every tenant's token 5 times at once.
-        const asked = instances.flatMap((tokens) => TENANTS.flatMap((tenantId) => Array.from({ length: 5 }, () => tokens.getAccessToken(tenantId).then((token) => ({ tenantId, token })))));
+        const asked = instances.flatMap((tokens) =>
+          TENANTS.flatMap((tenantId) => Array.from({ length: 5 }, () => tokens.getAccessToken(tenantId).then((token) => ({ tenantId, token })))),
+        );
         const answers = await Promise.all(asked);
         for (const tenantId of TENANTS) expect(new Set(answers.filter((a) => a.tenantId === tenantId).map((a) => a.token)).size).toBe(1);
         clock.advance(HOUR); // every token expires before the next round
@@ -64,7 +68,9 @@ if (!url) {
       }
       expect(instances.reduce((sum, tokens) => sum + tokens.refreshes, 0)).toBe(expiries * TENANTS.length);
       expect(mostPerTenant).toBe(1); // never two refreshes of one tenant at once
-      console.info(`[token refresh] ${endpoint.calls.length} refreshes for ${expiries} expiries x ${TENANTS.length} tenants; ${4 * 5 * TENANTS.length * expiries} getAccessToken calls; at most ${mostInFlight} refreshes in flight at once (different tenants)`);
+      console.info(
+        `[token refresh] ${endpoint.calls.length} refreshes for ${expiries} expiries x ${TENANTS.length} tenants; ${4 * 5 * TENANTS.length * expiries} getAccessToken calls; at most ${mostInFlight} refreshes in flight at once (different tenants)`,
+      );
 
       // The grant is revoked: one refresh learns it; every instance then refuses without calling.
       endpoint.revoke("realm-2");

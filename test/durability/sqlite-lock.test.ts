@@ -46,7 +46,11 @@ afterEach(async () => {
 
 function send(): Promise<ReceiveResult> {
   sent += 1;
-  const { body, headers } = testWebhook(SECRET, [{ tenantId: "t1", entityType: "invoice", entityId: `e${sent}`, occurredAt: new Date().toISOString() }], `d${sent}`);
+  const { body, headers } = testWebhook(
+    SECRET,
+    [{ tenantId: "t1", entityType: "invoice", entityId: `e${sent}`, occurredAt: new Date().toISOString() }],
+    `d${sent}`,
+  );
   return inbox.receive({ integration: "acme", rawBody: Buffer.from(body), headers });
 }
 

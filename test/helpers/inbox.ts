@@ -4,7 +4,9 @@ import { ManualClock, TestApi, type TestChange, testProvider, testWebhook } from
 export const SECRET = "test-secret";
 
 /** An inbox over a MemoryStore and the test provider, with a manual clock and a recording handler. */
-export function setupInbox(options: { mode?: Mode; maxBatchSize?: number; limits?: ProviderLimits; handler?: EventHandler; inbox?: Partial<WebhookInboxOptions> } = {}) {
+export function setupInbox(
+  options: { mode?: Mode; maxBatchSize?: number; limits?: ProviderLimits; handler?: EventHandler; inbox?: Partial<WebhookInboxOptions> } = {},
+) {
   const clock = new ManualClock();
   const api = new TestApi();
   const store = new MemoryStore();

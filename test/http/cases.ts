@@ -147,7 +147,8 @@ export function createCaseInbox(options: { store?: "failing" | undefined } = {})
   integrations["xero-direct"] = { provider: xero({ webhookKey: xero3, getAccessToken: noToken, fetch: xeroFindsEverything }), mode: "direct" };
   for (const v of vectors) {
     integrations[vectorIntegration(v.id)] = {
-      provider: v.provider === "quickbooks" ? quickbooks({ verifierToken: v.key, getAccessToken: noToken }) : xero({ webhookKey: v.key, getAccessToken: noToken }),
+      provider:
+        v.provider === "quickbooks" ? quickbooks({ verifierToken: v.key, getAccessToken: noToken }) : xero({ webhookKey: v.key, getAccessToken: noToken }),
     };
   }
   return createWebhookInbox({
@@ -176,7 +177,12 @@ function signed(path: string, id = "evt-1", headers: Record<string, string> = {}
 function signedOfSize(size: number): HttpRequest {
   const prefix = `{"changes":[],"padding":"`;
   const body = `${prefix}${"x".repeat(size - prefix.length - 2)}"}`;
-  return { method: "POST", path: "/webhooks/test", headers: { "content-type": "application/json", [TEST_SIGNATURE_HEADER]: signTestPayload(body, SECRET) }, body };
+  return {
+    method: "POST",
+    path: "/webhooks/test",
+    headers: { "content-type": "application/json", [TEST_SIGNATURE_HEADER]: signTestPayload(body, SECRET) },
+    body,
+  };
 }
 
 const notJson = "this is not JSON";
@@ -242,7 +248,13 @@ export const cases: readonly HttpCase[] = [
   {
     name: "GET → 405 with Allow: POST",
     request: { method: "GET", path: "/webhooks/test" },
-    expect: { status: 405, body: { error: "METHOD_NOT_ALLOWED" }, headers: { allow: "POST" }, delivery: { status: "rejected", reason: /method GET/ }, deliveries: 1 },
+    expect: {
+      status: 405,
+      body: { error: "METHOD_NOT_ALLOWED" },
+      headers: { allow: "POST" },
+      delivery: { status: "rejected", reason: /method GET/ },
+      deliveries: 1,
+    },
   },
   {
     name: "PUT with a signed body → 405",
@@ -267,17 +279,27 @@ export const cases: readonly HttpCase[] = [
   },
   {
     name: "signed but unparseable → 2xx, stored whole as unparseable",
-    request: { method: "POST", path: "/webhooks/test", headers: { "content-type": "application/json", [TEST_SIGNATURE_HEADER]: signTestPayload(notJson, SECRET) }, body: notJson },
+    request: {
+      method: "POST",
+      path: "/webhooks/test",
+      headers: { "content-type": "application/json", [TEST_SIGNATURE_HEADER]: signTestPayload(notJson, SECRET) },
+      body: notJson,
+    },
     expect: { status: 202, body: { status: "unparseable" }, delivery: { status: "unparseable", reason: /not JSON/ }, deliveries: 1 },
   },
   {
     name: "unknown integration in the path → 404",
     request: signed("/webhooks/nope"),
-    expect: { status: 404, body: { error: "INTEGRATION_UNKNOWN" }, delivery: { status: "rejected", integration: "nope", reason: /unknown integration/ }, deliveries: 1 },
+    expect: {
+      status: 404,
+      body: { error: "INTEGRATION_UNKNOWN" },
+      delivery: { status: "rejected", integration: "nope", reason: /unknown integration/ },
+      deliveries: 1,
+    },
   },
   // ── the real providers, signed with the fixtures' vectors ───────────────
   {
-    name: "QuickBooks classic (QBO-1, pretty-printed bytes) → 200, Intuit's \"HTTP 200\"",
+    name: 'QuickBooks classic (QBO-1, pretty-printed bytes) → 200, Intuit\'s "HTTP 200"',
     request: vectorRequest("QBO-1"),
     expect: { status: 200, body: { status: "accepted", events: 1 }, delivery: { status: "accepted", integration: "vector-qbo-1", events: 1 }, deliveries: 1 },
   },

@@ -40,7 +40,9 @@ describe("npm run demo", () => {
     expect(port).toBeGreaterThan(0);
     expect(port).not.toBe(3000);
     expect(output).toMatch(/^ {2}429 answers from the provider APIs \(waited out, no attempt spent\) +2$/m); // the Xero tenant throttled twice
-    expect(output).toContain("failed: quickbooks Invoice 13 (tenant 9130350000000002): Invoice 13 failed validation in the host app: TotalAmt -130 must not be negative");
+    expect(output).toContain(
+      "failed: quickbooks Invoice 13 (tenant 9130350000000002): Invoice 13 failed validation in the host app: TotalAmt -130 must not be negative",
+    );
     expect(output).not.toMatch(/Dashboard:|keeps serving|Ctrl-C/);
   }, 120_000);
 
@@ -79,10 +81,14 @@ describe("npm run demo", () => {
     expect(output).toMatch(/^ {2}out-of-order pair +stale \+ succeeded$/m);
   }, 120_000);
 
-  it.skipIf(!process.env.DATABASE_URL)("--scheduler pg-boss: the passes run as pg-boss jobs and the scenario comes out the same", async () => {
-    const { code, output } = await demo(["--exit", "--fresh", "--port", "0", "--scheduler", "pg-boss"]);
-    expect(code, output).toBe(0);
-    expect(output).toContain("passes run by pg-boss jobs in PostgreSQL");
-    expect(output).toMatch(/^ {2}out-of-order pair +stale \+ succeeded$/m);
-  }, 120_000);
+  it.skipIf(!process.env.DATABASE_URL)(
+    "--scheduler pg-boss: the passes run as pg-boss jobs and the scenario comes out the same",
+    async () => {
+      const { code, output } = await demo(["--exit", "--fresh", "--port", "0", "--scheduler", "pg-boss"]);
+      expect(code, output).toBe(0);
+      expect(output).toContain("passes run by pg-boss jobs in PostgreSQL");
+      expect(output).toMatch(/^ {2}out-of-order pair +stale \+ succeeded$/m);
+    },
+    120_000,
+  );
 });

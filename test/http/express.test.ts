@@ -25,7 +25,10 @@ async function listen(app: Express): Promise<{ baseUrl: string; close: () => Pro
 }
 
 // The same cases on both supported majors: Express 5 ("express") and Express 4 (the "express4" alias).
-for (const [major, express] of [["Express 5", express5], ["Express 4", express4 as unknown as typeof express5]] as const) {
+for (const [major, express] of [
+  ["Express 5", express5],
+  ["Express 4", express4 as unknown as typeof express5],
+] as const) {
   describeHttpCases(major, async (inbox) => {
     const app = express();
     app.all("/webhooks/:integration", createExpressMiddleware(inbox, { param: "integration" }));
@@ -85,7 +88,16 @@ for (const [major, express] of [["Express 5", express5], ["Express 4", express4 
       });
       expect((await sendOverHttp(baseUrl, { method: "GET", path: "/webhooks/test" })).status).toBe(405);
       const webhook = testWebhook(SECRET, [], "evt-text");
-      expect((await sendOverHttp(baseUrl, { method: "POST", path: "/webhooks/test", headers: { ...webhook.headers, "content-type": "text/plain" }, body: webhook.body })).status).toBe(415);
+      expect(
+        (
+          await sendOverHttp(baseUrl, {
+            method: "POST",
+            path: "/webhooks/test",
+            headers: { ...webhook.headers, "content-type": "text/plain" },
+            body: webhook.body,
+          })
+        ).status,
+      ).toBe(415);
       expect(errors).toEqual([]);
     });
 
@@ -95,7 +107,12 @@ for (const [major, express] of [["Express 5", express5], ["Express 4", express4 
         app.all("/webhooks/:integration", createExpressMiddleware(inbox, { param: "integration", logger }));
       });
       const v = vector("XERO-2");
-      const response = await sendOverHttp(baseUrl, { method: "POST", path: "/webhooks/vector-xero-2", headers: { "content-type": "application/json", [v.header]: v.expected }, body: v.body });
+      const response = await sendOverHttp(baseUrl, {
+        method: "POST",
+        path: "/webhooks/vector-xero-2",
+        headers: { "content-type": "application/json", [v.header]: v.expected },
+        body: v.body,
+      });
       expect(response.status).toBe(200);
       expect(response.body).toBe("");
       expect((await post(baseUrl, "/webhooks/test", "evt-raw")).status).toBe(202);

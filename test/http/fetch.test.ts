@@ -56,7 +56,11 @@ describe("createFetchHandler", () => {
   });
 
   it("validates its options", () => {
-    const inbox = createWebhookInbox({ store: new MemoryStore(), integrations: { test: { provider: testProvider({ secret: SECRET }) } }, handler: async () => {} });
+    const inbox = createWebhookInbox({
+      store: new MemoryStore(),
+      integrations: { test: { provider: testProvider({ secret: SECRET }) } },
+      handler: async () => {},
+    });
     expect(() => createFetchHandler(inbox, {})).toThrow(WebhookConfigError);
     expect(() => createFetchHandler(inbox, { integration: "a", integrationFromPath: () => "a" })).toThrow(/exactly one/);
     expect(() => createFetchHandler({} as never, { integration: "test" })).toThrow(/inbox/);

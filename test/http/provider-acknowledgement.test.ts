@@ -6,14 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { MemoryStore, createWebhookInbox, type Mode, type WebhookProcessor } from "webhook-inbox";
 import { createExpressMiddleware } from "webhook-inbox/express";
 import { quickbooks } from "webhook-inbox/quickbooks";
-import {
-  createProviderSender,
-  quickBooksClassicPayload,
-  startFakeQuickBooks,
-  startFakeXero,
-  xeroIntentToReceive,
-  xeroPayload,
-} from "webhook-inbox/testing";
+import { createProviderSender, quickBooksClassicPayload, startFakeQuickBooks, startFakeXero, xeroIntentToReceive, xeroPayload } from "webhook-inbox/testing";
 import { xero } from "webhook-inbox/xero";
 import { quietLogger } from "./cases.ts";
 
@@ -30,7 +23,9 @@ afterEach(async () => {
 });
 
 /** Express over real HTTP, one integration per provider and mode, against the fakes. */
-async function serve(extra: Record<string, { provider: ReturnType<typeof xero>; acceptedStatus?: 200 | 202 }> = {}): Promise<{ url: string; inbox: WebhookProcessor }> {
+async function serve(
+  extra: Record<string, { provider: ReturnType<typeof xero>; acceptedStatus?: 200 | 202 }> = {},
+): Promise<{ url: string; inbox: WebhookProcessor }> {
   const xeroApi = await startFakeXero();
   const qboApi = await startFakeQuickBooks();
   open.push(xeroApi, qboApi);
@@ -56,8 +51,7 @@ async function serve(extra: Record<string, { provider: ReturnType<typeof xero>; 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks`, inbox };
 }
 
-const xeroEvent = () =>
-  xeroPayload(XERO_KEY, [{ tenantId: TENANT, category: "INVOICE", resourceId: INVOICE, eventDateUtc: "2025-12-31T23:00:00" }]);
+const xeroEvent = () => xeroPayload(XERO_KEY, [{ tenantId: TENANT, category: "INVOICE", resourceId: INVOICE, eventDateUtc: "2025-12-31T23:00:00" }]);
 
 describe("acknowledged as each provider requires, through the real HTTP path", () => {
   it("Xero: events and intent to receive are answered 200, empty body, no cookie, in every mode; a redelivery too", async () => {
@@ -96,7 +90,9 @@ describe("acknowledged as each provider requires, through the real HTTP path", (
   it("control: the sender counts an answer that breaks Xero's rule as failed (acceptedStatus 202 overrides the rule)", async () => {
     const xeroApi = await startFakeXero();
     open.push(xeroApi);
-    const { url } = await serve({ "xero-202": { provider: xero({ webhookKey: XERO_KEY, getAccessToken: () => "t", baseUrl: xeroApi.url }), acceptedStatus: 202 } });
+    const { url } = await serve({
+      "xero-202": { provider: xero({ webhookKey: XERO_KEY, getAccessToken: () => "t", baseUrl: xeroApi.url }), acceptedStatus: 202 },
+    });
     const sender = createProviderSender("xero");
     const answer = await sender.send(`${url}/xero-202`, xeroEvent());
     expect(answer.delivered).toBe(false);

@@ -1,6 +1,13 @@
 import { context } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { AggregationTemporality, DataPointType, InMemoryMetricExporter, MeterProvider, type MetricData, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import {
+  AggregationTemporality,
+  DataPointType,
+  InMemoryMetricExporter,
+  MeterProvider,
+  type MetricData,
+  PeriodicExportingMetricReader,
+} from "@opentelemetry/sdk-metrics";
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MemoryStore, type WebhookInboxOptions, createWebhookInbox } from "webhook-inbox";
@@ -57,7 +64,8 @@ async function setup(extra: Partial<WebhookInboxOptions> = {}, telemetry: Parame
     metricExporter.reset();
     await reader.forceFlush();
     const byName = new Map<string, MetricData>();
-    for (const resource of metricExporter.getMetrics()) for (const scope of resource.scopeMetrics) for (const metric of scope.metrics) byName.set(metric.descriptor.name, metric);
+    for (const resource of metricExporter.getMetrics())
+      for (const scope of resource.scopeMetrics) for (const metric of scope.metrics) byName.set(metric.descriptor.name, metric);
     return byName;
   };
   return { inbox, clock, qbo, spans, collect, failOnce };
@@ -103,7 +111,12 @@ describe("OpenTelemetry spans and metrics (webhook-inbox/opentelemetry)", () => 
     // Pass 3: invoice 1 again, it succeeds.
     clock.advance(10_000);
     await inbox.runDue();
-    expect(await inbox.countEvents({})).toEqual(expect.arrayContaining([{ integration: "qbo", status: "succeeded", count: 3 }, { integration: "qbo", status: "stale", count: 1 }]));
+    expect(await inbox.countEvents({})).toEqual(
+      expect.arrayContaining([
+        { integration: "qbo", status: "succeeded", count: 3 },
+        { integration: "qbo", status: "stale", count: 1 },
+      ]),
+    );
 
     const finished = spans.getFinishedSpans();
     // The receive: PRODUCER, with the delivery id and its outcome.
@@ -158,16 +171,22 @@ describe("OpenTelemetry spans and metrics (webhook-inbox/opentelemetry)", () => 
 
     // Handler attempts: CONSUMER spans under their pass, linked to the receive span of their delivery.
     const attempts = byName(finished, "process qbo");
-    expect(attempts.map((span) => `${span.attributes["webhook_inbox.entity.id"]}#${span.attributes["webhook_inbox.attempt.number"]}:${span.attributes["webhook_inbox.attempt.outcome"]}`).sort()).toEqual([
-      "1#2:failed",
-      "1#3:succeeded",
-      "2#2:succeeded",
-      "3#2:succeeded",
-    ]);
+    expect(
+      attempts
+        .map(
+          (span) =>
+            `${span.attributes["webhook_inbox.entity.id"]}#${span.attributes["webhook_inbox.attempt.number"]}:${span.attributes["webhook_inbox.attempt.outcome"]}`,
+        )
+        .sort(),
+    ).toEqual(["1#2:failed", "1#3:succeeded", "2#2:succeeded", "3#2:succeeded"]);
     for (const attempt of attempts) {
       expect(attempt.kind).toBe(4);
       expect(attempt.links.map((link) => link.context.spanId)).toEqual([receive!.spanContext().spanId]);
-      expect(attempt.attributes).toMatchObject({ "messaging.operation.type": "process", "webhook_inbox.delivery.id": delivery!.id, "webhook_inbox.tenant.id": REALM });
+      expect(attempt.attributes).toMatchObject({
+        "messaging.operation.type": "process",
+        "webhook_inbox.delivery.id": delivery!.id,
+        "webhook_inbox.tenant.id": REALM,
+      });
       expect(passes.map((pass) => pass.spanContext().spanId)).toContain(parentId(attempt));
     }
     const failed = attempts.find((span) => span.attributes["webhook_inbox.attempt.outcome"] === "failed")!;
@@ -179,13 +198,20 @@ describe("OpenTelemetry spans and metrics (webhook-inbox/opentelemetry)", () => 
     expect(points(metrics.get("webhook_inbox.deliveries"), "webhook_inbox.delivery.outcome")).toEqual({ accepted: 1 });
     expect(points(metrics.get("webhook_inbox.attempts"), "webhook_inbox.attempt.outcome")).toEqual({ rate_limited: 4, failed: 1, succeeded: 3, stale: 1 });
     expect(points(metrics.get("webhook_inbox.events.finished"), "webhook_inbox.event.status")).toEqual({ succeeded: 3, stale: 1 });
-    expect(points(metrics.get("webhook_inbox.provider.calls"), "webhook_inbox.provider", "webhook_inbox.provider.call.outcome")).toEqual({ "quickbooks/rate_limited": 1, "quickbooks/ok": 2 });
+    expect(points(metrics.get("webhook_inbox.provider.calls"), "webhook_inbox.provider", "webhook_inbox.provider.call.outcome")).toEqual({
+      "quickbooks/rate_limited": 1,
+      "quickbooks/ok": 2,
+    });
     expect(points(metrics.get("webhook_inbox.provider.throttles"), "webhook_inbox.provider")).toEqual({ quickbooks: 1 });
     expect(points(metrics.get("webhook_inbox.rate_limiter.wait"), "webhook_inbox.rate_limiter.wait.kind")).toEqual({ queued: 3 });
     // Time from receipt to the final status: invoice 2 and 3 (and 3's stale change) 31 s, invoice 1 41 s.
     const timeToFinished = metrics.get("webhook_inbox.event.time_to_finished")!;
     expect(timeToFinished.descriptor.unit).toBe("s");
-    const succeeded = timeToFinished.dataPoints.find((point) => point.attributes["webhook_inbox.event.status"] === "succeeded")!.value as { count: number; sum: number; max?: number };
+    const succeeded = timeToFinished.dataPoints.find((point) => point.attributes["webhook_inbox.event.status"] === "succeeded")!.value as {
+      count: number;
+      sum: number;
+      max?: number;
+    };
     expect(succeeded).toMatchObject({ count: 3, sum: 31 + 31 + 41, max: 41 });
     // The queue is empty; nothing is overdue; no budget is paused any more.
     expect(points(metrics.get("webhook_inbox.queue.depth"), "webhook_inbox.event.status")).toEqual({});
@@ -213,7 +239,10 @@ describe("OpenTelemetry spans and metrics (webhook-inbox/opentelemetry)", () => 
     qbo.throttleNext({ retryAfterSeconds: 3_600 });
     await inbox.runDue();
     metrics = await collect();
-    expect(points(metrics.get("webhook_inbox.rate_limiter.paused"), "webhook_inbox.provider", "webhook_inbox.rate_limiter.scope")).toEqual({ "quickbooks/tenant": 1, "quickbooks/app": 0 });
+    expect(points(metrics.get("webhook_inbox.rate_limiter.paused"), "webhook_inbox.provider", "webhook_inbox.rate_limiter.scope")).toEqual({
+      "quickbooks/tenant": 1,
+      "quickbooks/app": 0,
+    });
     expect(points(metrics.get("webhook_inbox.queue.depth"), "webhook_inbox.event.status")).toEqual({ queued: 2 });
     // Waiting out the throttle is not "overdue": the events are due when the pause ends.
     expect(points(metrics.get("webhook_inbox.queue.oldest_due_age"))).toEqual({ "": 0 });
@@ -223,10 +252,18 @@ describe("OpenTelemetry spans and metrics (webhook-inbox/opentelemetry)", () => 
 
   it("a rejected request: its receive span says why, with the answer's status; the deliveries metric counts it with its code", async () => {
     const { inbox, spans, collect } = await setup();
-    const answer = await inbox.receive({ integration: "qbo", rawBody: new TextEncoder().encode("{}"), headers: { "content-type": "application/json", "intuit-signature": "forged" } });
+    const answer = await inbox.receive({
+      integration: "qbo",
+      rawBody: new TextEncoder().encode("{}"),
+      headers: { "content-type": "application/json", "intuit-signature": "forged" },
+    });
     expect(answer.status).toBe(401);
     const [receive] = byName(spans.getFinishedSpans(), "receive qbo");
-    expect(receive!.attributes).toMatchObject({ "webhook_inbox.delivery.outcome": "rejected", "error.type": "SIGNATURE_INVALID", "http.response.status_code": 401 });
+    expect(receive!.attributes).toMatchObject({
+      "webhook_inbox.delivery.outcome": "rejected",
+      "error.type": "SIGNATURE_INVALID",
+      "http.response.status_code": 401,
+    });
     expect(receive!.status.code).toBe(0); // a 4xx is the sender's problem: not an error of the inbox
     const metrics = await collect();
     expect(points(metrics.get("webhook_inbox.deliveries"), "webhook_inbox.delivery.outcome", "error.type")).toEqual({ "rejected/SIGNATURE_INVALID": 1 });
@@ -266,7 +303,12 @@ describe("OpenTelemetry spans and metrics (webhook-inbox/opentelemetry)", () => 
     expect(() => openTelemetry({ tracerProvider: {} as never })).toThrow(/tracerProvider must have getTracer/);
     expect(() => openTelemetry({ linkedDeliveries: -1 } as never)).toThrow(/linkedDeliveries/);
     const instrumentation = openTelemetry();
-    const options = { store: new MemoryStore(), integrations: { qbo: { provider: quickbooks({ verifierToken: VERIFIER, getAccessToken: () => "t" }) } }, handler: () => {}, instrumentation };
+    const options = {
+      store: new MemoryStore(),
+      integrations: { qbo: { provider: quickbooks({ verifierToken: VERIFIER, getAccessToken: () => "t" }) } },
+      handler: () => {},
+      instrumentation,
+    };
     createWebhookInbox(options);
     expect(() => createWebhookInbox({ ...options, store: new MemoryStore() })).toThrow(/already attached/);
     expect(() => createWebhookInbox({ ...options, instrumentation: { receive: 1 } as never })).toThrow(/instrumentation must be an Instrumentation/);

@@ -45,7 +45,9 @@ describe("examples/prometheus: the inbox's metrics scraped as Prometheus text", 
 
     await inbox.runDue();
     const text = await scrape();
-    expect(text).toMatch(/^webhook_inbox_deliveries_total\{webhook_inbox_integration="qbo",webhook_inbox_provider="quickbooks",webhook_inbox_delivery_outcome="accepted"[^}]*\} 1$/m);
+    expect(text).toMatch(
+      /^webhook_inbox_deliveries_total\{webhook_inbox_integration="qbo",webhook_inbox_provider="quickbooks",webhook_inbox_delivery_outcome="accepted"[^}]*\} 1$/m,
+    );
     expect(text).toMatch(/^webhook_inbox_attempts_total\{[^}]*webhook_inbox_attempt_outcome="succeeded"[^}]*\} 1$/m);
     expect(text).toMatch(/^webhook_inbox_events_finished_total\{[^}]*webhook_inbox_event_status="succeeded"[^}]*\} 1$/m);
     expect(text).toMatch(/^webhook_inbox_provider_calls_total\{[^}]*webhook_inbox_provider_call_outcome="ok"[^}]*\} 1$/m);

@@ -9,7 +9,15 @@ import * as storeKit from "webhook-inbox/store-kit";
 const root = new URL("../..", import.meta.url).pathname;
 const PEERS = ["express", "fastify", "pg", "better-sqlite3", "bullmq", "pg-boss", "ioredis", "@opentelemetry/api", "vitest", "playwright-core"];
 /** The one adapter folder allowed to load each peer. */
-const PEER_HOME: Record<string, string> = { express: "express", fastify: "fastify", pg: "postgres", "better-sqlite3": "sqlite", bullmq: "bullmq", "pg-boss": "pg-boss", "@opentelemetry/api": "opentelemetry" };
+const PEER_HOME: Record<string, string> = {
+  express: "express",
+  fastify: "fastify",
+  pg: "postgres",
+  "better-sqlite3": "sqlite",
+  bullmq: "bullmq",
+  "pg-boss": "pg-boss",
+  "@opentelemetry/api": "opentelemetry",
+};
 
 function files(dir: string): string[] {
   return readdirSync(join(root, dir)).flatMap((name) => {
@@ -46,31 +54,90 @@ describe("module boundaries", () => {
       for (const specifier of runtimeImports(path)) {
         if (specifier.startsWith("../../src/")) expect(PUBLIC_CORE, `${path} imports ${specifier}`).toContain(specifier);
         if (PEERS.includes(specifier)) expect(PEER_HOME[specifier], `${path} loads ${specifier}`).toBe(folder);
-        expect(specifier.startsWith("../") && !specifier.startsWith("../../src/") && !specifier.startsWith(`../${folder}/`), `${relative(root, path)} reaches into ${specifier}`).toBe(false);
+        expect(
+          specifier.startsWith("../") && !specifier.startsWith("../../src/") && !specifier.startsWith(`../${folder}/`),
+          `${relative(root, path)} reaches into ${specifier}`,
+        ).toBe(false);
       }
     }
   });
 
   it("the root export is what an app uses; store, provider and adapter building blocks are on their kits", () => {
     expect(Object.keys(rootExport).sort()).toEqual([
-      "ADMIN_ROUTES", "ATTEMPT_TRIGGERS", "DELIVERY_STATUSES", "EVENT_STATUSES", "MODES", "MemoryStore",
-      "ProviderRequestError", "RateLimitedError", "ReauthorizationRequiredError", "StoreError", "TimerScheduler", "WebhookConfigError",
-      "WebhookInboxError", "WebhookPayloadError", "WebhookProcessor", "WebhookRequestError", "WebhookVerificationError",
-      "attemptsRemaining", "consoleLogger", "createAdminHandler", "createFetchHandler", "createWebhookInbox",
-      "describeError", "httpBasic", "isWebhookInboxError", "readBasicCredentials", "safeEqual", "signedCookie", "singleFlightTokens", "systemClock",
+      "ADMIN_ROUTES",
+      "ATTEMPT_TRIGGERS",
+      "DELIVERY_STATUSES",
+      "EVENT_STATUSES",
+      "MODES",
+      "MemoryStore",
+      "ProviderRequestError",
+      "RateLimitedError",
+      "ReauthorizationRequiredError",
+      "StoreError",
+      "TimerScheduler",
+      "WebhookConfigError",
+      "WebhookInboxError",
+      "WebhookPayloadError",
+      "WebhookProcessor",
+      "WebhookRequestError",
+      "WebhookVerificationError",
+      "attemptsRemaining",
+      "consoleLogger",
+      "createAdminHandler",
+      "createFetchHandler",
+      "createWebhookInbox",
+      "describeError",
+      "httpBasic",
+      "isWebhookInboxError",
+      "readBasicCredentials",
+      "safeEqual",
+      "signedCookie",
+      "singleFlightTokens",
+      "systemClock",
     ]);
     expect(Object.keys(adapterKit).sort()).toEqual([
-      "QueuedPasses", "isWebhookReceiver", "loggerSchema", "nodeBodySource", "parseOptions", "readCappedBody", "validateOptions",
-      "webBodySource", "webhookInboxOptionsSchema", "webhookReceiverSchema",
+      "QueuedPasses",
+      "isWebhookReceiver",
+      "loggerSchema",
+      "nodeBodySource",
+      "parseOptions",
+      "readCappedBody",
+      "validateOptions",
+      "webBodySource",
+      "webhookInboxOptionsSchema",
+      "webhookReceiverSchema",
     ]);
     expect(Object.keys(storeKit).sort()).toEqual([
-      "DEFAULT_PAGE_SIZE", "GroupCommitter", "MAX_PAGE_SIZE", "asList", "createId", "deliveryMatches", "entityKeyString",
-      "eventMatches", "isNewerWatermark", "pageSize", "planGroupClaim", "poisonMessage", "reconcileRunFromJson", "reconcileRunToJson",
+      "DEFAULT_PAGE_SIZE",
+      "GroupCommitter",
+      "MAX_PAGE_SIZE",
+      "asList",
+      "createId",
+      "deliveryMatches",
+      "entityKeyString",
+      "eventMatches",
+      "isNewerWatermark",
+      "pageSize",
+      "planGroupClaim",
+      "poisonMessage",
+      "reconcileRunFromJson",
+      "reconcileRunToJson",
     ]);
     expect(Object.keys(providerKit).sort()).toEqual([
-      "callWithAccessToken", "computeHmacSha256", "dateTimeOrEpochMsSchema", "decodeJsonBody", "emptyAcknowledgement",
-      "isoDateTimeSchema", "jsonAcknowledgement", "mergeProviderLimits", "parseIsoDateTime", "parseRetryAfterMs",
-      "providerLimitsOverrideSchema", "screenIds", "verifyAndParseWith", "verifyHmacSignature",
+      "callWithAccessToken",
+      "computeHmacSha256",
+      "dateTimeOrEpochMsSchema",
+      "decodeJsonBody",
+      "emptyAcknowledgement",
+      "isoDateTimeSchema",
+      "jsonAcknowledgement",
+      "mergeProviderLimits",
+      "parseIsoDateTime",
+      "parseRetryAfterMs",
+      "providerLimitsOverrideSchema",
+      "screenIds",
+      "verifyAndParseWith",
+      "verifyHmacSignature",
     ]);
   });
 });

@@ -10,7 +10,9 @@ const packageName = (name: string) => (name === "index" ? "webhook-inbox" : `web
 
 describe("package entries", () => {
   it("match between tsup entries, package.json exports and tsconfig paths", () => {
-    const exported = Object.keys(pkg.exports).filter((key) => key !== "./package.json").sort();
+    const exported = Object.keys(pkg.exports)
+      .filter((key) => key !== "./package.json")
+      .sort();
     expect(exported).toEqual(Object.keys(entry).map(subpath).sort());
     expect(Object.keys(tsconfig.compilerOptions.paths).sort()).toEqual(Object.keys(entry).map(packageName).sort());
     for (const [name, source] of Object.entries(entry)) {

@@ -69,7 +69,9 @@ async function exercise(dir: string, args: string[]): Promise<void> {
   qbo.records.seed(REALM, "Invoice", ["130"], () => ({ DocNumber: "1037", TotalAmt: 362.07 }));
   const app = await start(dir, args, qbo);
   try {
-    const signed = quickBooksClassicPayload(VERIFIER, [{ realmId: REALM, name: "Invoice", id: "130", operation: "Update", lastUpdated: new Date().toISOString() }]);
+    const signed = quickBooksClassicPayload(VERIFIER, [
+      { realmId: REALM, name: "Invoice", id: "130", operation: "Update", lastUpdated: new Date().toISOString() },
+    ]);
     const response = await fetch(`${app.baseUrl}/webhooks/quickbooks`, { method: "POST", headers: signed.headers, body: signed.body });
     expect(response.status).toBe(200);
     await until(() => app.output().includes(`Update Invoice 130 (realm ${REALM})`), app.output);
@@ -94,19 +96,22 @@ async function exercise(dir: string, args: string[]): Promise<void> {
   }
 }
 
-describe.skipIf(!built)(built ? "the README's smallest app in a fresh npm init -y project" : "the smallest app in a fresh project (skipped: run `npm run build` first)", () => {
-  it("CommonJS: index.js under the \"type\": \"commonjs\" npm init -y writes, run with node", async () => {
-    const dir = freshProject("commonjs", ["express", "better-sqlite3"]);
-    expect(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).type ?? "commonjs").toBe("commonjs");
-    writeFileSync(join(dir, "index.js"), includedBlock(readme, "examples/express-quickbooks/index.cjs"));
-    await exercise(dir, ["index.js"]);
-  }, 30_000);
+describe.skipIf(!built)(
+  built ? "the README's smallest app in a fresh npm init -y project" : "the smallest app in a fresh project (skipped: run `npm run build` first)",
+  () => {
+    it('CommonJS: index.js under the "type": "commonjs" npm init -y writes, run with node', async () => {
+      const dir = freshProject("commonjs", ["express", "better-sqlite3"]);
+      expect(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).type ?? "commonjs").toBe("commonjs");
+      writeFileSync(join(dir, "index.js"), includedBlock(readme, "examples/express-quickbooks/index.cjs"));
+      await exercise(dir, ["index.js"]);
+    }, 30_000);
 
-  it("ES module: index.ts under \"type\": \"module\", run with tsx", async () => {
-    const dir = freshProject("esm", ["express", "better-sqlite3", "tsx"]);
-    const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ ...manifest, type: "module" }, null, 2));
-    writeFileSync(join(dir, "index.ts"), includedBlock(readme, "examples/express-quickbooks/index.ts"));
-    await exercise(dir, ["--import", "tsx", "index.ts"]);
-  }, 30_000);
-});
+    it('ES module: index.ts under "type": "module", run with tsx', async () => {
+      const dir = freshProject("esm", ["express", "better-sqlite3", "tsx"]);
+      const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ ...manifest, type: "module" }, null, 2));
+      writeFileSync(join(dir, "index.ts"), includedBlock(readme, "examples/express-quickbooks/index.ts"));
+      await exercise(dir, ["--import", "tsx", "index.ts"]);
+    }, 30_000);
+  },
+);

@@ -73,7 +73,11 @@ describe("a record absent from a batch answer is read once more before the handl
       ]),
     );
     // The batch answer comes back with no rows at all, as a cut-off response would.
-    qbo.failNextRequest({ status: 200, contentType: "application/json", body: JSON.stringify({ BatchItemResponse: [{ bId: "q0", QueryResponse: {} }], time: "x" }) });
+    qbo.failNextRequest({
+      status: 200,
+      contentType: "application/json",
+      body: JSON.stringify({ BatchItemResponse: [{ bId: "q0", QueryResponse: {} }], time: "x" }),
+    });
     clock.advance(1_000);
     await inbox.drain();
 
@@ -136,7 +140,11 @@ describe("a record absent from a batch answer is read once more before the handl
     const { inbox, clock, qbo, handled } = await setup();
     qbo.records.set(REALM, "Invoice", "3");
     await send(inbox, "qbo", quickBooksCloudEventsPayload(VERIFIER, [{ realmId: REALM, name: "Invoice", id: "3", lastUpdated: "2029-12-31T23:00:00Z" }]));
-    qbo.failNextRequest({ status: 200, contentType: "application/json", body: JSON.stringify({ BatchItemResponse: [{ bId: "q0", QueryResponse: {} }], time: "x" }) });
+    qbo.failNextRequest({
+      status: 200,
+      contentType: "application/json",
+      body: JSON.stringify({ BatchItemResponse: [{ bId: "q0", QueryResponse: {} }], time: "x" }),
+    });
     // failNextRequest answers the batch; the single read after it meets the throttle.
     qbo.throttleNext();
     clock.advance(1_000);

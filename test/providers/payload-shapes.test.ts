@@ -61,11 +61,7 @@ describe("every payload shape the providers document", () => {
       ],
     });
     const { events } = adapter.parse(providerRequest(body));
-    expect(events.map((event) => event.occurredAt.toISOString())).toEqual([
-      "2025-09-08T20:52:31.657Z",
-      "2025-09-08T20:52:31.658Z",
-      "2025-09-08T20:52:31.659Z",
-    ]);
+    expect(events.map((event) => event.occurredAt.toISOString())).toEqual(["2025-09-08T20:52:31.657Z", "2025-09-08T20:52:31.658Z", "2025-09-08T20:52:31.659Z"]);
     for (const bad of [-1, 1.5, "soon"]) {
       const broken = body.replace("1757364751657", JSON.stringify(bad));
       // The bad entity is set apart with its reason; its neighbours still parse.
@@ -104,7 +100,9 @@ describe("every payload shape the providers document", () => {
     const { inbox, clock, qbo } = await setup();
     qbo.records.set(REALM, "Invoice", "6");
     for (const id of ["t-1", "t-2"]) {
-      const body = JSON.stringify([{ specversion: "1.0", id, source: "intuit.x", type: "qbo.invoice.updated.v1", intuitentityid: "6", intuitaccountid: REALM }]);
+      const body = JSON.stringify([
+        { specversion: "1.0", id, source: "intuit.x", type: "qbo.invoice.updated.v1", intuitentityid: "6", intuitaccountid: REALM },
+      ]);
       await inbox.receive({ integration: "qbo", ...signedQuickBooks(body) });
       clock.advance(10);
     }
@@ -119,7 +117,15 @@ describe("every payload shape the providers document", () => {
   it("an application/cloudevents-batch+json body is accepted and split into its events", async () => {
     const { inbox } = await setup();
     const body = JSON.stringify(
-      ["7", "8"].map((id) => ({ specversion: "1.0", id: `b-${id}`, source: "intuit.x", type: "qbo.invoice.created.v1", time: "2029-12-31T00:00:00Z", intuitentityid: id, intuitaccountid: REALM })),
+      ["7", "8"].map((id) => ({
+        specversion: "1.0",
+        id: `b-${id}`,
+        source: "intuit.x",
+        type: "qbo.invoice.created.v1",
+        time: "2029-12-31T00:00:00Z",
+        intuitentityid: id,
+        intuitaccountid: REALM,
+      })),
     );
     const answer = await inbox.receive({ integration: "qbo", ...signedQuickBooks(body, "application/cloudevents-batch+json; charset=utf-8") });
     expect(answer.status).toBeLessThan(300);
@@ -130,7 +136,9 @@ describe("every payload shape the providers document", () => {
     const { inbox, clock, xeroApi, handled } = await setup();
     const applicationId = randomUUID();
     const subscriptionId = randomUUID();
-    const signed = xeroPayload(XERO_KEY, [{ tenantId: applicationId, category: "SUBSCRIPTION", resourceId: subscriptionId, eventDateUtc: "2029-12-31T23:00:00" }]);
+    const signed = xeroPayload(XERO_KEY, [
+      { tenantId: applicationId, category: "SUBSCRIPTION", resourceId: subscriptionId, eventDateUtc: "2029-12-31T23:00:00" },
+    ]);
     await inbox.receive({ integration: "xero", rawBody: new TextEncoder().encode(signed.body), headers: signed.headers });
     clock.advance(1_000);
     await inbox.drain();
@@ -149,7 +157,12 @@ describe("every payload shape the providers document", () => {
 
   it("a body well above Intuit's ~1 MB maximum is accepted by default (4 MiB), never answered 413", async () => {
     const { inbox } = await setup();
-    const entities = Array.from({ length: 20 }, (_, index) => ({ name: "Invoice", id: String(index + 1), operation: "Update", lastUpdated: "2029-12-31T00:00:00Z" }));
+    const entities = Array.from({ length: 20 }, (_, index) => ({
+      name: "Invoice",
+      id: String(index + 1),
+      operation: "Update",
+      lastUpdated: "2029-12-31T00:00:00Z",
+    }));
     // Whitespace is valid JSON and signed like any other byte: about 2 MiB in all.
     const body = `${JSON.stringify({ eventNotifications: [{ realmId: REALM, dataChangeEvent: { entities } }] })}${" ".repeat(2 * 1_048_576)}`;
     expect(inbox.maxBodyBytes).toBe(4 * 1_048_576);
@@ -191,7 +204,15 @@ describe("one bad entry never sinks its neighbours", () => {
 
   it("QuickBooks CloudEvents and Xero: one malformed event among valid ones", async () => {
     const { inbox } = await setup();
-    const good = { specversion: "1.0", id: "g-1", source: "intuit.x", type: "qbo.invoice.updated.v1", time: "2029-12-31T00:00:00Z", intuitentityid: "9", intuitaccountid: REALM };
+    const good = {
+      specversion: "1.0",
+      id: "g-1",
+      source: "intuit.x",
+      type: "qbo.invoice.updated.v1",
+      time: "2029-12-31T00:00:00Z",
+      intuitentityid: "9",
+      intuitaccountid: REALM,
+    };
     const odd = { specversion: "1.0", id: "o-1", source: "intuit.x", type: "not-a-qbo-type", intuitentityid: "10", intuitaccountid: REALM };
     await inbox.receive({ integration: "qbo", ...signedQuickBooks(JSON.stringify([good, odd]), "application/cloudevents+json") });
     expect((await inbox.listEvents({ integration: "qbo" })).items.map((event) => event.entityId)).toEqual(["9"]);
@@ -204,7 +225,11 @@ describe("one bad entry never sinks its neighbours", () => {
     parsed.events.push({ resourceId: randomUUID(), eventCategory: "CONTACT", tenantId: tenant, eventType: "UPDATE" }); // no eventDateUtc
     const body = JSON.stringify(parsed);
     const { signXero } = await import("webhook-inbox/testing");
-    const answer = await inbox.receive({ integration: "xero", rawBody: new TextEncoder().encode(body), headers: { "content-type": "application/json", "x-xero-signature": signXero(body, XERO_KEY) } });
+    const answer = await inbox.receive({
+      integration: "xero",
+      rawBody: new TextEncoder().encode(body),
+      headers: { "content-type": "application/json", "x-xero-signature": signXero(body, XERO_KEY) },
+    });
     expect(answer).toMatchObject({ status: 200, body: "" });
     expect((await inbox.listEvents({ integration: "xero" })).items).toHaveLength(1);
     const [badXero] = (await inbox.listDeliveries({ integration: "xero", status: "unparseable" })).items;

@@ -259,7 +259,10 @@ describe("quickbooks fetchResources against the fake", () => {
     });
 
     it("a throttle fault inside one batch item throttles the realm", async () => {
-      fake.failNext("2", { type: "SERVICE", Error: [{ Message: "message=ThrottleExceeded; errorCode=003001; statusCode=429", Detail: "The request limit was reached.", code: "3001" }] });
+      fake.failNext("2", {
+        type: "SERVICE",
+        Error: [{ Message: "message=ThrottleExceeded; errorCode=003001; statusCode=429", Detail: "The request limit was reached.", code: "3001" }],
+      });
       const error = await rejection(adapter({ idsPerQuery: 1 }).fetchResources(request(["1", "2"])));
       expect(error).toBeInstanceOf(RateLimitedError);
     });
@@ -301,7 +304,7 @@ describe("quickbooks fetchResources against the fake", () => {
     it("401 twice → PROVIDER_AUTH_FAILED, not retryable, token asked exactly twice", async () => {
       fake.setTokenValidator(() => false);
       let asked = 0;
-      const error = await rejection(adapter({ getAccessToken: async () => (asked += 1, "revoked") }).fetchResources(request(["1"])));
+      const error = await rejection(adapter({ getAccessToken: async () => ((asked += 1), "revoked") }).fetchResources(request(["1"])));
       expect(error).toBeInstanceOf(ProviderRequestError);
       expect((error as ProviderRequestError).code).toBe("PROVIDER_AUTH_FAILED");
       expect((error as ProviderRequestError).retryable).toBe(false);
@@ -311,7 +314,13 @@ describe("quickbooks fetchResources against the fake", () => {
     });
 
     it("a throwing getAccessToken is a retryable auth failure", async () => {
-      const error = await rejection(adapter({ getAccessToken: async () => { throw new Error("refresh endpoint down"); } }).fetchResources(request(["1"])));
+      const error = await rejection(
+        adapter({
+          getAccessToken: async () => {
+            throw new Error("refresh endpoint down");
+          },
+        }).fetchResources(request(["1"])),
+      );
       expect(error).toMatchObject({ code: "PROVIDER_AUTH_FAILED", retryable: true });
       expect(fake.calls.total).toBe(0);
     });
@@ -321,7 +330,11 @@ describe("quickbooks fetchResources against the fake", () => {
       const unavailable = await rejection(adapter().fetchResources(request(["1"])));
       expect(unavailable).toBeInstanceOf(ProviderRequestError);
       expect(unavailable).toMatchObject({ retryable: true, providerStatus: 503, code: "PROVIDER_REQUEST_FAILED" });
-      fake.failNextRequest({ status: 400, body: JSON.stringify({ Fault: { type: "ValidationFault", Error: [{ Message: "Bad", code: "2010" }] } }), contentType: "application/json" });
+      fake.failNextRequest({
+        status: 400,
+        body: JSON.stringify({ Fault: { type: "ValidationFault", Error: [{ Message: "Bad", code: "2010" }] } }),
+        contentType: "application/json",
+      });
       const bad = await rejection(adapter().fetchResources(request(["1"])));
       expect(bad).toMatchObject({ retryable: false, providerStatus: 400 });
       expect(bad.message).toMatch(/ValidationFault 2010/);

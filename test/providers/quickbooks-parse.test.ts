@@ -119,7 +119,16 @@ describe("quickbooks parse: behaviour", () => {
 
   it("reads data.deletedId in any case", () => {
     const body = JSON.stringify([
-      { specversion: "1.0", id: "e1", source: "s", type: "qbo.vendor.merged.v1", time: "2026-01-01T00:00:00Z", intuitentityid: "5", intuitaccountid: "9", data: { DeletedId: "6" } },
+      {
+        specversion: "1.0",
+        id: "e1",
+        source: "s",
+        type: "qbo.vendor.merged.v1",
+        time: "2026-01-01T00:00:00Z",
+        intuitentityid: "5",
+        intuitaccountid: "9",
+        data: { DeletedId: "6" },
+      },
     ]);
     expect(parse(body).events.map((event) => event.entityId)).toEqual(["5", "6"]);
   });
@@ -193,9 +202,21 @@ describe("quickbooks parse: malformed payloads are WebhookPayloadError naming th
       '{"eventNotifications":[{"realmId":"1","dataChangeEvent":{"entities":[{"name":"Invoice","id":"1","operation":"Update","lastUpdated":"2025-02-30T00:00:00Z"}]}}]}',
       /lastUpdated is not an ISO-8601 date-time/,
     ],
-    ["CloudEvent with a bad type", '[{"specversion":"1.0","id":"x","type":"invoice.updated","time":"2020-01-01T00:00:00Z","intuitentityid":"1","intuitaccountid":"2"}]', /\[0\]\.type must look like qbo\.<entity>\.<operation>\.v<n>/],
-    ["CloudEvent without intuitaccountid", '[{"specversion":"1.0","id":"x","type":"qbo.invoice.updated.v1","time":"2020-01-01T00:00:00Z","intuitentityid":"1"}]', /\[0\]\.intuitaccountid is missing/],
-    ["CloudEvent without id", '[{"specversion":"1.0","type":"qbo.invoice.updated.v1","time":"2020-01-01T00:00:00Z","intuitentityid":"1","intuitaccountid":"2"}]', /\[0\]\.id is missing/],
+    [
+      "CloudEvent with a bad type",
+      '[{"specversion":"1.0","id":"x","type":"invoice.updated","time":"2020-01-01T00:00:00Z","intuitentityid":"1","intuitaccountid":"2"}]',
+      /\[0\]\.type must look like qbo\.<entity>\.<operation>\.v<n>/,
+    ],
+    [
+      "CloudEvent without intuitaccountid",
+      '[{"specversion":"1.0","id":"x","type":"qbo.invoice.updated.v1","time":"2020-01-01T00:00:00Z","intuitentityid":"1"}]',
+      /\[0\]\.intuitaccountid is missing/,
+    ],
+    [
+      "CloudEvent without id",
+      '[{"specversion":"1.0","type":"qbo.invoice.updated.v1","time":"2020-01-01T00:00:00Z","intuitentityid":"1","intuitaccountid":"2"}]',
+      /\[0\]\.id is missing/,
+    ],
     ["array of non-objects", "[1,2]", /\[0\]/],
   ];
   for (const [name, body, message] of cases) {

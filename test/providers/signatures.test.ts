@@ -25,7 +25,16 @@ function changeOneChar(text: string, index: number): string {
 describe("signature vectors from fixtures/signature-test-vectors.json", () => {
   it("has all ten vectors", () => {
     expect(signatureVectors.map((vector) => vector.id)).toEqual([
-      "QBO-1", "QBO-2", "QBO-3", "QBO-4", "QBO-5", "XERO-1", "XERO-2", "XERO-2R", "XERO-3", "XERO-4",
+      "QBO-1",
+      "QBO-2",
+      "QBO-3",
+      "QBO-4",
+      "QBO-5",
+      "XERO-1",
+      "XERO-2",
+      "XERO-2R",
+      "XERO-3",
+      "XERO-4",
     ]);
   });
 
@@ -46,9 +55,7 @@ describe("signature vectors from fixtures/signature-test-vectors.json", () => {
 
       it("fails when one byte of the body changes (first, middle, last)", () => {
         for (const index of [0, Math.floor(body.length / 2), body.length - 1]) {
-          expect(() => adapter.verify(providerRequest(changeOneByte(body, index), { [vector.header]: vector.expected }))).toThrow(
-            WebhookVerificationError,
-          );
+          expect(() => adapter.verify(providerRequest(changeOneByte(body, index), { [vector.header]: vector.expected }))).toThrow(WebhookVerificationError);
         }
       });
 
@@ -61,15 +68,11 @@ describe("signature vectors from fixtures/signature-test-vectors.json", () => {
 
       it("fails when one character of the header changes, or the header is missing, empty or truncated", () => {
         for (const index of [0, 10, vector.expected.length - 2]) {
-          expect(() => adapter.verify(providerRequest(body, { [vector.header]: changeOneChar(vector.expected, index) }))).toThrow(
-            WebhookVerificationError,
-          );
+          expect(() => adapter.verify(providerRequest(body, { [vector.header]: changeOneChar(vector.expected, index) }))).toThrow(WebhookVerificationError);
         }
         expect(() => adapter.verify(providerRequest(body, {}))).toThrow(WebhookVerificationError);
         expect(() => adapter.verify(providerRequest(body, { [vector.header]: "" }))).toThrow(WebhookVerificationError);
-        expect(() => adapter.verify(providerRequest(body, { [vector.header]: vector.expected.slice(0, -4) }))).toThrow(
-          WebhookVerificationError,
-        );
+        expect(() => adapter.verify(providerRequest(body, { [vector.header]: vector.expected.slice(0, -4) }))).toThrow(WebhookVerificationError);
       });
 
       it("does not accept the other provider's header name", () => {
@@ -90,9 +93,7 @@ describe("signature vectors from fixtures/signature-test-vectors.json", () => {
     const reserialised = signatureVectors.find((vector) => vector.id === "XERO-2R")!;
     const adapter = adapterFor("xero", genuine.key);
     expect(JSON.stringify(JSON.parse(genuine.body))).toBe(reserialised.body);
-    expect(() => adapter.verify(providerRequest(reserialised.body, { "x-xero-signature": genuine.expected }))).toThrow(
-      WebhookVerificationError,
-    );
+    expect(() => adapter.verify(providerRequest(reserialised.body, { "x-xero-signature": genuine.expected }))).toThrow(WebhookVerificationError);
   });
 
   it("XERO-1: the key is used as text; the probe Xero sent with a one-character-off signature is refused", () => {

@@ -38,7 +38,9 @@ interface Setup {
  * An inbox in `delayed` mode over both fakes. The fakes run on the inbox's manual clock, so the
  * limits they enforce and the ones the inbox keeps are measured on the same time line.
  */
-async function setup(options: { qbo?: Parameters<typeof quickbooks>[0] extends infer T ? Partial<T> : never; xero?: Partial<Parameters<typeof xero>[0]> } = {}): Promise<Setup> {
+async function setup(
+  options: { qbo?: Parameters<typeof quickbooks>[0] extends infer T ? Partial<T> : never; xero?: Partial<Parameters<typeof xero>[0]> } = {},
+): Promise<Setup> {
   const clock = new ManualClock(START);
   const now = () => clock.now().getTime();
   const qbo = await startFakeQuickBooks({ now });
@@ -119,7 +121,12 @@ describe("through the core, delayed mode, against the fakes", () => {
     const contact = handled.find((event) => event.integration === "xero" && event.entityId === contacts[0])!;
     expect(contact).toMatchObject({ tenantId: XERO_TENANT, entityType: "CONTACT", resource: { ContactID: contacts[0] } });
     const counts = await inbox.countEvents({});
-    const byStatus = Object.fromEntries(["succeeded", "stale", "failed", "retrying", "queued"].map((status) => [status, counts.filter((row) => row.status === status).reduce((sum, row) => sum + row.count, 0)]));
+    const byStatus = Object.fromEntries(
+      ["succeeded", "stale", "failed", "retrying", "queued"].map((status) => [
+        status,
+        counts.filter((row) => row.status === status).reduce((sum, row) => sum + row.count, 0),
+      ]),
+    );
     expect(byStatus).toEqual({ succeeded: 240, stale: 260, failed: 0, retrying: 0, queued: 0 });
   });
 
@@ -264,7 +271,9 @@ describe("through the core, delayed mode, against the fakes", () => {
       await receive(inbox, "qbo", quickBooksClassicPayload(VERIFIER, changes));
     }
     for (let index = 0; index < contacts.length; index += 100) {
-      const events = contacts.slice(index, index + 100).map((id) => ({ tenantId: XERO_TENANT, category: "CONTACT", resourceId: id, eventDateUtc: "2029-12-31T23:00:00" }));
+      const events = contacts
+        .slice(index, index + 100)
+        .map((id) => ({ tenantId: XERO_TENANT, category: "CONTACT", resourceId: id, eventDateUtc: "2029-12-31T23:00:00" }));
       await receive(inbox, "xero", xeroPayload(XERO_KEY, events));
     }
     clock.advance(1_000);
@@ -289,7 +298,14 @@ describe("through the core, delayed mode, against the fakes", () => {
     });
     const invoices = Array.from({ length: 60 }, (_, index) => String(index + 1));
     qbo.records.seed(REALM, "Invoice", invoices);
-    await receive(inbox, "qbo", quickBooksClassicPayload(VERIFIER, invoices.map((id) => ({ realmId: REALM, name: "Invoice", id, lastUpdated: iso(0) }))));
+    await receive(
+      inbox,
+      "qbo",
+      quickBooksClassicPayload(
+        VERIFIER,
+        invoices.map((id) => ({ realmId: REALM, name: "Invoice", id, lastUpdated: iso(0) })),
+      ),
+    );
     clock.advance(1_000);
     await inbox.drain();
     expect(qbo.calls.throttled).toBeGreaterThan(0);

@@ -27,7 +27,14 @@ describe("quickbooks.verifyAndParse", () => {
     const v = vector("QBO-1");
     const fromString = quickbooks.verifyAndParse({ body: v.body, headers: { "Intuit-Signature": v.expected }, verifierToken: v.key });
     expect(fromString.events).toEqual([
-      expect.objectContaining({ tenantId: "310687", entityType: "Account", entityId: "1234", operation: "Create", deleted: false, occurredAt: new Date("2025-09-08T20:52:31.657Z") }),
+      expect.objectContaining({
+        tenantId: "310687",
+        entityType: "Account",
+        entityId: "1234",
+        operation: "Create",
+        deleted: false,
+        occurredAt: new Date("2025-09-08T20:52:31.657Z"),
+      }),
     ]);
     expect(fromString.dedupeKey).toMatch(/^quickbooks:[0-9a-f]{64}$/);
     const fromBytes = verifyAndParseQuickBooks({ body: Buffer.from(v.body), headers: new Headers({ "intuit-signature": v.expected }), verifierToken: v.key });
@@ -51,7 +58,9 @@ describe("quickbooks.verifyAndParse", () => {
     expect(wrongKey).toMatchObject({ code: "SIGNATURE_INVALID", message: expect.stringContaining("does not match the body: check `verifierToken`") });
     // Re-serialised JSON is other bytes: the signature no longer matches.
     const reserialised = JSON.stringify(JSON.parse(v.body));
-    expect(thrown(() => quickbooks.verifyAndParse({ body: reserialised, headers: { [v.header]: v.expected }, verifierToken: v.key }))).toBeInstanceOf(WebhookVerificationError);
+    expect(thrown(() => quickbooks.verifyAndParse({ body: reserialised, headers: { [v.header]: v.expected }, verifierToken: v.key }))).toBeInstanceOf(
+      WebhookVerificationError,
+    );
   });
 
   it("throws WebhookPayloadError (PAYLOAD_INVALID) for a signed body it cannot read", () => {
@@ -59,7 +68,10 @@ describe("quickbooks.verifyAndParse", () => {
     const headers = { "content-type": "application/json", "intuit-signature": signQuickBooks(body, "token-for-bad-body") };
     const error = thrown(() => quickbooks.verifyAndParse({ body, headers, verifierToken: "token-for-bad-body" }));
     expect(error).toBeInstanceOf(WebhookPayloadError);
-    expect(error).toMatchObject({ code: "PAYLOAD_INVALID", message: expect.stringContaining("neither a CloudEvents array nor an object with eventNotifications") });
+    expect(error).toMatchObject({
+      code: "PAYLOAD_INVALID",
+      message: expect.stringContaining("neither a CloudEvents array nor an object with eventNotifications"),
+    });
   });
 
   it("throws WebhookConfigError for a parsed object as the body (a JSON body parser ran first) or no verifierToken", () => {
@@ -85,7 +97,10 @@ describe("xero.verifyAndParse", () => {
 
   it("answers the intent-to-receive probe: handshake with no events when signed, SIGNATURE_INVALID when not", () => {
     const good = vector("XERO-2");
-    expect(xero.verifyAndParse({ body: good.body, headers: { [good.header]: good.expected }, webhookKey: good.key })).toMatchObject({ handshake: true, events: [] });
+    expect(xero.verifyAndParse({ body: good.body, headers: { [good.header]: good.expected }, webhookKey: good.key })).toMatchObject({
+      handshake: true,
+      events: [],
+    });
     const bad = vector("XERO-2R"); // the same JSON re-serialised, carrying the original's signature
     const error = thrown(() => xero.verifyAndParse({ body: bad.body, headers: { [bad.header]: good.expected }, webhookKey: good.key }));
     expect(error).toBeInstanceOf(WebhookVerificationError);
@@ -98,4 +113,3 @@ describe("xero.verifyAndParse", () => {
     expect(xero.verifyAndParse({ body: new Uint8Array(Buffer.from(v.body)).buffer, headers, webhookKey: v.key }).events).toHaveLength(2);
   });
 });
-

@@ -82,7 +82,10 @@ describe("xero fetchResources against the fake", () => {
     expect(fake.calls.count({ endpoint: "Invoices", tenantId: tenant })).toBe(1);
     expect(seen[0]!.headers).toMatchObject({ "xero-tenant-id": tenant, authorization: "Bearer token", accept: "application/json" });
     expect(new URL(seen[0]!.url).searchParams.get("IDs")!.split(",")).toEqual(ids);
-    expect(results.get(ids[0]!)).toEqual({ status: "found", data: expect.objectContaining({ InvoiceID: ids[0], InvoiceNumber: `INV-${ids[0]!.slice(0, 4)}` }) });
+    expect(results.get(ids[0]!)).toEqual({
+      status: "found",
+      data: expect.objectContaining({ InvoiceID: ids[0], InvoiceNumber: `INV-${ids[0]!.slice(0, 4)}` }),
+    });
     expect(results.get(ids[48]!)).toEqual({ status: "missing" });
     expect(results.get(ids[49]!)).toEqual({ status: "missing" });
   });
@@ -177,7 +180,9 @@ describe("xero fetchResources against the fake", () => {
       it(`${name} → RateLimitedError with Retry-After, scope and limit, remaining headers observed`, async () => {
         const observations: RateLimitObservation[] = [];
         fake.throttleNext(throttle);
-        const limited = await rejection(adapter().fetchResources(request([randomUUID()], "CONTACT", { observe: (observation) => observations.push(observation) })));
+        const limited = await rejection(
+          adapter().fetchResources(request([randomUUID()], "CONTACT", { observe: (observation) => observations.push(observation) })),
+        );
         expect(limited).toBeInstanceOf(RateLimitedError);
         expect(limited).toMatchObject(expected);
         expect(observations.map((observation) => observation.window).sort()).toEqual(["app-minute", "day", "minute"]);
@@ -236,7 +241,7 @@ describe("xero fetchResources against the fake", () => {
       fake.setTokenValidator((token) => token === "fresh");
       const tokens = ["stale", "fresh"];
       let asked = 0;
-      const results = await adapter({ getAccessToken: async () => (asked += 1, tokens.shift() ?? "") }).fetchResources(request([randomUUID()]));
+      const results = await adapter({ getAccessToken: async () => ((asked += 1), tokens.shift() ?? "") }).fetchResources(request([randomUUID()]));
       expect(results.size).toBe(1);
       expect(asked).toBe(2);
       expect(fake.calls.log.map((call) => call.status)).toEqual([401, 200]);

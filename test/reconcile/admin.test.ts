@@ -14,7 +14,13 @@ describe("admin API: reconciliation", () => {
     const { inbox, clock, qbo } = setup;
     const handler = createAdminHandler(inbox, { authorize: () => true, basePath: "/admin" });
     const post = (body: unknown) =>
-      handler(new Request("http://localhost/admin/api/reconcile/runs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }));
+      handler(
+        new Request("http://localhost/admin/api/reconcile/runs", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }),
+      );
     qbo.records.seed(REALM, "Invoice", ["1", "2", "3"]);
     clock.advance(1_000);
 
@@ -35,7 +41,13 @@ describe("admin API: reconciliation", () => {
 
     expect((await post({ integration: "nope" })).status).toBe(404);
     const readOnly = createAdminHandler(inbox, { authorize: () => ({ readOnly: true }), basePath: "/admin" });
-    const refused = await readOnly(new Request("http://localhost/admin/api/reconcile/runs", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ integration: "qbo" }) }));
+    const refused = await readOnly(
+      new Request("http://localhost/admin/api/reconcile/runs", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ integration: "qbo" }),
+      }),
+    );
     expect(refused.status).toBe(403);
   });
 });

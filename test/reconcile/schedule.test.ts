@@ -48,15 +48,24 @@ describe("reconcile.every", () => {
 
     const base = { store: new MemoryStore(), handler: () => {} };
     const { listChanges: _dropped, ...withoutChanges } = quickbooks({ verifierToken: "v", getAccessToken: () => "t" });
-    expect(() =>
-      createWebhookInbox({ ...base, integrations: { t: { provider: withoutChanges, reconcile: { entityTypes: ["Invoice"] } } } }),
-    ).toThrow(/has no listChanges/);
+    expect(() => createWebhookInbox({ ...base, integrations: { t: { provider: withoutChanges, reconcile: { entityTypes: ["Invoice"] } } } })).toThrow(
+      /has no listChanges/,
+    );
     const storeWithout = Object.assign(Object.create(MemoryStore.prototype), new MemoryStore(), { reconciliation: undefined });
     expect(() =>
-      createWebhookInbox({ store: storeWithout, handler: () => {}, integrations: { q: { provider: quickbooks({ verifierToken: "v", getAccessToken: () => "t" }), reconcile: { entityTypes: ["Invoice"] } } } }),
+      createWebhookInbox({
+        store: storeWithout,
+        handler: () => {},
+        integrations: { q: { provider: quickbooks({ verifierToken: "v", getAccessToken: () => "t" }), reconcile: { entityTypes: ["Invoice"] } } },
+      }),
     ).toThrow(/reconcile needs a store with `reconciliation`/);
     expect(() =>
-      createWebhookInbox({ ...base, integrations: { q: { provider: quickbooks({ verifierToken: "v", getAccessToken: () => "t" }), reconcile: { entityTypes: ["Invoice"], every: "soon" } } } }),
+      createWebhookInbox({
+        ...base,
+        integrations: {
+          q: { provider: quickbooks({ verifierToken: "v", getAccessToken: () => "t" }), reconcile: { entityTypes: ["Invoice"], every: "soon" } },
+        },
+      }),
     ).toThrow(/reconcile\.every/);
   });
 });

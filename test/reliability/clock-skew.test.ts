@@ -81,7 +81,10 @@ describe.each(stores)("the newest change is handled whatever the workers' clocks
     expect((await send(new Date(first.getTime() + 2_000), "evt-2")).status).toBe(202);
     await inbox.drain();
 
-    expect(handled.map((event) => event.resource)).toEqual([{ Id: "1", Balance: 1 }, { Id: "1", Balance: 2 }]);
+    expect(handled.map((event) => event.resource)).toEqual([
+      { Id: "1", Balance: 1 },
+      { Id: "1", Balance: 2 },
+    ]);
     expect((await inbox.listEvents({ status: "stale" })).items).toEqual([]);
     expect((await inbox.listEvents({ status: "succeeded" })).items).toHaveLength(2);
     await inbox.stop();
@@ -111,7 +114,10 @@ describe.each(stores)("the newest change is handled whatever the workers' clocks
     expect((await b.send(clockB.now(), "evt-2")).status).toBe(202);
     await b.inbox.drain();
 
-    expect(handled.map((event) => event.resource)).toEqual([{ Id: "1", Balance: 1 }, { Id: "1", Balance: 2 }]);
+    expect(handled.map((event) => event.resource)).toEqual([
+      { Id: "1", Balance: 1 },
+      { Id: "1", Balance: 2 },
+    ]);
     expect((await b.inbox.listEvents({ status: "stale" })).items).toEqual([]);
     await Promise.all([a.inbox.stop(), b.inbox.stop()]);
     await store.close();

@@ -32,7 +32,10 @@ describe("de-duplication scope", () => {
       logger: silentLogger,
     });
     const lastUpdated = new Date().toISOString();
-    for (const [integration, token] of [["app-a", "verifier-a"], ["app-b", "verifier-b"]] as const) {
+    for (const [integration, token] of [
+      ["app-a", "verifier-a"],
+      ["app-b", "verifier-b"],
+    ] as const) {
       const webhook = quickBooksClassicPayload(token, [{ realmId: REALM, name: "Invoice", id: "42", lastUpdated }]);
       const answer = await inbox.receive({ integration, rawBody: Buffer.from(webhook.body), headers: webhook.headers });
       expect(answer.status).toBe(200);

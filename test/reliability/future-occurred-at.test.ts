@@ -32,7 +32,10 @@ describe("a change dated beyond the future tolerance", () => {
     expect(later.status).toBeLessThan(300);
     clock.advance(1_000);
     await inbox.drain();
-    expect(handled.map((event) => event.resource)).toEqual([{ Id: "1", Balance: 1 }, { Id: "1", Balance: 2 }]);
+    expect(handled.map((event) => event.resource)).toEqual([
+      { Id: "1", Balance: 1 },
+      { Id: "1", Balance: 2 },
+    ]);
     expect((await inbox.listEvents({ status: "stale" })).items).toEqual([]);
   });
 

@@ -178,12 +178,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      void inbox
-        .receive({ integration: "qbo", rawBody: Buffer.concat(chunks), headers: request.headers, method: request.method ?? "POST" })
-        .then((answer) => {
-          response.writeHead(answer.status, answer.headers);
-          response.end(answer.body);
-        });
+      void inbox.receive({ integration: "qbo", rawBody: Buffer.concat(chunks), headers: request.headers, method: request.method ?? "POST" }).then((answer) => {
+        response.writeHead(answer.status, answer.headers);
+        response.end(answer.body);
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -219,7 +217,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   let injected = 0;
   let sends = 0;
   const injectFault = () => {
-    const kinds: FaultKind[] = ["provider-reset", "provider-stall", "provider-500", "provider-malformed", "provider-throttle", "handler-throw", "handler-hang", "replay", "unsigned"];
+    const kinds: FaultKind[] = [
+      "provider-reset",
+      "provider-stall",
+      "provider-500",
+      "provider-malformed",
+      "provider-throttle",
+      "handler-throw",
+      "handler-hang",
+      "replay",
+      "unsigned",
+    ];
     // Round-robin: every kind is injected, in equal shares, whatever the run's length.
     const kind = kinds[injected % kinds.length]!;
     injected += 1;
@@ -320,7 +328,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
       lastProgress = Date.now();
       const counts = await inbox.countEvents({}).catch(() => []);
       const open = counts.filter((row) => !FINAL.has(row.status)).reduce((sum, row) => sum + row.count, 0);
-      progress(`${Math.round((Date.now() - started) / 1000)}s sent=${sent} acked=${acknowledged.size} open=${open} heap=${mb(process.memoryUsage().heapUsed)}MB`);
+      progress(
+        `${Math.round((Date.now() - started) / 1000)}s sent=${sent} acked=${acknowledged.size} open=${open} heap=${mb(process.memoryUsage().heapUsed)}MB`,
+      );
     }
   }
   await Promise.allSettled([...inFlight]);

@@ -17,7 +17,10 @@ describe("soak (short form)", () => {
     // Every fault kind was injected at least once, or the run proves less than it claims.
     for (const [kind, count] of Object.entries(figures.faults)) expect(count, `${kind}: ${summary}`).toBeGreaterThan(0);
     // Only unsigned requests are refused (401); a 5xx for a healthy store would be a bug.
-    expect(Object.keys(figures.refused).filter((status) => status !== "401"), summary).toEqual([]);
+    expect(
+      Object.keys(figures.refused).filter((status) => status !== "401"),
+      summary,
+    ).toEqual([]);
     expect(figures.peakHeapMb, summary).toBeLessThan(400);
     expect(figures.heapLastThirdMb, summary).toBeLessThan(figures.heapFirstThirdMb * 2 + 40);
   }, 45_000);

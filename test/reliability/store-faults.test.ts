@@ -200,7 +200,10 @@ if (!url) {
         statuses.push(answer.status);
         if (answer.status === 202) acknowledged.push(entityId);
       }
-      expect(statuses.every((status) => status === 202 || status === 503), statuses.join(",")).toBe(true);
+      expect(
+        statuses.every((status) => status === 202 || status === 503),
+        statuses.join(","),
+      ).toBe(true);
       expect(acknowledged.length).toBeGreaterThan(20);
       await expectNothingLost(acknowledged);
     });

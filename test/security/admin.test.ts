@@ -79,23 +79,37 @@ describe("admin: authorization", () => {
     ["tenants not an array", () => ({ tenants: "t1" })],
     ["an unknown shape", () => ({ admin: true })],
     ["a rejected promise", () => Promise.reject(new Error("session store down"))],
-    ["a throw", () => {
-      throw new Error("auth backend down");
-    }],
+    [
+      "a throw",
+      () => {
+        throw new Error("auth backend down");
+      },
+    ],
   ])("authorize answering %s refuses every route, the page and its assets, and changes nothing", async (_label, decision) => {
     const admin = handlerFor(env.inbox, decision);
     const eventId = env.id("fail-1");
-    const requests: [string, RequestInit?][] = [
-      [`${BASE}/`],
-      [`${BASE}/index.html`],
-      [`${BASE}/assets/app.js`],
-      [`${BASE}/assets/styles.css`],
-      [BASE],
-    ];
+    const requests: [string, RequestInit?][] = [[`${BASE}/`], [`${BASE}/index.html`], [`${BASE}/assets/app.js`], [`${BASE}/assets/styles.css`], [BASE]];
     // Every route in the table, with its parameters filled in.
     for (const route of ADMIN_ROUTES) {
-      const path = route.pattern.replace(":id", route.pattern.startsWith("deliveries") ? env.deliveries.t1 : route.pattern.startsWith("settings") ? "acme" : eventId);
-      const init: RequestInit = route.method === "GET" ? {} : { ...json(route.pattern === "settings/service" ? { enabled: false } : route.pattern.startsWith("settings") ? { mode: "direct" } : route.pattern === "events/retry" ? { ids: [eventId] } : {}), method: route.method };
+      const path = route.pattern.replace(
+        ":id",
+        route.pattern.startsWith("deliveries") ? env.deliveries.t1 : route.pattern.startsWith("settings") ? "acme" : eventId,
+      );
+      const init: RequestInit =
+        route.method === "GET"
+          ? {}
+          : {
+              ...json(
+                route.pattern === "settings/service"
+                  ? { enabled: false }
+                  : route.pattern.startsWith("settings")
+                    ? { mode: "direct" }
+                    : route.pattern === "events/retry"
+                      ? { ids: [eventId] }
+                      : {},
+              ),
+              method: route.method,
+            };
       requests.push([`${BASE}/api/${path}`, init]);
     }
     expect(requests.length).toBeGreaterThan(ADMIN_ROUTES.length);
@@ -120,8 +134,18 @@ describe("admin: authorization", () => {
     const admin = handlerFor(env.inbox, () => decision);
     const eventId = env.id("fail-1");
     for (const route of ADMIN_ROUTES) {
-      const path = route.pattern.replace(":id", route.pattern.startsWith("deliveries") ? env.deliveries.t1 : route.pattern.startsWith("settings") ? "acme" : eventId);
-      const body = route.pattern === "settings/service" ? { enabled: false } : route.pattern.startsWith("settings") ? { mode: "direct" } : route.pattern === "events/retry" ? { ids: [eventId] } : {};
+      const path = route.pattern.replace(
+        ":id",
+        route.pattern.startsWith("deliveries") ? env.deliveries.t1 : route.pattern.startsWith("settings") ? "acme" : eventId,
+      );
+      const body =
+        route.pattern === "settings/service"
+          ? { enabled: false }
+          : route.pattern.startsWith("settings")
+            ? { mode: "direct" }
+            : route.pattern === "events/retry"
+              ? { ids: [eventId] }
+              : {};
       const response = await admin(new Request(`${BASE}/api/${path}`, route.method === "GET" ? {} : { ...json(body), method: route.method }));
       if (route.method === "GET") expect(response.status, route.pattern).toBe(200);
       else expect([response.status, ((await response.json()) as { error: { code: string } }).error.code], route.pattern).toEqual([403, "READ_ONLY"]);
@@ -135,9 +159,17 @@ describe("admin: authorization", () => {
 
   it("changes are refused cross-site even for an authorized caller", async () => {
     const admin = handlerFor(env.inbox, () => true);
-    const response = await admin(new Request(`${BASE}/api/settings/service`, { method: "PUT", headers: { "content-type": "application/json", "sec-fetch-site": "cross-site" }, body: JSON.stringify({ enabled: false }) }));
+    const response = await admin(
+      new Request(`${BASE}/api/settings/service`, {
+        method: "PUT",
+        headers: { "content-type": "application/json", "sec-fetch-site": "cross-site" },
+        body: JSON.stringify({ enabled: false }),
+      }),
+    );
     expect(response.status).toBe(403);
-    const form = await admin(new Request(`${BASE}/api/settings/service`, { method: "PUT", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "enabled=false" }));
+    const form = await admin(
+      new Request(`${BASE}/api/settings/service`, { method: "PUT", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "enabled=false" }),
+    );
     expect(form.status).toBe(415);
     expect(env.inbox.serviceEnabled).toBe(true);
   });
@@ -156,10 +188,21 @@ describe("admin: tenant scoping", () => {
   };
 
   it("lists, counts and searches show only the caller's tenants, whatever the filter asks", async () => {
-    for (const path of ["events", "events?tenantId=t2", "events?tenantId=t1,t2", "events?q=t2", `events?deliveryId=${env.deliveries.t2}`, "events?q=fail-2", "events?limit=200"]) {
+    for (const path of [
+      "events",
+      "events?tenantId=t2",
+      "events?tenantId=t1,t2",
+      "events?q=t2",
+      `events?deliveryId=${env.deliveries.t2}`,
+      "events?q=fail-2",
+      "events?limit=200",
+    ]) {
       const { status, body } = await get(path);
       expect(status, path).toBe(200);
-      expect(body.items!.every((event) => event.tenantId === "t1"), path).toBe(true);
+      expect(
+        body.items!.every((event) => event.tenantId === "t1"),
+        path,
+      ).toBe(true);
     }
     const counts = await get("counts?tenantId=t2");
     expect(counts.body.total).toBe(0);
@@ -168,7 +211,10 @@ describe("admin: tenant scoping", () => {
     for (const path of ["deliveries", "deliveries?tenantId=t2", `deliveries?q=${env.deliveries.t2}`, "deliveries?status=unparseable"]) {
       const { body } = await get(path);
       for (const delivery of body.items!) expect((delivery.tenantIds as string[]).includes("t1"), path).toBe(true);
-      expect(body.items!.some((delivery) => delivery.id === env.deliveries.t2), path).toBe(false);
+      expect(
+        body.items!.some((delivery) => delivery.id === env.deliveries.t2),
+        path,
+      ).toBe(false);
       expect(JSON.stringify(body), path).not.toContain("t2-secret-company");
     }
   });
@@ -231,34 +277,78 @@ describe("admin: parameter validation (fuzzed)", () => {
   });
 
   const paramName = fc.oneof(
-    fc.constantFrom("integration", "tenantId", "status", "entityType", "entityId", "deliveryId", "receivedFrom", "receivedTo", "q", "cursor", "limit", "__proto__", "constructor"),
+    fc.constantFrom(
+      "integration",
+      "tenantId",
+      "status",
+      "entityType",
+      "entityId",
+      "deliveryId",
+      "receivedFrom",
+      "receivedTo",
+      "q",
+      "cursor",
+      "limit",
+      "__proto__",
+      "constructor",
+    ),
     fc.string({ maxLength: 12 }),
   );
   const paramValue = fc.oneof(
-    fc.constantFrom("", "0", "-1", "1e9", "NaN", "abc", "2030-01-01T00:00:00Z", "not-a-date", "queued,,failed", "succeeded", "%00", "\u0000", "a".repeat(600), "eyJ9", "[]", "{}"),
+    fc.constantFrom(
+      "",
+      "0",
+      "-1",
+      "1e9",
+      "NaN",
+      "abc",
+      "2030-01-01T00:00:00Z",
+      "not-a-date",
+      "queued,,failed",
+      "succeeded",
+      "%00",
+      "\u0000",
+      "a".repeat(600),
+      "eyJ9",
+      "[]",
+      "{}",
+    ),
     fc.string({ maxLength: 40 }),
     fc.base64String({ maxLength: 60 }),
   );
 
   it("random query strings on every list route: 200 or 400, never 500", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom("events", "deliveries", "counts"), fc.array(fc.tuple(paramName, paramValue), { maxLength: 5 }), async (route, params) => {
-        const url = new URL(`${BASE}/api/${route}`);
-        for (const [name, value] of params) url.searchParams.append(name, value);
-        const response = await admin(new Request(url));
-        expect([200, 400], `${url.search} → ${await response.clone().text()}`).toContain(response.status);
-        expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom("events", "deliveries", "counts"),
+        fc.array(fc.tuple(paramName, paramValue), { maxLength: 5 }),
+        async (route, params) => {
+          const url = new URL(`${BASE}/api/${route}`);
+          for (const [name, value] of params) url.searchParams.append(name, value);
+          const response = await admin(new Request(url));
+          expect([200, 400], `${url.search} → ${await response.clone().text()}`).toContain(response.status);
+          expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it("random path ids and JSON bodies on every route: 4xx or 200, never 500", async () => {
-    const bodies = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.record({ ids: fc.jsonValue() }), fc.record({ filter: fc.jsonValue(), expectedCount: fc.jsonValue() }), fc.record({ enabled: fc.jsonValue() }), fc.record({ mode: fc.jsonValue() }));
+    const bodies = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      fc.record({ ids: fc.jsonValue() }),
+      fc.record({ filter: fc.jsonValue(), expectedCount: fc.jsonValue() }),
+      fc.record({ enabled: fc.jsonValue() }),
+      fc.record({ mode: fc.jsonValue() }),
+    );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...ADMIN_ROUTES), fc.string({ maxLength: 120 }), bodies, fc.boolean(), async (route, id, body, raw) => {
         const path = route.pattern.replace(":id", encodeURIComponent(id));
-        const init: RequestInit = route.method === "GET" ? {} : { method: route.method, headers: { "content-type": "application/json" }, body: raw ? String(id) : JSON.stringify(body) };
+        const init: RequestInit =
+          route.method === "GET"
+            ? {}
+            : { method: route.method, headers: { "content-type": "application/json" }, body: raw ? String(id) : JSON.stringify(body) };
         const response = await admin(new Request(`${BASE}/api/${path}`, init));
         const text = await response.text();
         expect(response.status, `${route.method} ${path} ${init.body ?? ""} → ${text}`).not.toBeGreaterThanOrEqual(500);

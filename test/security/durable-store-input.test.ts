@@ -27,7 +27,13 @@ const odd = fc.oneof(
   fc.constantFrom("a\u0000b", "\u0000", "\ud800", "x\udfffy", "\uffff", "😀", "<script>alert(1)</script>", "'; drop table x; --", "%00", "\\u0000"),
   fc.string({ unit: "binary", maxLength: 12 }),
 );
-const oddTime = fc.constantFrom("0100-01-01T00:00:00Z", "9999-12-31T23:59:59-14:00", "1000-01-01T00:00:00.999999999Z", "2024-06-21T01:15:39.902", "1970-01-01T00:00:00Z");
+const oddTime = fc.constantFrom(
+  "0100-01-01T00:00:00Z",
+  "9999-12-31T23:59:59-14:00",
+  "1000-01-01T00:00:00.999999999Z",
+  "2024-06-21T01:15:39.902",
+  "1970-01-01T00:00:00Z",
+);
 
 const qboBody = fc
   .record({ realm: odd, name: fc.oneof(odd, fc.constant("Invoice")), id: odd, op: fc.oneof(odd, fc.constant("Update")), time: oddTime, extra: odd })
@@ -37,7 +43,12 @@ const qboBody = fc
 const xeroBody = fc
   .record({ tenant: odd, category: fc.oneof(odd, fc.constant("INVOICE")), id: odd, time: oddTime, extra: odd })
   .map(({ tenant, category, id, time, extra }) =>
-    JSON.stringify({ events: [{ resourceId: id, eventDateUtc: time, eventType: "UPDATE", eventCategory: category, tenantId: tenant, note: extra }], firstEventSequence: 1, lastEventSequence: 1, entropy: "X" }),
+    JSON.stringify({
+      events: [{ resourceId: id, eventDateUtc: time, eventType: "UPDATE", eventCategory: category, tenantId: tenant, note: extra }],
+      firstEventSequence: 1,
+      lastEventSequence: 1,
+      entropy: "X",
+    }),
   );
 
 async function runProperty(store: WebhookStore) {
@@ -62,7 +73,8 @@ async function runProperty(store: WebhookStore) {
         [isQbo ? "intuit-signature" : "x-xero-signature"]: isQbo ? signQuickBooks(body, VERIFIER) : signXero(body, XERO_KEY),
       };
       const answer = await inbox.receive({ integration: isQbo ? "qbo" : "xero", rawBody: body, headers });
-      if (answer.status >= 300) failures.push(`${answer.status} for ${JSON.stringify(body.toString())} header ${JSON.stringify(headerValue)}: ${log.lines.at(-1)?.message ?? ""}`);
+      if (answer.status >= 300)
+        failures.push(`${answer.status} for ${JSON.stringify(body.toString())} header ${JSON.stringify(headerValue)}: ${log.lines.at(-1)?.message ?? ""}`);
       expect(answer.status, failures.at(-1)).toBeLessThan(300);
       // Xero's acknowledgement has no body (its rule): the newest delivery is this one.
       const id = answer.body === "" ? (await inbox.listDeliveries({ limit: 1 })).items[0]!.id : (JSON.parse(answer.body) as { deliveryId: string }).deliveryId;

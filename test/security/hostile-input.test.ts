@@ -6,13 +6,7 @@
  */
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
-import {
-  MemoryStore,
-  type ProviderAdapter,
-  type WebhookProcessor,
-  createWebhookInbox,
-  isWebhookInboxError,
-} from "webhook-inbox";
+import { MemoryStore, type ProviderAdapter, type WebhookProcessor, createWebhookInbox, isWebhookInboxError } from "webhook-inbox";
 import { quickbooks } from "webhook-inbox/quickbooks";
 import { signQuickBooks, signXero } from "webhook-inbox/testing";
 import { xero } from "webhook-inbox/xero";
@@ -103,12 +97,19 @@ const contentTypeArb = fc.option(
   { nil: undefined },
 );
 
-const headerValueArb = fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: "binary", maxLength: 40 }), fc.array(fc.string({ maxLength: 20 }), { maxLength: 3 }));
+const headerValueArb = fc.oneof(
+  fc.string({ maxLength: 60 }),
+  fc.string({ unit: "binary", maxLength: 40 }),
+  fc.array(fc.string({ maxLength: 20 }), { maxLength: 3 }),
+);
 const extraHeadersArb = fc
   .dictionary(fc.string({ minLength: 1, maxLength: 24 }), headerValueArb, { maxKeys: 8 })
   .map((headers) => Object.fromEntries(Object.entries(headers).filter(([name]) => !RESERVED.has(name.toLowerCase()))));
 
-const jsonTextArb = fc.oneof(fc.json({ maxDepth: 4 }), fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value) ?? "null"));
+const jsonTextArb = fc.oneof(
+  fc.json({ maxDepth: 4 }),
+  fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value) ?? "null"),
+);
 
 const bodyArb = fc.oneof(
   fc.uint8Array({ maxLength: 1_024 }),
@@ -151,7 +152,10 @@ const timeArb = fc.oneof(
 );
 const idArb = fc.oneof(fc.integer({ min: 0, max: 10_000 }).map(String), fc.uuid(), fc.string({ maxLength: 70 }), fc.integer(), fc.double());
 const entityArb = fc.oneof(fc.constantFrom("Invoice", "invoice", "Customer", "Bill", "JournalEntry", "Preferences"), fc.string({ maxLength: 20 }));
-const opArb = fc.oneof(fc.constantFrom("Create", "Update", "Delete", "Merge", "Void", "Emailed", "created", "updated", "deleted", "merged"), fc.string({ maxLength: 12 }));
+const opArb = fc.oneof(
+  fc.constantFrom("Create", "Update", "Delete", "Merge", "Void", "Emailed", "created", "updated", "deleted", "merged"),
+  fc.string({ maxLength: 12 }),
+);
 
 const classicArb = fc.record({
   eventNotifications: maybe(
@@ -292,29 +296,40 @@ describe("receive(): hostile requests", () => {
 
   it("a valid webhook whose signature is off by anything (other key, other body, one flipped byte, other header) is 401 and never processed", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...TARGETS), structuredBody("quickbooks"), structuredBody("xero"), fc.nat(), fc.integer({ min: 1, max: 255 }), fc.nat(4), async (target, qboBody, xeroBody, position, flip, variant) => {
-        const body = target.provider === "quickbooks" ? qboBody : xeroBody;
-        fc.pre(body.byteLength > 0);
-        const good = target.sign(body);
-        const tampered = new Uint8Array(body);
-        tampered[position % tampered.length] = (tampered[position % tampered.length] ?? 0) ^ flip;
-        const other = target.provider === "quickbooks" ? signXero(body, XERO_KEY) : signQuickBooks(body, VERIFIER);
-        const cases: { rawBody: Uint8Array; headers: Record<string, string> }[] = [
-          { rawBody: body, headers: { [target.signatureHeader]: target.provider === "quickbooks" ? signQuickBooks(body, `${VERIFIER}x`) : signXero(body, `${XERO_KEY}x`) } },
-          { rawBody: tampered, headers: { [target.signatureHeader]: good } },
-          { rawBody: body, headers: { [target.signatureHeader]: other } },
-          { rawBody: body, headers: { [target.provider === "quickbooks" ? "x-xero-signature" : "intuit-signature"]: good } },
-          { rawBody: body, headers: { [target.signatureHeader]: `${good.slice(0, -2)}==` } },
-        ];
-        const chosen = cases[variant]!;
-        fc.pre(chosen.headers[target.signatureHeader] !== good || chosen.rawBody !== body);
-        const answer = await env.inbox.receive({
-          integration: target.integration,
-          rawBody: chosen.rawBody,
-          headers: { "content-type": "application/json", ...chosen.headers },
-        });
-        expect(answer.status).toBe(401);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...TARGETS),
+        structuredBody("quickbooks"),
+        structuredBody("xero"),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        fc.nat(4),
+        async (target, qboBody, xeroBody, position, flip, variant) => {
+          const body = target.provider === "quickbooks" ? qboBody : xeroBody;
+          fc.pre(body.byteLength > 0);
+          const good = target.sign(body);
+          const tampered = new Uint8Array(body);
+          tampered[position % tampered.length] = (tampered[position % tampered.length] ?? 0) ^ flip;
+          const other = target.provider === "quickbooks" ? signXero(body, XERO_KEY) : signQuickBooks(body, VERIFIER);
+          const cases: { rawBody: Uint8Array; headers: Record<string, string> }[] = [
+            {
+              rawBody: body,
+              headers: { [target.signatureHeader]: target.provider === "quickbooks" ? signQuickBooks(body, `${VERIFIER}x`) : signXero(body, `${XERO_KEY}x`) },
+            },
+            { rawBody: tampered, headers: { [target.signatureHeader]: good } },
+            { rawBody: body, headers: { [target.signatureHeader]: other } },
+            { rawBody: body, headers: { [target.provider === "quickbooks" ? "x-xero-signature" : "intuit-signature"]: good } },
+            { rawBody: body, headers: { [target.signatureHeader]: `${good.slice(0, -2)}==` } },
+          ];
+          const chosen = cases[variant]!;
+          fc.pre(chosen.headers[target.signatureHeader] !== good || chosen.rawBody !== body);
+          const answer = await env.inbox.receive({
+            integration: target.integration,
+            rawBody: chosen.rawBody,
+            headers: { "content-type": "application/json", ...chosen.headers },
+          });
+          expect(answer.status).toBe(401);
+        },
+      ),
       { numRuns: RUNS },
     );
     expect(env.counts()).toEqual({ handlerCalls: 0, tokenCalls: 0 });
@@ -427,25 +442,37 @@ describe("provider parsers: random structures", () => {
 
   it("QuickBooks parse (classic + CloudEvents) returns well-formed events or throws WebhookPayloadError", () => {
     parsedOk = 0;
-    fc.assert(fc.property(fc.oneof(structuredBody("quickbooks"), bodyArb), (body) => check(qbo, body, "quickbooks:")), { numRuns: RUNS * 4 });
+    fc.assert(
+      fc.property(fc.oneof(structuredBody("quickbooks"), bodyArb), (body) => check(qbo, body, "quickbooks:")),
+      { numRuns: RUNS * 4 },
+    );
     // The generators must reach the parser's success path too, or the property proves little.
     expect(parsedOk).toBeGreaterThan(0);
   });
 
   it("Xero parse returns well-formed events (or the handshake) or throws WebhookPayloadError", () => {
     parsedOk = 0;
-    fc.assert(fc.property(fc.oneof(structuredBody("xero"), bodyArb), (body) => check(xro, body, "xero:")), { numRuns: RUNS * 4 });
+    fc.assert(
+      fc.property(fc.oneof(structuredBody("xero"), bodyArb), (body) => check(xro, body, "xero:")),
+      { numRuns: RUNS * 4 },
+    );
     expect(parsedOk).toBeGreaterThan(0);
   });
 
   it("the same QuickBooks/Xero changes in another order or spacing get the same dedupe key", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 999 }), fc.date({ noInvalidDate: true, min: new Date("2000-01-01"), max: new Date("2100-01-01") })), { minLength: 1, maxLength: 5 }), (changes) => {
-        const entities = changes.map(([id, at]) => ({ name: "Invoice", id: String(id), operation: "Update", lastUpdated: at.toISOString() }));
-        const a = utf8(JSON.stringify({ eventNotifications: [{ realmId: "1", dataChangeEvent: { entities } }] }));
-        const b = utf8(JSON.stringify({ eventNotifications: [{ realmId: "1", dataChangeEvent: { entities: [...entities].reverse() } }] }, null, 2));
-        expect(qbo.parse({ rawBody: a, headers: {} }).dedupeKey).toBe(qbo.parse({ rawBody: b, headers: {} }).dedupeKey);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 999 }), fc.date({ noInvalidDate: true, min: new Date("2000-01-01"), max: new Date("2100-01-01") })), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        (changes) => {
+          const entities = changes.map(([id, at]) => ({ name: "Invoice", id: String(id), operation: "Update", lastUpdated: at.toISOString() }));
+          const a = utf8(JSON.stringify({ eventNotifications: [{ realmId: "1", dataChangeEvent: { entities } }] }));
+          const b = utf8(JSON.stringify({ eventNotifications: [{ realmId: "1", dataChangeEvent: { entities: [...entities].reverse() } }] }, null, 2));
+          expect(qbo.parse({ rawBody: a, headers: {} }).dedupeKey).toBe(qbo.parse({ rawBody: b, headers: {} }).dedupeKey);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

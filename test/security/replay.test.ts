@@ -82,7 +82,12 @@ describe.each(stores)("replays on $name", ({ create }) => {
       answers.push(...(await Promise.all(Array.from({ length: 20 }, () => send(cloud)))));
       // The same CloudEvents, re-serialised with other whitespace and key order: still the same webhook.
       const reordered = JSON.stringify((JSON.parse(cloud.body) as object[]).reverse(), null, 2);
-      answers.push(await send({ body: reordered, headers: { ...cloud.headers, "intuit-signature": (await import("webhook-inbox/testing")).signQuickBooks(reordered, VERIFIER) } }));
+      answers.push(
+        await send({
+          body: reordered,
+          headers: { ...cloud.headers, "intuit-signature": (await import("webhook-inbox/testing")).signQuickBooks(reordered, VERIFIER) },
+        }),
+      );
 
       const statuses = answers.map((answer) => (JSON.parse(answer.body) as { status: string }).status);
       expect(answers.every((answer) => answer.status === 200)).toBe(true);
@@ -115,7 +120,8 @@ describe("replays after retention", () => {
       logger: silentLogger,
     });
     const captured = testWebhook("replay-secret", [{ tenantId: "t1", entityType: "invoice", entityId: "1", occurredAt: clock.now().toISOString() }], "d-1");
-    const send = async () => JSON.parse((await inbox.receive({ integration: "acme", rawBody: Buffer.from(captured.body), headers: captured.headers })).body).status as string;
+    const send = async () =>
+      JSON.parse((await inbox.receive({ integration: "acme", rawBody: Buffer.from(captured.body), headers: captured.headers })).body).status as string;
     expect(await send()).toBe("accepted");
     await inbox.drain();
     expect(handled).toHaveLength(1);

@@ -8,7 +8,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MemoryStore, type WebhookProcessor, createWebhookInbox } from "webhook-inbox";
 import { quickbooks } from "webhook-inbox/quickbooks";
-import { type FakeQuickBooks, type FakeXero, ManualClock, quickBooksClassicPayload, startFakeQuickBooks, startFakeXero, xeroPayload } from "webhook-inbox/testing";
+import {
+  type FakeQuickBooks,
+  type FakeXero,
+  ManualClock,
+  quickBooksClassicPayload,
+  startFakeQuickBooks,
+  startFakeXero,
+  xeroPayload,
+} from "webhook-inbox/testing";
 import { xero } from "webhook-inbox/xero";
 import { capturingLogger, deepText, recordLifecycle } from "../reliability/support.ts";
 
@@ -17,7 +25,14 @@ const XERO_KEY = "XERO-KEY-SECRET-b81e22";
 const QBO_TOKEN = "QBO-ACCESS-TOKEN-SECRET-5521";
 const XERO_TOKEN = "XERO-ACCESS-TOKEN-SECRET-9903";
 const REFRESH = "REFRESH-TOKEN-SECRET-4410";
-const INBOUND = ["INBOUND-BEARER-SECRET-1", "INBOUND-COOKIE-SECRET-2", "INBOUND-APIKEY-SECRET-3", "INBOUND-AUTH-TOKEN-SECRET-4", "INBOUND-CLIENT-SECRET-5", "INBOUND-PROXY-SECRET-6"];
+const INBOUND = [
+  "INBOUND-BEARER-SECRET-1",
+  "INBOUND-COOKIE-SECRET-2",
+  "INBOUND-APIKEY-SECRET-3",
+  "INBOUND-AUTH-TOKEN-SECRET-4",
+  "INBOUND-CLIENT-SECRET-5",
+  "INBOUND-PROXY-SECRET-6",
+];
 const SECRETS = [VERIFIER, XERO_KEY, QBO_TOKEN, XERO_TOKEN, REFRESH, ...INBOUND];
 const REALM = "123145000000001";
 const TENANT = "aaaaaaaa-0000-4000-8000-000000000001";
@@ -84,7 +99,10 @@ describe("secrets never leak", () => {
   }
 
   const qboWebhook = (ids: string[]) =>
-    quickBooksClassicPayload(VERIFIER, ids.map((id) => ({ realmId: REALM, name: "Invoice", id, lastUpdated: clock.now().toISOString() })));
+    quickBooksClassicPayload(
+      VERIFIER,
+      ids.map((id) => ({ realmId: REALM, name: "Invoice", id, lastUpdated: clock.now().toISOString() })),
+    );
 
   it("across every receive and processing path", async () => {
     // Accepted, then its replay (duplicate).
@@ -94,7 +112,11 @@ describe("secrets never leak", () => {
       expect(answer.status).toBe(200);
     }
     // Wrong signature, missing signature, oversized, wrong method, wrong media type.
-    await inbox.receive({ integration: "qbo", rawBody: Buffer.from(first.body), headers: { ...callerHeaders, "content-type": "application/json", "intuit-signature": "AAAA" } });
+    await inbox.receive({
+      integration: "qbo",
+      rawBody: Buffer.from(first.body),
+      headers: { ...callerHeaders, "content-type": "application/json", "intuit-signature": "AAAA" },
+    });
     await inbox.receive({ integration: "qbo", rawBody: Buffer.from(first.body), headers: { ...callerHeaders, "content-type": "application/json" } });
     await inbox.receive({ integration: "qbo", rawBody: Buffer.from(first.body), headers: { ...callerHeaders, "content-type": "text/plain" } });
     await inbox.receive({ integration: "qbo", rawBody: Buffer.from(first.body), headers: callerHeaders, method: "PUT" });
@@ -109,11 +131,15 @@ describe("secrets never leak", () => {
     // Direct mode: success, then a provider 401 twice (failure answered 500).
     clock.advance(10); // a new change, not a replay of the ones above
     const direct = qboWebhook(["1"]);
-    expect((await inbox.receive({ integration: "qbo-direct", rawBody: Buffer.from(direct.body), headers: { ...callerHeaders, ...direct.headers } })).status).toBe(200);
+    expect(
+      (await inbox.receive({ integration: "qbo-direct", rawBody: Buffer.from(direct.body), headers: { ...callerHeaders, ...direct.headers } })).status,
+    ).toBe(200);
     qboFake.setTokenValidator(() => false);
     clock.advance(10);
     const direct2 = qboWebhook(["2"]);
-    expect((await inbox.receive({ integration: "qbo-direct", rawBody: Buffer.from(direct2.body), headers: { ...callerHeaders, ...direct2.headers } })).status).toBe(500);
+    expect(
+      (await inbox.receive({ integration: "qbo-direct", rawBody: Buffer.from(direct2.body), headers: { ...callerHeaders, ...direct2.headers } })).status,
+    ).toBe(500);
 
     // Deferred: token rejected twice, then the token callback itself fails with secrets in its message.
     const later = qboWebhook(["1", "2"]);
@@ -140,7 +166,16 @@ describe("secrets never leak", () => {
     // The webhook signatures are kept out too (they are proofs anyone could replay).
     let checked = 0;
     for (const summary of (await inbox.listDeliveries({ limit: 500 })).items) {
-      for (const name of ["intuit-signature", "x-xero-signature", "authorization", "cookie", "x-api-key", "x-auth-token", "x-client-secret", "proxy-authorization"]) {
+      for (const name of [
+        "intuit-signature",
+        "x-xero-signature",
+        "authorization",
+        "cookie",
+        "x-api-key",
+        "x-auth-token",
+        "x-client-secret",
+        "proxy-authorization",
+      ]) {
         if (!(name in summary.headers)) continue;
         expect(summary.headers[name], name).toBe("[redacted]");
         checked += 1;
@@ -154,7 +189,9 @@ describe("secrets never leak", () => {
     qboFake.failNextRequest({
       status: 400,
       contentType: "application/json",
-      body: JSON.stringify({ Fault: { type: "AUTHENTICATION", Error: [{ Message: "bad request", Detail: `Authorization: Bearer ${QBO_TOKEN} is malformed`, code: "100" }] } }),
+      body: JSON.stringify({
+        Fault: { type: "AUTHENTICATION", Error: [{ Message: "bad request", Detail: `Authorization: Bearer ${QBO_TOKEN} is malformed`, code: "100" }] },
+      }),
     });
     const webhook = qboWebhook(["1"]);
     await inbox.receive({ integration: "qbo", rawBody: Buffer.from(webhook.body), headers: webhook.headers });

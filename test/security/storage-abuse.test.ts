@@ -49,7 +49,11 @@ describe("storage abuse without any secret", () => {
     await inbox.receive({ integration: "acme", rawBody: Buffer.from(webhook.body), headers: webhook.headers });
     await inbox.receive({ integration: "acme", rawBody: Buffer.from(webhook.body), headers: webhook.headers }); // duplicate
     for (let i = 0; i < 5; i += 1) {
-      await inbox.receive({ integration: "acme", rawBody: Buffer.from(`{"n":${i}}`), headers: { "content-type": "application/json", "x-test-signature": "AAAA" } });
+      await inbox.receive({
+        integration: "acme",
+        rawBody: Buffer.from(`{"n":${i}}`),
+        headers: { "content-type": "application/json", "x-test-signature": "AAAA" },
+      });
     }
     await inbox.drain();
     clock.advance(10 * 24 * 3_600_000);

@@ -17,7 +17,13 @@ describe.skipIf(!url)("serverless examples (PostgresStore)", () => {
   let qbo: FakeQuickBooks;
   beforeAll(async () => {
     qbo = await startFakeQuickBooks();
-    Object.assign(process.env, { QBO_VERIFIER_TOKEN: VERIFIER, QBO_ACCESS_TOKEN: "token", QBO_BASE_URL: qbo.url, WEBHOOK_INBOX_SCHEMA: schema, CRON_SECRET: "cron-secret" });
+    Object.assign(process.env, {
+      QBO_VERIFIER_TOKEN: VERIFIER,
+      QBO_ACCESS_TOKEN: "token",
+      QBO_BASE_URL: qbo.url,
+      WEBHOOK_INBOX_SCHEMA: schema,
+      CRON_SECRET: "cron-secret",
+    });
   });
   afterAll(async () => {
     await qbo.close();
@@ -34,7 +40,9 @@ describe.skipIf(!url)("serverless examples (PostgresStore)", () => {
     qbo.records.seed(REALM, "Invoice", ["130"], (id) => ({ DocNumber: `INV-${id}` }));
     const signed = quickBooksClassicPayload(VERIFIER, [{ realmId: REALM, name: "Invoice", id: "130", lastUpdated: "2026-01-01T00:00:00.000Z" }]);
 
-    const response = await webhookRoute.POST(new Request("https://app.example/api/webhooks/quickbooks", { method: "POST", headers: signed.headers, body: signed.body }));
+    const response = await webhookRoute.POST(
+      new Request("https://app.example/api/webhooks/quickbooks", { method: "POST", headers: signed.headers, body: signed.body }),
+    );
     expect(response.status).toBe(200);
     const { deliveryId } = (await response.json()) as { deliveryId: string };
     expect((await inbox.listEvents({ deliveryId })).items.map((event) => [event.entityId, event.status])).toEqual([["130", "queued"]]);
@@ -64,7 +72,10 @@ describe.skipIf(!url)("serverless examples (PostgresStore)", () => {
     };
 
     const ids: string[] = [];
-    for (const [id, base64] of [["140", false], ["141", true]] as const) {
+    for (const [id, base64] of [
+      ["140", false],
+      ["141", true],
+    ] as const) {
       const result = await lambda.webhook(eventFor(id, base64));
       expect(result.statusCode).toBe(200);
       ids.push((JSON.parse(result.body) as { deliveryId: string }).deliveryId);

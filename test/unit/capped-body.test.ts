@@ -28,7 +28,8 @@ function nodeRequest(chunks: Uint8Array[], headers: Record<string, string> = {})
 describe("readCappedBody", () => {
   const sources = {
     web: (chunks: Uint8Array[], contentLength: string | null = null) => webBodySource(webStream(chunks).stream, contentLength),
-    node: (chunks: Uint8Array[], contentLength: string | null = null) => nodeBodySource(nodeRequest(chunks, contentLength ? { "content-length": contentLength } : {})),
+    node: (chunks: Uint8Array[], contentLength: string | null = null) =>
+      nodeBodySource(nodeRequest(chunks, contentLength ? { "content-length": contentLength } : {})),
   };
 
   it.each(Object.entries(sources))("%s: a body at the cap is read whole, in order", async (_, source) => {

@@ -66,7 +66,12 @@ interface Settlement {
 }
 
 /** Runs the scenario's interleaving of submissions against `submit`, then `drain`, and checks every caller's result. */
-async function exercise(s: Scenario, submit: (item: Item) => Promise<unknown>, drain: () => Promise<void>, groups: ReturnType<typeof recordingCommit>["groups"]) {
+async function exercise(
+  s: Scenario,
+  submit: (item: Item) => Promise<unknown>,
+  drain: () => Promise<void>,
+  groups: ReturnType<typeof recordingCommit>["groups"],
+) {
   const settlements: Settlement[] = [];
   let nextId = 0;
   for (const step of s.steps) {
@@ -123,7 +128,12 @@ describe("group committers (property)", () => {
           maxWaitMs: s.maxWaitMs,
           maxInFlight: s.maxInFlight,
         });
-        await exercise(s, (item) => committer.submit(item), () => committer.drain(), recorder.groups);
+        await exercise(
+          s,
+          (item) => committer.submit(item),
+          () => committer.drain(),
+          recorder.groups,
+        );
         expect(recorder.mostRunning()).toBeLessThanOrEqual(s.maxInFlight);
       }),
       { numRuns: 150 },

@@ -4,10 +4,7 @@ import { describe, expect, it } from "vitest";
 import { MinHeap } from "../../src/internal/min-heap.js";
 
 type Op = { readonly push: number } | { readonly pop: true };
-const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ push: fc.integer({ min: -50, max: 50 }) }),
-  fc.constant({ pop: true as const }),
-);
+const op: fc.Arbitrary<Op> = fc.oneof(fc.record({ push: fc.integer({ min: -50, max: 50 }) }), fc.constant({ pop: true as const }));
 
 describe("MinHeap (property)", () => {
   it("for any interleaving of pushes and pops, each pop returns the smallest element held, and draining returns the rest in order", () => {

@@ -7,7 +7,13 @@ import { WindowLog } from "../../src/internal/window-log.ts";
 
 const DAY = 86_400_000;
 const limits: ProviderLimits = {
-  tenant: { concurrency: 2, windows: [{ name: "minute", limit: 60, intervalMs: 60_000 }, { name: "day", limit: 5_000, intervalMs: DAY }] },
+  tenant: {
+    concurrency: 2,
+    windows: [
+      { name: "minute", limit: 60, intervalMs: 60_000 },
+      { name: "day", limit: 5_000, intervalMs: DAY },
+    ],
+  },
   defaultRetryAfterMs: 60_000,
 };
 
@@ -71,7 +77,12 @@ describe("rate limiter memory", () => {
     clock.advance(DAY / 2 + 2 * 60_000);
     call(limiter, "busy");
     expect(limiter.tenantCount).toBe(2);
-    expect(limiter.snapshot().map((budget) => budget.tenantId).sort()).toEqual(["busy", "t0"]);
+    expect(
+      limiter
+        .snapshot()
+        .map((budget) => budget.tenantId)
+        .sort(),
+    ).toEqual(["busy", "t0"]);
     // A forgotten tenant starts afresh with its full budget.
     expect(call(limiter, "t1")).toBe(true);
   });

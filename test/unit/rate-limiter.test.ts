@@ -4,7 +4,13 @@ import { ManualClock } from "webhook-inbox/testing";
 import { RateLimiter } from "../../src/internal/rate-limiter.ts";
 
 const limits: ProviderLimits = {
-  tenant: { concurrency: 2, windows: [{ name: "minute", limit: 3, intervalMs: 60_000 }, { name: "day", limit: 5, intervalMs: 86_400_000 }] },
+  tenant: {
+    concurrency: 2,
+    windows: [
+      { name: "minute", limit: 3, intervalMs: 60_000 },
+      { name: "day", limit: 5, intervalMs: 86_400_000 },
+    ],
+  },
   app: { windows: [{ name: "app-minute", limit: 4, intervalMs: 60_000 }] },
   defaultRetryAfterMs: 60_000,
 };

@@ -21,9 +21,7 @@ describe("SqliteStore without better-sqlite3", () => {
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(WebhookConfigError);
-    expect((error as WebhookConfigError).message).toBe(
-      "SqliteStore needs the optional dependency better-sqlite3: npm install better-sqlite3",
-    );
+    expect((error as WebhookConfigError).message).toBe("SqliteStore needs the optional dependency better-sqlite3: npm install better-sqlite3");
     expect(((error as WebhookConfigError).cause as { code?: string }).code).toBe("MODULE_NOT_FOUND");
     await store.close();
   });

@@ -17,12 +17,20 @@ describe("judgeAgainstWatermark", () => {
   });
 
   it("marks stale data downloaded before the applied data, naming the download that superseded it", () => {
-    const verdict = judgeAgainstWatermark({ occurredAt: new Date("2030-01-01T00:00:20Z"), id: "0190-c" }, { downloadedAt: new Date("2030-01-01T00:00:59Z") }, watermark);
+    const verdict = judgeAgainstWatermark(
+      { occurredAt: new Date("2030-01-01T00:00:20Z"), id: "0190-c" },
+      { downloadedAt: new Date("2030-01-01T00:00:59Z") },
+      watermark,
+    );
     expect(verdict?.supersededBy).toBe("download:2030-01-01T00:01:00.000Z");
   });
 
   it("marks stale a change older than the applied event, naming that event", () => {
-    const verdict = judgeAgainstWatermark({ occurredAt: new Date("2030-01-01T00:00:09Z"), id: "0190-z" }, { downloadedAt: new Date("2030-01-01T00:02:00Z") }, watermark);
+    const verdict = judgeAgainstWatermark(
+      { occurredAt: new Date("2030-01-01T00:00:09Z"), id: "0190-z" },
+      { downloadedAt: new Date("2030-01-01T00:02:00Z") },
+      watermark,
+    );
     expect(verdict?.supersededBy).toBe("0190-b");
   });
 
@@ -53,7 +61,11 @@ describe("judgeAgainstWatermark", () => {
     });
 
     it("still marks stale a change older than the applied event", () => {
-      const verdict = judgeAgainstWatermark({ occurredAt: new Date("2030-01-01T00:00:09Z"), id: "0190-z" }, { downloadedAt: new Date(0), downloadSequence: 9 }, sequenced);
+      const verdict = judgeAgainstWatermark(
+        { occurredAt: new Date("2030-01-01T00:00:09Z"), id: "0190-z" },
+        { downloadedAt: new Date(0), downloadSequence: 9 },
+        sequenced,
+      );
       expect(verdict?.supersededBy).toBe("0190-b");
     });
   });

@@ -64,43 +64,99 @@ const rows: Row[] = [
     name: "success spends an automatic attempt and advances nothing else",
     event: {},
     verdict: { kind: "succeeded", startedAt: STARTED, resource: RESOURCE, note: null },
-    expect: { status: "succeeded", attemptsMade: 1, nextAttemptAt: null, nextTrigger: "scheduler", lastError: null, attempt: "succeeded", announcements: ["event:processed"] },
+    expect: {
+      status: "succeeded",
+      attemptsMade: 1,
+      nextAttemptAt: null,
+      nextTrigger: "scheduler",
+      lastError: null,
+      attempt: "succeeded",
+      announcements: ["event:processed"],
+    },
   },
   {
     name: "a manual success spends no automatic attempt and keeps its trigger",
     event: { nextTrigger: "manual", attemptsMade: 3, lastError: "old" },
     verdict: { kind: "succeeded", startedAt: STARTED, resource: RESOURCE, note: "confirmed missing" },
-    expect: { status: "succeeded", attemptsMade: 3, nextAttemptAt: null, nextTrigger: "manual", lastError: null, attempt: "succeeded", announcements: ["event:processed"] },
+    expect: {
+      status: "succeeded",
+      attemptsMade: 3,
+      nextAttemptAt: null,
+      nextTrigger: "manual",
+      lastError: null,
+      attempt: "succeeded",
+      announcements: ["event:processed"],
+    },
   },
   {
     name: "a retryable failure with attempts left is retried after the policy's delay",
     event: { attemptsMade: 1 },
     verdict: failedVerdict(true),
-    expect: { status: "retrying", attemptsMade: 2, nextAttemptAt: at(60_000 + 20_000), nextTrigger: "scheduler", lastError: "boom", attempt: "failed", announcements: ["event:failed", "event:retry-scheduled"] },
+    expect: {
+      status: "retrying",
+      attemptsMade: 2,
+      nextAttemptAt: at(60_000 + 20_000),
+      nextTrigger: "scheduler",
+      lastError: "boom",
+      attempt: "failed",
+      announcements: ["event:failed", "event:retry-scheduled"],
+    },
   },
   {
     name: "the last automatic attempt failing exhausts the event",
     event: { attemptsMade: 2 },
     verdict: failedVerdict(true),
-    expect: { status: "failed", attemptsMade: 3, nextAttemptAt: null, nextTrigger: "scheduler", lastError: "boom", attempt: "failed", announcements: ["event:failed", "event:exhausted"] },
+    expect: {
+      status: "failed",
+      attemptsMade: 3,
+      nextAttemptAt: null,
+      nextTrigger: "scheduler",
+      lastError: "boom",
+      attempt: "failed",
+      announcements: ["event:failed", "event:exhausted"],
+    },
   },
   {
     name: "a failure that is not retryable ends the event at its first attempt",
     event: {},
     verdict: failedVerdict(false),
-    expect: { status: "failed", attemptsMade: 1, nextAttemptAt: null, nextTrigger: "scheduler", lastError: "boom", attempt: "failed", announcements: ["event:failed", "event:exhausted"] },
+    expect: {
+      status: "failed",
+      attemptsMade: 1,
+      nextAttemptAt: null,
+      nextTrigger: "scheduler",
+      lastError: "boom",
+      attempt: "failed",
+      announcements: ["event:failed", "event:exhausted"],
+    },
   },
   {
     name: "a manual failure spends nothing and goes back to the scheduler",
     event: { nextTrigger: "manual", attemptsMade: 1 },
     verdict: failedVerdict(true),
-    expect: { status: "retrying", attemptsMade: 1, nextAttemptAt: at(60_000 + 10_000), nextTrigger: "scheduler", lastError: "boom", attempt: "failed", announcements: ["event:failed", "event:retry-scheduled"] },
+    expect: {
+      status: "retrying",
+      attemptsMade: 1,
+      nextAttemptAt: at(60_000 + 10_000),
+      nextTrigger: "scheduler",
+      lastError: "boom",
+      attempt: "failed",
+      announcements: ["event:failed", "event:retry-scheduled"],
+    },
   },
   {
     name: "stale spends nothing and names what superseded it",
     event: { attemptsMade: 1 },
     verdict: { kind: "stale", startedAt: STARTED, supersededBy: "0190-e2", reason: "older", resource: RESOURCE },
-    expect: { status: "stale", attemptsMade: 1, nextAttemptAt: null, nextTrigger: "scheduler", lastError: null, attempt: "stale", announcements: ["event:stale"] },
+    expect: {
+      status: "stale",
+      attemptsMade: 1,
+      nextAttemptAt: null,
+      nextTrigger: "scheduler",
+      lastError: null,
+      attempt: "stale",
+      announcements: ["event:stale"],
+    },
   },
   {
     name: "a release records no attempt and keeps a never-attempted event queued",
@@ -118,22 +174,43 @@ const rows: Row[] = [
     name: "a throttle within the maximum wait spends nothing and waits for the provider's time",
     event: { nextTrigger: "receive" },
     verdict: throttled,
-    expect: { status: "queued", attemptsMade: 0, nextAttemptAt: at(120_000), nextTrigger: "scheduler", lastError: null, attempt: "rate_limited", announcements: ["event:rate-limited"] },
+    expect: {
+      status: "queued",
+      attemptsMade: 0,
+      nextAttemptAt: at(120_000),
+      nextTrigger: "scheduler",
+      lastError: null,
+      attempt: "rate_limited",
+      announcements: ["event:rate-limited"],
+    },
   },
   {
     name: "a throttle past the maximum wait since arrival spends an attempt as a failure",
     event: { receivedAt: at(-3_600_001) },
     verdict: throttled,
     expect: {
-      status: "retrying", attemptsMade: 1, nextAttemptAt: at(60_000 + 10_000), nextTrigger: "scheduler",
-      lastError: "still rate limited after waiting 3600000 ms in all", attempt: "failed", announcements: ["event:failed", "event:retry-scheduled"],
+      status: "retrying",
+      attemptsMade: 1,
+      nextAttemptAt: at(60_000 + 10_000),
+      nextTrigger: "scheduler",
+      lastError: "still rate limited after waiting 3600000 ms in all",
+      attempt: "failed",
+      announcements: ["event:failed", "event:retry-scheduled"],
     },
   },
   {
     name: "a manual retry is never cut short by the maximum wait",
     event: { receivedAt: at(-3_600_001), nextTrigger: "manual", attemptsMade: 3 },
     verdict: throttled,
-    expect: { status: "retrying", attemptsMade: 3, nextAttemptAt: at(120_000), nextTrigger: "manual", lastError: null, attempt: "rate_limited", announcements: ["event:rate-limited"] },
+    expect: {
+      status: "retrying",
+      attemptsMade: 3,
+      nextAttemptAt: at(120_000),
+      nextTrigger: "manual",
+      lastError: null,
+      attempt: "rate_limited",
+      announcements: ["event:rate-limited"],
+    },
   },
 ];
 
@@ -156,7 +233,15 @@ describe("transition(event, verdict, policy, now)", () => {
 
   it("a success advances the watermark to this event and its download", () => {
     const { finish } = transition(claimed(), { kind: "succeeded", startedAt: STARTED, resource: RESOURCE, note: null }, policy, NOW);
-    expect(finish.watermark).toEqual({ integration: "acme", tenantId: "t1", entityType: "invoice", entityId: "1", occurredAt: T0, eventId: "0190-e1", downloadedAt: RESOURCE.downloadedAt });
+    expect(finish.watermark).toEqual({
+      integration: "acme",
+      tenantId: "t1",
+      entityType: "invoice",
+      entityId: "1",
+      occurredAt: T0,
+      eventId: "0190-e1",
+      downloadedAt: RESOURCE.downloadedAt,
+    });
     expect(finish.resource).toEqual(RESOURCE);
   });
 
@@ -166,7 +251,9 @@ describe("transition(event, verdict, policy, now)", () => {
       nextAttemptAt: at(80_000),
       attemptsRemaining: 1,
     });
-    expect(transition(claimed(), throttled, policy, NOW).announcements).toEqual([{ name: "event:rate-limited", tenantId: "t1", retryAfterMs: 60_000, limit: "minute" }]);
+    expect(transition(claimed(), throttled, policy, NOW).announcements).toEqual([
+      { name: "event:rate-limited", tenantId: "t1", retryAfterMs: 60_000, limit: "minute" },
+    ]);
   });
 
   it("is pure: the same input gives the same output and the event is not changed", () => {

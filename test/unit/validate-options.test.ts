@@ -46,8 +46,12 @@ describe("one validateOptions path for every options object", () => {
   });
 
   it("the inbox and the HTTP adapters take one Logger shape", () => {
-    expect(thrown(() => createFetchHandler(inbox, { integration: "acme", logger: { error() {} } } as never)).message).toMatch(/logger: must have debug, info, warn and error methods/);
-    expect(thrown(() => createExpressMiddleware(inbox, { integration: "acme", logger: {} } as never)).message).toMatch(/logger: must have debug, info, warn and error methods/);
+    expect(thrown(() => createFetchHandler(inbox, { integration: "acme", logger: { error() {} } } as never)).message).toMatch(
+      /logger: must have debug, info, warn and error methods/,
+    );
+    expect(thrown(() => createExpressMiddleware(inbox, { integration: "acme", logger: {} } as never)).message).toMatch(
+      /logger: must have debug, info, warn and error methods/,
+    );
     expect(thrown(() => createExpressMiddleware({} as never, { integration: "acme" })).message).toMatch(/the inbox must be a WebhookProcessor/);
   });
 });

@@ -51,13 +51,19 @@ export function httpBasic(options: HttpBasicOptions): HttpBasicAuth {
     throw new WebhookConfigError("httpBasic needs users: { name: { password } }", [{ path: "users", message: "needs at least one user" }]);
   }
   for (const [name, user] of Object.entries(users)) {
-    if (name === "" || name.includes(":")) throw new WebhookConfigError(`httpBasic user name ${JSON.stringify(name)} is empty or holds a ':'`, [{ path: `users.${name}`, message: "invalid user name" }]);
+    if (name === "" || name.includes(":"))
+      throw new WebhookConfigError(`httpBasic user name ${JSON.stringify(name)} is empty or holds a ':'`, [
+        { path: `users.${name}`, message: "invalid user name" },
+      ]);
     if (typeof user?.password !== "string" || user.password.length < 8) {
-      throw new WebhookConfigError(`httpBasic user ${JSON.stringify(name)} needs a password of at least 8 characters`, [{ path: `users.${name}.password`, message: "too short or missing" }]);
+      throw new WebhookConfigError(`httpBasic user ${JSON.stringify(name)} needs a password of at least 8 characters`, [
+        { path: `users.${name}.password`, message: "too short or missing" },
+      ]);
     }
   }
   const realm = options.realm ?? "Webhook inbox";
-  if (/["\\\r\n]/.test(realm)) throw new WebhookConfigError("httpBasic realm must not contain quotes, backslashes or line breaks", [{ path: "realm", message: "invalid" }]);
+  if (/["\\\r\n]/.test(realm))
+    throw new WebhookConfigError("httpBasic realm must not contain quotes, backslashes or line breaks", [{ path: "realm", message: "invalid" }]);
   const entries = Object.entries(users);
   return {
     challenge: `Basic realm="${realm}", charset="UTF-8"`,

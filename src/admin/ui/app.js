@@ -17,13 +17,16 @@ function parseHash() {
   const at = raw.indexOf("?");
   const path = at === -1 ? raw : raw.slice(0, at);
   const query = at === -1 ? "" : raw.slice(at + 1);
-  const segments = path.split("/").filter(Boolean).map((part) => {
-    try {
-      return decodeURIComponent(part);
-    } catch {
-      return part;
-    }
-  });
+  const segments = path
+    .split("/")
+    .filter(Boolean)
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return part;
+      }
+    });
   return { segments, params: new URLSearchParams(query) };
 }
 
@@ -76,7 +79,9 @@ async function showAccess() {
     const tenants = current.access.tenants;
     // Read-only callers get no retry or re-process controls (the server refuses them anyway).
     document.body.classList.toggle("read-only", current.access.readOnly === true);
-    slot.replaceChildren(tenants === null ? h("span.pill", null, "All tenants") : h("span.pill", { title: tenants.join(", ") }, "Tenants: " + tenants.join(", ")));
+    slot.replaceChildren(
+      tenants === null ? h("span.pill", null, "All tenants") : h("span.pill", { title: tenants.join(", ") }, "Tenants: " + tenants.join(", ")),
+    );
     if (current.access.readOnly) slot.append(" ", h("span.pill", { title: "Lists and views only" }, "Read-only"));
   } catch {
     slot.replaceChildren();
@@ -84,7 +89,11 @@ async function showAccess() {
 }
 
 // While the server cannot be reached, a banner says so and the shown data is dimmed: it is not current.
-const offline = h("div.offline-banner", { role: "alert", hidden: true }, "Server unreachable \u2014 the data below may be out of date; it refreshes when the server answers again.");
+const offline = h(
+  "div.offline-banner",
+  { role: "alert", hidden: true },
+  "Server unreachable \u2014 the data below may be out of date; it refreshes when the server answers again.",
+);
 document.body.prepend(offline);
 window.addEventListener("api:unreachable", () => {
   offline.hidden = false;

@@ -42,7 +42,8 @@ export function time(iso, { empty = "\u2014" } = {}) {
   if (!iso) return h("span.muted", null, empty);
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return h("span", null, String(iso));
-  const text = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+  const text =
+    d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
   return h("time", { datetime: d.toISOString(), title: d.toISOString() }, text);
 }
 
@@ -55,8 +56,18 @@ export function duration(fromIso, toIso) {
 }
 
 const KNOWN_BADGES = new Set([
-  "queued", "processing", "retrying", "succeeded", "failed", "stale",
-  "accepted", "processed", "duplicate", "unparseable", "rejected", "rate_limited",
+  "queued",
+  "processing",
+  "retrying",
+  "succeeded",
+  "failed",
+  "stale",
+  "accepted",
+  "processed",
+  "duplicate",
+  "unparseable",
+  "rejected",
+  "rate_limited",
 ]);
 
 /** A status badge; the class comes from a fixed list so a value can never choose its styling. */
@@ -76,7 +87,9 @@ export function copyButton(text, label) {
     } catch {
       button.textContent = "Copy failed";
     }
-    setTimeout(() => { button.textContent = "Copy"; }, 1500);
+    setTimeout(() => {
+      button.textContent = "Copy";
+    }, 1500);
   });
   return button;
 }
@@ -89,13 +102,31 @@ function jsonNode(value, key, depth) {
     const entries = isArray ? value.map((item, index) => [null, item, index]) : Object.entries(value).map(([k, v]) => [k, v]);
     const [open, close] = isArray ? ["[", "]"] : ["{", "}"];
     if (entries.length === 0) return h("div.json-leaf", null, keyPart, open + close);
-    return h("details.json-node", { open: depth < 4 },
-      h("summary", null, keyPart, open, h("span.json-size.muted", null, " " + entries.length + (isArray ? " item" : " key") + (entries.length === 1 ? "" : "s") + " ")),
-      h("div.json-children", null, entries.map(([k, v]) => jsonNode(v, k, depth + 1))),
-      h("div.json-close", null, close));
+    return h(
+      "details.json-node",
+      { open: depth < 4 },
+      h(
+        "summary",
+        null,
+        keyPart,
+        open,
+        h("span.json-size.muted", null, " " + entries.length + (isArray ? " item" : " key") + (entries.length === 1 ? "" : "s") + " "),
+      ),
+      h(
+        "div.json-children",
+        null,
+        entries.map(([k, v]) => jsonNode(v, k, depth + 1)),
+      ),
+      h("div.json-close", null, close),
+    );
   }
   const kind = value === null ? "null" : typeof value;
-  return h("div.json-leaf", null, keyPart, h("span.json-" + (["string", "number", "boolean", "null"].includes(kind) ? kind : "other"), null, JSON.stringify(value)));
+  return h(
+    "div.json-leaf",
+    null,
+    keyPart,
+    h("span.json-" + (["string", "number", "boolean", "null"].includes(kind) ? kind : "other"), null, JSON.stringify(value)),
+  );
 }
 
 /** JSON as a collapsible tree with Copy, Expand all and Collapse all; text only, never markup. */
@@ -108,18 +139,35 @@ export function jsonBlock(value, label) {
   }
   if (text === undefined) text = "undefined";
   const tree = h("div.code.json-tree", { tabindex: "0", role: "group", "aria-label": label || "JSON" }, jsonNode(value, null, 0));
-  const setAll = (open) => { for (const node of tree.querySelectorAll("details")) /** @type {HTMLDetailsElement} */ (node).open = open; };
-  return h("div.json-view", null,
-    h("div.json-tools", null,
+  const setAll = (open) => {
+    for (const node of tree.querySelectorAll("details")) /** @type {HTMLDetailsElement} */ (node).open = open;
+  };
+  return h(
+    "div.json-view",
+    null,
+    h(
+      "div.json-tools",
+      null,
       copyButton(text, label || "JSON"),
       h("button.button.small", { type: "button", on: { click: () => setAll(true) } }, "Expand all"),
-      h("button.button.small", { type: "button", on: { click: () => setAll(false) } }, "Collapse all")),
-    tree);
+      h("button.button.small", { type: "button", on: { click: () => setAll(false) } }, "Collapse all"),
+    ),
+    tree,
+  );
 }
 
 /** A definition list from [label, value] pairs (values: node or text). */
 export function details(rows) {
-  return h("dl.details", null, rows.filter(Boolean).map(([label, value]) => [h("dt", null, label), h("dd", null, value === null || value === undefined || value === "" ? h("span.muted", null, "\u2014") : value)]));
+  return h(
+    "dl.details",
+    null,
+    rows
+      .filter(Boolean)
+      .map(([label, value]) => [
+        h("dt", null, label),
+        h("dd", null, value === null || value === undefined || value === "" ? h("span.muted", null, "\u2014") : value),
+      ]),
+  );
 }
 
 export function link(href, text, props) {

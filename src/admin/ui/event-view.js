@@ -31,15 +31,26 @@ export function renderEvent(root, id, params) {
   }
 
   function render(event) {
-    const retry = h("button.button.primary", { type: "button", "data-write": true, disabled: event.status === "succeeded",
-      title: event.status === "succeeded" ? "A succeeded event is not retried" : "Run a manual attempt now (spends no automatic attempt)" }, "Retry now");
+    const retry = h(
+      "button.button.primary",
+      {
+        type: "button",
+        "data-write": true,
+        disabled: event.status === "succeeded",
+        title: event.status === "succeeded" ? "A succeeded event is not retried" : "Run a manual attempt now (spends no automatic attempt)",
+      },
+      "Retry now",
+    );
     retry.addEventListener("click", async () => {
       retry.disabled = true;
       retry.textContent = "Retrying\u2026";
       try {
         const result = await api("events/" + encodeId(id) + "/retry", { method: "POST" });
         const last = result.event.attempts[result.event.attempts.length - 1];
-        toast("Manual attempt " + (last ? last.number + ": " + last.outcome.replace("_", " ") : "done") + " \u2014 status is now " + result.event.status + ".", last && last.outcome !== "succeeded" ? (last.outcome === "stale" || last.outcome === "rate_limited" ? "info" : "error") : undefined);
+        toast(
+          "Manual attempt " + (last ? last.number + ": " + last.outcome.replace("_", " ") : "done") + " \u2014 status is now " + result.event.status + ".",
+          last && last.outcome !== "succeeded" ? (last.outcome === "stale" || last.outcome === "rate_limited" ? "info" : "error") : undefined,
+        );
         render(result.event);
         focusTab();
       } catch (error) {
@@ -49,10 +60,21 @@ export function renderEvent(root, id, params) {
       }
     });
 
-    const tabButtons = TABS.map((tab) => h("button.tab", {
-      type: "button", role: "tab", id: "tab-" + tab.id, "aria-controls": "panel-" + tab.id,
-      "aria-selected": tab.id === current ? "true" : "false", tabindex: tab.id === current ? "0" : "-1",
-    }, tab.label, tab.id === "attempts" ? h("span.tab-count", null, String(event.attempts.length)) : null));
+    const tabButtons = TABS.map((tab) =>
+      h(
+        "button.tab",
+        {
+          type: "button",
+          role: "tab",
+          id: "tab-" + tab.id,
+          "aria-controls": "panel-" + tab.id,
+          "aria-selected": tab.id === current ? "true" : "false",
+          tabindex: tab.id === current ? "0" : "-1",
+        },
+        tab.label,
+        tab.id === "attempts" ? h("span.tab-count", null, String(event.attempts.length)) : null,
+      ),
+    );
     const panel = h("div.panel", { role: "tabpanel", id: "panel-" + current, "aria-labelledby": "tab-" + current, tabindex: "0" });
     const tablist = h("div.tabs", { role: "tablist", "aria-label": "Event" }, tabButtons);
 
@@ -87,11 +109,27 @@ export function renderEvent(root, id, params) {
 
     root.replaceChildren(
       h("nav.crumbs", { "aria-label": "Breadcrumb" }, link(logHash(), "\u2190 Incoming webhooks")),
-      h("div.page-head.event-head", null,
-        h("div", null,
+      h(
+        "div.page-head.event-head",
+        null,
+        h(
+          "div",
+          null,
           h("h1", null, h("span.entity-type", null, event.entityType), " ", h("span.mono", null, event.entityId)),
-          h("p.subtitle", null, badge(event.status), " ", event.operation, " \u00b7 ", event.integration, " \u00b7 tenant ", h("span.mono", null, event.tenantId))),
-        h("div.head-actions", null, retry)),
+          h(
+            "p.subtitle",
+            null,
+            badge(event.status),
+            " ",
+            event.operation,
+            " \u00b7 ",
+            event.integration,
+            " \u00b7 tenant ",
+            h("span.mono", null, event.tenantId),
+          ),
+        ),
+        h("div.head-actions", null, retry),
+      ),
       tablist,
       panel,
     );
@@ -129,33 +167,59 @@ function detailsTab(event) {
       ? h("span", null, "data downloaded at ", time(event.supersededBy.slice("download:".length)))
       : link("#/events/" + encodeId(event.supersededBy), event.supersededBy, { class: "mono" });
   }
-  return h("div", null,
-    h("div.detail-grid", null,
-      h("section.detail-card", { "aria-labelledby": "h-processing" },
+  return h(
+    "div",
+    null,
+    h(
+      "div.detail-grid",
+      null,
+      h(
+        "section.detail-card",
+        { "aria-labelledby": "h-processing" },
         h("h2", { id: "h-processing" }, "Processing"),
         details([
           ["Status", badge(event.status)],
           ["Attempts made", String(event.attemptsMade) + " of " + String(event.maxAttempts) + " automatic"],
-          ["Attempts remaining", event.status === "succeeded" || event.status === "stale" ? "none (the event is " + event.status + ")" : String(event.attemptsRemaining)],
+          [
+            "Attempts remaining",
+            event.status === "succeeded" || event.status === "stale" ? "none (the event is " + event.status + ")" : String(event.attemptsRemaining),
+          ],
           ["Next attempt", final ? null : h("span", null, time(event.nextAttemptAt), event.nextAttemptAt ? " (" + event.nextTrigger + ")" : "")],
           // A stale skip is information (a newer change was applied), not a failure.
-          [event.status === "stale" ? "Why skipped" : "Last error", event.lastError ? h(event.status === "stale" ? "span.info-text" : "span.error-text", null, event.lastError) : null],
+          [
+            event.status === "stale" ? "Why skipped" : "Last error",
+            event.lastError ? h(event.status === "stale" ? "span.info-text" : "span.error-text", null, event.lastError) : null,
+          ],
           event.status === "stale" || event.supersededBy ? ["Superseded by", superseded] : null,
           ["Mode", event.mode],
           ["Updated at", time(event.updatedAt)],
-        ])),
-      h("section.detail-card", { "aria-labelledby": "h-webhook" },
+        ]),
+      ),
+      h(
+        "section.detail-card",
+        { "aria-labelledby": "h-webhook" },
         h("h2", { id: "h-webhook" }, "Webhook"),
         details([
           ["Event id", h("span", null, h("span.mono", null, event.id), " ", copyButton(event.id, "event id"))],
-          ["Delivery", h("span", null, link("#/deliveries/" + encodeId(event.deliveryId), event.deliveryId, { class: "mono" }), " ", copyButton(event.deliveryId, "delivery id"))],
+          [
+            "Delivery",
+            h(
+              "span",
+              null,
+              link("#/deliveries/" + encodeId(event.deliveryId), event.deliveryId, { class: "mono" }),
+              " ",
+              copyButton(event.deliveryId, "delivery id"),
+            ),
+          ],
           ["Integration", event.integration + " (" + event.provider + ")"],
           ["Tenant", h("span.mono", null, event.tenantId)],
           ["Entity", event.entityType + " " + event.entityId],
           ["Operation", event.operation + (event.deleted ? " (entity deleted)" : "")],
           ["Occurred at", time(event.occurredAt)],
           ["Received at", time(event.receivedAt)],
-        ]))),
+        ]),
+      ),
+    ),
     h("h2", null, "Webhook payload"),
     jsonBlock(event.payload, "Webhook payload"),
   );
@@ -163,29 +227,55 @@ function detailsTab(event) {
 
 function attemptsTab(event) {
   if (event.attempts.length === 0) return h("p.empty", null, "No attempt yet.");
-  return h("div.table-wrap", null, h("table.grid.attempts", { "aria-label": "Attempts" },
-    h("thead", null, h("tr", null,
-      h("th.num", { scope: "col" }, "#"),
-      h("th", { scope: "col" }, "Trigger"),
-      h("th", { scope: "col" }, "Outcome"),
-      h("th", { scope: "col" }, "Started"),
-      h("th", { scope: "col" }, "Ended"),
-      h("th.num", { scope: "col" }, "Took"),
-      h("th", { scope: "col" }, "Error"))),
-    h("tbody", null, event.attempts.map((attempt) => h("tr", null,
-      h("td.num", null, String(attempt.number)),
-      h("td", null, attempt.trigger),
-      h("td", null, badge(attempt.outcome)),
-      h("td.nowrap", null, time(attempt.startedAt)),
-      h("td.nowrap", null, time(attempt.endedAt)),
-      h("td.num", null, duration(attempt.startedAt, attempt.endedAt)),
-      h("td.error.wrap" + (attempt.outcome === "stale" ? ".info" : ""), null, attempt.error ? attempt.error : h("span.muted", null, "\u2014")))))));
+  return h(
+    "div.table-wrap",
+    null,
+    h(
+      "table.grid.attempts",
+      { "aria-label": "Attempts" },
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          h("th.num", { scope: "col" }, "#"),
+          h("th", { scope: "col" }, "Trigger"),
+          h("th", { scope: "col" }, "Outcome"),
+          h("th", { scope: "col" }, "Started"),
+          h("th", { scope: "col" }, "Ended"),
+          h("th.num", { scope: "col" }, "Took"),
+          h("th", { scope: "col" }, "Error"),
+        ),
+      ),
+      h(
+        "tbody",
+        null,
+        event.attempts.map((attempt) =>
+          h(
+            "tr",
+            null,
+            h("td.num", null, String(attempt.number)),
+            h("td", null, attempt.trigger),
+            h("td", null, badge(attempt.outcome)),
+            h("td.nowrap", null, time(attempt.startedAt)),
+            h("td.nowrap", null, time(attempt.endedAt)),
+            h("td.num", null, duration(attempt.startedAt, attempt.endedAt)),
+            h("td.error.wrap" + (attempt.outcome === "stale" ? ".info" : ""), null, attempt.error ? attempt.error : h("span.muted", null, "\u2014")),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 function resourceTab(event) {
   const data = event.resourceData;
   if (!data) return h("p.empty", null, event.deleted ? "The entity was deleted: nothing is downloaded." : "Nothing downloaded yet.");
-  return h("div", null,
+  return h(
+    "div",
+    null,
     details([["Downloaded at", time(data.downloadedAt)]]),
-    data.data === null ? h("p.empty", null, "The provider returned no data (the entity is deleted or was not found).") : jsonBlock(data.data, "Resource data"));
+    data.data === null ? h("p.empty", null, "The provider returned no data (the entity is deleted or was not found).") : jsonBlock(data.data, "Resource data"),
+  );
 }

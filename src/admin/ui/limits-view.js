@@ -17,21 +17,38 @@ function pauseCell(item) {
   if (!item.pausedUntil) return h("span.badge.badge-succeeded", null, "available");
   const reason = item.pauseReason;
   const why = reason ? "HTTP " + reason.status + (reason.limit ? " (" + reason.limit + " limit)" : "") : "paused";
-  return h("div", null,
-    h("span.badge.badge-rate_limited", null, "paused"), " until ", time(item.pausedUntil),
+  return h(
+    "div",
+    null,
+    h("span.badge.badge-rate_limited", null, "paused"),
+    " until ",
+    time(item.pausedUntil),
     h("div.small", null, "Why: " + why),
-    reason ? h("div.muted.small", { title: reason.message }, reason.message) : null);
+    reason ? h("div.muted.small", { title: reason.message }, reason.message) : null,
+  );
 }
 
 function row(item) {
   const day = item.windows.find((window) => window.name === "day" || window.intervalMs === 86400000);
-  return h("tr", { "data-tenant": item.tenantId === null ? "" : item.tenantId, "data-provider": item.provider },
+  return h(
+    "tr",
+    { "data-tenant": item.tenantId === null ? "" : item.tenantId, "data-provider": item.provider },
     h("td", null, item.provider),
     h("td.mono", null, item.tenantId === null ? h("span.muted", null, "whole app") : item.tenantId),
     h("td", null, pauseCell(item)),
-    h("td", null, item.windows.length === 0 ? h("span.muted", null, "\u2014") : h("ul.windows", null, item.windows.map((window) =>
-      h("li", { "data-window": window.name }, windowLabel(window) + ": " + window.used + " of " + window.limit + " used")))),
-    h("td.num", null, day ? String(day.remaining) + " of " + day.limit : h("span.muted", null, "no daily limit")));
+    h(
+      "td",
+      null,
+      item.windows.length === 0
+        ? h("span.muted", null, "\u2014")
+        : h(
+            "ul.windows",
+            null,
+            item.windows.map((window) => h("li", { "data-window": window.name }, windowLabel(window) + ": " + window.used + " of " + window.limit + " used")),
+          ),
+    ),
+    h("td.num", null, day ? String(day.remaining) + " of " + day.limit : h("span.muted", null, "no daily limit")),
+  );
 }
 
 export function renderLimits(root) {
@@ -54,18 +71,41 @@ export function renderLimits(root) {
   }
 
   root.replaceChildren(
-    h("div.page-head", null, h("h1", null, "Rate limits"),
-      h("p.subtitle", null, "Each provider budget this process keeps: a tenant waiting out a 429 or a daily limit is paused, and its events wait without spending retries.")),
+    h(
+      "div.page-head",
+      null,
+      h("h1", null, "Rate limits"),
+      h(
+        "p.subtitle",
+        null,
+        "Each provider budget this process keeps: a tenant waiting out a 429 or a daily limit is paused, and its events wait without spending retries.",
+      ),
+    ),
     errorSlot,
-    h("div.table-wrap", null, h("table.grid", { "aria-label": "Rate limits" },
-      h("thead", null, h("tr", null,
-        h("th", { scope: "col" }, "Provider"),
-        h("th", { scope: "col" }, "Tenant"),
-        h("th", { scope: "col" }, "State"),
-        h("th", { scope: "col" }, "Calls used"),
-        h("th.num", { scope: "col" }, "Day budget left"))),
-      tbody)),
-    empty);
+    h(
+      "div.table-wrap",
+      null,
+      h(
+        "table.grid",
+        { "aria-label": "Rate limits" },
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            h("th", { scope: "col" }, "Provider"),
+            h("th", { scope: "col" }, "Tenant"),
+            h("th", { scope: "col" }, "State"),
+            h("th", { scope: "col" }, "Calls used"),
+            h("th.num", { scope: "col" }, "Day budget left"),
+          ),
+        ),
+        tbody,
+      ),
+    ),
+    empty,
+  );
   load();
   const timer = setInterval(load, REFRESH_MS);
   return () => {

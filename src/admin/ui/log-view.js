@@ -8,7 +8,11 @@ const STATUSES = ["queued", "processing", "retrying", "succeeded", "failed", "st
 const FILTER_KEYS = ["integration", "status", "tenantId", "entityType", "entityId", "deliveryId", "receivedFrom", "receivedTo", "q", "text"];
 /** Time-range presets: a window ending now. */
 /** @type {[string, number][]} */
-const PRESETS = [["Last hour", 3600e3], ["Last 24 h", 86400e3], ["Last 7 days", 7 * 86400e3]];
+const PRESETS = [
+  ["Last hour", 3600e3],
+  ["Last 24 h", 86400e3],
+  ["Last 7 days", 7 * 86400e3],
+];
 const MORE_KEYS = ["entityType", "entityId", "deliveryId", "receivedFrom", "receivedTo"];
 const PAGE = 50;
 const REFRESH_MS = 5000;
@@ -74,56 +78,107 @@ export function renderLog(root, params) {
 
   // ── filters ──
   const integrationSelect = h("select", { name: "integration", id: "f-integration" }, h("option", { value: "" }, "All integrations"));
-  settings().then((current) => {
-    for (const integration of current.integrations) {
-      integrationSelect.appendChild(h("option", { value: integration.id, selected: filter.integration === integration.id }, integration.id));
-    }
-  }, () => {});
+  settings().then(
+    (current) => {
+      for (const integration of current.integrations) {
+        integrationSelect.appendChild(h("option", { value: integration.id, selected: filter.integration === integration.id }, integration.id));
+      }
+    },
+    () => {},
+  );
   // Several statuses at once: a checkbox each (none checked = any status).
   const chosen = new Set(filter.status ? filter.status.split(",") : []);
-  const statusChoices = h("fieldset.status-choices", { id: "f-status" },
+  const statusChoices = h(
+    "fieldset.status-choices",
+    { id: "f-status" },
     h("legend", null, "Status"),
     STATUSES.map((status) => h("label", null, h("input", { type: "checkbox", name: "status", value: status, checked: chosen.has(status) }), status)),
   );
   const field = (id, label, input) => h("div.field", null, h("label", { for: id }, label), input);
-  const textInput = (name, placeholder) => h("input", { type: "text", name, id: "f-" + name, value: filter[name] || "", placeholder, autocomplete: "off", spellcheck: "false" });
-  const fromInput = h("input", { type: "datetime-local", name: "receivedFrom", id: "f-receivedFrom", value: filter.receivedFrom ? toLocalInput(filter.receivedFrom) : "" });
-  const toInput = h("input", { type: "datetime-local", name: "receivedTo", id: "f-receivedTo", value: filter.receivedTo ? toLocalInput(filter.receivedTo) : "" });
+  const textInput = (name, placeholder) =>
+    h("input", { type: "text", name, id: "f-" + name, value: filter[name] || "", placeholder, autocomplete: "off", spellcheck: "false" });
+  const fromInput = h("input", {
+    type: "datetime-local",
+    name: "receivedFrom",
+    id: "f-receivedFrom",
+    value: filter.receivedFrom ? toLocalInput(filter.receivedFrom) : "",
+  });
+  const toInput = h("input", {
+    type: "datetime-local",
+    name: "receivedTo",
+    id: "f-receivedTo",
+    value: filter.receivedTo ? toLocalInput(filter.receivedTo) : "",
+  });
 
-  const form = h("form.filters", { role: "search", "aria-label": "Filter events", on: { submit: (event) => {
-    event.preventDefault();
-    const data = new FormData(form);
-    const next = {};
-    for (const key of FILTER_KEYS) {
-      const value = key === "status" ? data.getAll("status").join(",") : String(data.get(key) || "").trim();
-      if (value) next[key] = key === "receivedFrom" || key === "receivedTo" ? fromLocalInput(value) : value;
-    }
-    navigate(toHash(next));
-  } } },
+  const form = h(
+    "form.filters",
+    {
+      role: "search",
+      "aria-label": "Filter events",
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          const data = new FormData(form);
+          const next = {};
+          for (const key of FILTER_KEYS) {
+            const value = key === "status" ? data.getAll("status").join(",") : String(data.get(key) || "").trim();
+            if (value) next[key] = key === "receivedFrom" || key === "receivedTo" ? fromLocalInput(value) : value;
+          }
+          navigate(toHash(next));
+        },
+      },
+    },
     field("f-text", "Search text", textInput("text", "error, payload or resource data")),
     field("f-q", "Search ids", textInput("q", "event, delivery, entity or tenant id")),
     field("f-integration", "Integration", integrationSelect),
     h("div.field.field-status", null, statusChoices),
     field("f-tenantId", "Tenant", textInput("tenantId", "tenant id")),
-    h("div.field.actions", null,
+    h(
+      "div.field.actions",
+      null,
       h("button.button.primary", { type: "submit" }, "Apply"),
-      h("button.button", { type: "button", on: { click: () => navigate("#/events") } }, "Clear")),
-    h("details.more-filters", { open: MORE_KEYS.some((key) => filter[key]) },
+      h("button.button", { type: "button", on: { click: () => navigate("#/events") } }, "Clear"),
+    ),
+    h(
+      "details.more-filters",
+      { open: MORE_KEYS.some((key) => filter[key]) },
       h("summary", null, "More filters"),
-      h("div.filters-grid", null,
+      h(
+        "div.filters-grid",
+        null,
         field("f-entityType", "Entity type", textInput("entityType", "e.g. Invoice")),
         field("f-entityId", "Entity id", textInput("entityId", "")),
         field("f-deliveryId", "Delivery id", textInput("deliveryId", "")),
         field("f-receivedFrom", "Received from", fromInput),
-        field("f-receivedTo", "Received before", toInput))),
-    h("div.time-presets", { role: "group", "aria-label": "Time range" },
-      PRESETS.map(([label, ms]) => h("button.button.small", { type: "button", on: { click: () => {
-        const next = Object.assign({}, filter, { receivedFrom: new Date(Date.now() - ms).toISOString(), receivedTo: "" });
-        navigate(toHash(next));
-      } } }, label)),
+        field("f-receivedTo", "Received before", toInput),
+      ),
+    ),
+    h(
+      "div.time-presets",
+      { role: "group", "aria-label": "Time range" },
+      PRESETS.map(([label, ms]) =>
+        h(
+          "button.button.small",
+          {
+            type: "button",
+            on: {
+              click: () => {
+                const next = Object.assign({}, filter, { receivedFrom: new Date(Date.now() - ms).toISOString(), receivedTo: "" });
+                navigate(toHash(next));
+              },
+            },
+          },
+          label,
+        ),
+      ),
       filter.receivedFrom || filter.receivedTo
-        ? h("button.button.small", { type: "button", on: { click: () => navigate(toHash(Object.assign({}, filter, { receivedFrom: "", receivedTo: "" }))) } }, "Any time")
-        : null),
+        ? h(
+            "button.button.small",
+            { type: "button", on: { click: () => navigate(toHash(Object.assign({}, filter, { receivedFrom: "", receivedTo: "" }))) } },
+            "Any time",
+          )
+        : null,
+    ),
   );
 
   // ── rendering ──
@@ -136,25 +191,53 @@ export function renderLog(root, params) {
   function renderWelcome(show) {
     welcome.hidden = !show;
     if (!show) return;
-    settings().then((current) => {
-      welcome.replaceChildren(
-        h("h2", null, "No webhook received yet"),
-        h("p", null, "Point each provider at its webhook URL; deliveries and their events appear here as they arrive."),
-        h("ul.welcome-list", null, current.integrations.map((integration) => h("li", { "data-integration": integration.id },
-          h("strong", null, integration.id), " (" + integration.provider + ", " + integration.mode + "): ",
-          integration.webhookUrl ? h("code.mono", null, integration.webhookUrl) : h("span.muted", null, "the URL where your app mounts this integration's receiver (pass webhookUrls to the admin to show it here)"),
-          WHERE[integration.provider] ? h("div.muted.small", null, WHERE[integration.provider]) : null))));
-    }, () => {});
+    settings().then(
+      (current) => {
+        welcome.replaceChildren(
+          h("h2", null, "No webhook received yet"),
+          h("p", null, "Point each provider at its webhook URL; deliveries and their events appear here as they arrive."),
+          h(
+            "ul.welcome-list",
+            null,
+            current.integrations.map((integration) =>
+              h(
+                "li",
+                { "data-integration": integration.id },
+                h("strong", null, integration.id),
+                " (" + integration.provider + ", " + integration.mode + "): ",
+                integration.webhookUrl
+                  ? h("code.mono", null, integration.webhookUrl)
+                  : h("span.muted", null, "the URL where your app mounts this integration's receiver (pass webhookUrls to the admin to show it here)"),
+                WHERE[integration.provider] ? h("div.muted.small", null, WHERE[integration.provider]) : null,
+              ),
+            ),
+          ),
+        );
+      },
+      () => {},
+    );
   }
 
   // The counts are an overview: every status for the other filters, whatever statuses are picked.
   function renderSummary(counts) {
     summary.replaceChildren(
-      h("a.count" + (!filter.status ? ".active" : ""), { href: toHash(Object.assign({}, filter, { status: "" })) }, h("span.count-label", null, "All"), h("span.count-value", null, String(counts.total))),
-      ...STATUSES.map((status) => h("a.count.count-" + status + (chosen.has(status) ? ".active" : ""), {
-        href: toHash(Object.assign({}, filter, { status })),
-        "aria-current": chosen.has(status) ? "true" : null,
-      }, h("span.count-label", null, status), h("span.count-value", null, String(counts.byStatus[status] || 0)))),
+      h(
+        "a.count" + (!filter.status ? ".active" : ""),
+        { href: toHash(Object.assign({}, filter, { status: "" })) },
+        h("span.count-label", null, "All"),
+        h("span.count-value", null, String(counts.total)),
+      ),
+      ...STATUSES.map((status) =>
+        h(
+          "a.count.count-" + status + (chosen.has(status) ? ".active" : ""),
+          {
+            href: toHash(Object.assign({}, filter, { status })),
+            "aria-current": chosen.has(status) ? "true" : null,
+          },
+          h("span.count-label", null, status),
+          h("span.count-value", null, String(counts.byStatus[status] || 0)),
+        ),
+      ),
     );
   }
 
@@ -175,14 +258,23 @@ export function renderLog(root, params) {
 
   function row(event) {
     const href = "#/events/" + encodeId(event.id);
-    const check = h("input", { type: "checkbox", checked: state.selected.has(event.id), "aria-label": "Select " + event.entityType + " " + event.entityId,
-      on: { change: () => {
-        if (check.checked) state.selected.add(event.id); else state.selected.delete(event.id);
-        tr.classList.toggle("selected", check.checked);
-        syncSelection();
-      } } });
+    const check = h("input", {
+      type: "checkbox",
+      checked: state.selected.has(event.id),
+      "aria-label": "Select " + event.entityType + " " + event.entityId,
+      on: {
+        change: () => {
+          if (check.checked) state.selected.add(event.id);
+          else state.selected.delete(event.id);
+          tr.classList.toggle("selected", check.checked);
+          syncSelection();
+        },
+      },
+    });
     const final = event.status === "succeeded" || event.status === "failed" || event.status === "stale";
-    const tr = h("tr" + (state.selected.has(event.id) ? ".selected" : ""), { "data-id": event.id, "data-status": event.status },
+    const tr = h(
+      "tr" + (state.selected.has(event.id) ? ".selected" : ""),
+      { "data-id": event.id, "data-status": event.status },
       h("td.select", null, check),
       h("td.nowrap", null, time(event.receivedAt)),
       h("td", null, event.integration),
@@ -190,9 +282,19 @@ export function renderLog(root, params) {
       h("td.entity", null, h("a", { href }, h("span.entity-type", null, event.entityType), " ", h("span.mono", null, event.entityId))),
       h("td", null, event.operation),
       h("td", null, badge(event.status)),
-      h("td.num", { title: "Automatic attempts remaining of " + event.maxAttempts }, event.status === "succeeded" || event.status === "stale" ? h("span.muted", null, "\u2014") : String(event.attemptsRemaining) + " / " + String(event.maxAttempts)),
+      h(
+        "td.num",
+        { title: "Automatic attempts remaining of " + event.maxAttempts },
+        event.status === "succeeded" || event.status === "stale"
+          ? h("span.muted", null, "\u2014")
+          : String(event.attemptsRemaining) + " / " + String(event.maxAttempts),
+      ),
       h("td.nowrap", null, final ? h("span.muted", null, "\u2014") : time(event.nextAttemptAt)),
-      h("td.error" + (event.status === "stale" ? ".info" : ""), { title: event.lastError || "" }, event.lastError ? event.lastError : h("span.muted", null, "\u2014")),
+      h(
+        "td.error" + (event.status === "stale" ? ".info" : ""),
+        { title: event.lastError || "" },
+        event.lastError ? event.lastError : h("span.muted", null, "\u2014"),
+      ),
     );
     // The whole row opens the event, except its checkbox and link (which keep their own behaviour).
     tr.addEventListener("click", (e) => {
@@ -249,7 +351,8 @@ export function renderLog(root, params) {
 
   selectAll.addEventListener("change", () => {
     for (const item of state.items) {
-      if (selectAll.checked) state.selected.add(item.id); else state.selected.delete(item.id);
+      if (selectAll.checked) state.selected.add(item.id);
+      else state.selected.delete(item.id);
     }
     renderRows();
   });
@@ -298,15 +401,38 @@ export function renderLog(root, params) {
 
   function showConfirm(count, changed) {
     if (count === 0) {
-      confirmSlot.replaceChildren(h("div.confirm", { role: "alert" }, "No event matching these filters can be retried (succeeded events are never retried).",
-        h("button.button", { type: "button", on: { click: () => confirmSlot.replaceChildren() } }, "Dismiss")));
+      confirmSlot.replaceChildren(
+        h(
+          "div.confirm",
+          { role: "alert" },
+          "No event matching these filters can be retried (succeeded events are never retried).",
+          h("button.button", { type: "button", on: { click: () => confirmSlot.replaceChildren() } }, "Dismiss"),
+        ),
+      );
       return;
     }
-    const yes = h("button.button.danger", { type: "button", on: { click: () => retryByFilter(count) } }, "Retry " + count + " event" + (count === 1 ? "" : "s"));
-    confirmSlot.replaceChildren(h("div.confirm", { role: "alert" },
-      h("span", null, (changed ? "The number changed. " : "") + count + " event" + (count === 1 ? "" : "s") + " matching these filters (succeeded ones excluded) will be queued for a manual attempt."),
-      yes,
-      h("button.button", { type: "button", on: { click: () => confirmSlot.replaceChildren() } }, "Cancel")));
+    const yes = h(
+      "button.button.danger",
+      { type: "button", on: { click: () => retryByFilter(count) } },
+      "Retry " + count + " event" + (count === 1 ? "" : "s"),
+    );
+    confirmSlot.replaceChildren(
+      h(
+        "div.confirm",
+        { role: "alert" },
+        h(
+          "span",
+          null,
+          (changed ? "The number changed. " : "") +
+            count +
+            " event" +
+            (count === 1 ? "" : "s") +
+            " matching these filters (succeeded ones excluded) will be queued for a manual attempt.",
+        ),
+        yes,
+        h("button.button", { type: "button", on: { click: () => confirmSlot.replaceChildren() } }, "Cancel"),
+      ),
+    );
     yes.focus();
   }
   retryMatching.addEventListener("click", () => retryByFilter(undefined));
@@ -314,29 +440,49 @@ export function renderLog(root, params) {
   root.append(
     h("div.page-head", null, h("h1", null, "Incoming webhooks"), summary),
     form,
-    h("div.toolbar", null,
+    h(
+      "div.toolbar",
+      null,
       h("div.toolbar-group", null, retrySelected, retryMatching),
-      h("div.toolbar-group", null,
+      h(
+        "div.toolbar-group",
+        null,
         h("label.toggle", { for: "auto-refresh" }, auto, " Auto-refresh"),
         h("button.button", { type: "button", on: { click: () => load() } }, "Refresh"),
-        updated)),
+        updated,
+      ),
+    ),
     welcome,
     confirmSlot,
     errorSlot,
     shown,
-    h("div.table-wrap", null, h("table.grid", { "aria-label": "Incoming webhook events" },
-      h("thead", null, h("tr", null,
-        h("th.select", { scope: "col" }, selectAll),
-        h("th", { scope: "col" }, "Received"),
-        h("th", { scope: "col" }, "Integration"),
-        h("th", { scope: "col" }, "Tenant"),
-        h("th", { scope: "col" }, "Entity"),
-        h("th", { scope: "col" }, "Operation"),
-        h("th", { scope: "col" }, "Status"),
-        h("th.num", { scope: "col", title: "Automatic attempts remaining / maximum" }, "Attempts left"),
-        h("th", { scope: "col" }, "Next attempt"),
-        h("th", { scope: "col" }, "Last error"))),
-      tbody)),
+    h(
+      "div.table-wrap",
+      null,
+      h(
+        "table.grid",
+        { "aria-label": "Incoming webhook events" },
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            h("th.select", { scope: "col" }, selectAll),
+            h("th", { scope: "col" }, "Received"),
+            h("th", { scope: "col" }, "Integration"),
+            h("th", { scope: "col" }, "Tenant"),
+            h("th", { scope: "col" }, "Entity"),
+            h("th", { scope: "col" }, "Operation"),
+            h("th", { scope: "col" }, "Status"),
+            h("th.num", { scope: "col", title: "Automatic attempts remaining / maximum" }, "Attempts left"),
+            h("th", { scope: "col" }, "Next attempt"),
+            h("th", { scope: "col" }, "Last error"),
+          ),
+        ),
+        tbody,
+      ),
+    ),
     empty,
     h("div.more", null, more),
   );

@@ -7,24 +7,42 @@ const REFRESH_MS = 10000;
 
 function windowsCell(run) {
   if (run.windows.length === 0) return h("span.muted", null, "\u2014");
-  return h("ul.windows", null, run.windows.map((window) =>
-    h("li", null, window.entityType + " (" + window.path + "): " + window.found + " found in " + window.calls + " call(s)")));
+  return h(
+    "ul.windows",
+    null,
+    run.windows.map((window) => h("li", null, window.entityType + " (" + window.path + "): " + window.found + " found in " + window.calls + " call(s)")),
+  );
 }
 
 function row(run) {
-  return h("tr", { "data-run": run.id },
+  return h(
+    "tr",
+    { "data-run": run.id },
     h("td", null, time(run.startedAt)),
     h("td.mono", null, run.integration + " / " + run.tenantId),
-    h("td", null, h("span.badge.badge-" + (run.status === "succeeded" ? "succeeded" : run.status === "failed" ? "failed" : "retrying"), null, run.status),
+    h(
+      "td",
+      null,
+      h("span.badge.badge-" + (run.status === "succeeded" ? "succeeded" : run.status === "failed" ? "failed" : "retrying"), null, run.status),
       run.resumeAt ? h("div.small", null, "resumes ", time(run.resumeAt)) : null,
-      run.error ? h("div.muted.small", null, run.error) : null),
+      run.error ? h("div.muted.small", null, run.error) : null,
+    ),
     h("td", null, windowsCell(run)),
     h("td.num", null, String(run.found)),
     h("td.num", null, String(run.alreadyApplied)),
     h("td.num", { "data-new": String(run.new) }, String(run.new)),
     h("td.num", null, String(run.calls)),
-    h("td", null, run.deliveryIds.map((id) => h("div", null, link("#/events?deliveryId=" + encodeURIComponent(id), "events")))),
-    h("td.small", null, run.notes.map((note) => h("div", null, note))));
+    h(
+      "td",
+      null,
+      run.deliveryIds.map((id) => h("div", null, link("#/events?deliveryId=" + encodeURIComponent(id), "events"))),
+    ),
+    h(
+      "td.small",
+      null,
+      run.notes.map((note) => h("div", null, note)),
+    ),
+  );
 }
 
 export function renderReconcile(root) {
@@ -63,15 +81,41 @@ export function renderReconcile(root) {
   }
 
   root.replaceChildren(
-    h("div.page-head", null, h("h1", null, "Reconciliation"),
-      h("p.subtitle", null, "Runs that asked the provider what changed; \u201cnew\u201d changes are webhooks that never arrived. Webhooks we missed (listed runs): ", missed)),
+    h(
+      "div.page-head",
+      null,
+      h("h1", null, "Reconciliation"),
+      h(
+        "p.subtitle",
+        null,
+        "Runs that asked the provider what changed; \u201cnew\u201d changes are webhooks that never arrived. Webhooks we missed (listed runs): ",
+        missed,
+      ),
+    ),
     h("form.toolbar", { on: { submit: start } }, integration, tenant, h("button.button", { type: "submit" }, "Reconcile now")),
     errorSlot,
-    h("div.table-wrap", null, h("table.grid", { "aria-label": "Reconciliation runs" },
-      h("thead", null, h("tr", null,
-        ...["Started", "Tenant", "Status", "Windows", "Found", "Already applied", "New", "Calls", "Events", "Notes"].map((label) => h("th", { scope: "col" }, label)))),
-      tbody)),
-    empty);
+    h(
+      "div.table-wrap",
+      null,
+      h(
+        "table.grid",
+        { "aria-label": "Reconciliation runs" },
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            ...["Started", "Tenant", "Status", "Windows", "Found", "Already applied", "New", "Calls", "Events", "Notes"].map((label) =>
+              h("th", { scope: "col" }, label),
+            ),
+          ),
+        ),
+        tbody,
+      ),
+    ),
+    empty,
+  );
   load();
   const timer = setInterval(load, REFRESH_MS);
   return () => {

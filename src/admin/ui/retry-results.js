@@ -16,12 +16,25 @@ function refusal(item) {
 /** What a re-queued event's status says once a manual attempt has run (null while it waits). */
 function afterward(event) {
   switch (event.status) {
-    case "succeeded": return { text: "re-queued \u2192 succeeded", kind: "ok" };
-    case "stale": return { text: "re-queued \u2192 stale: superseded by " + (event.supersededBy || "a newer change") + " (newer data was already applied, so the handler was not called)", kind: "info" };
-    case "failed": return { text: "re-queued \u2192 failed again: " + (event.lastError || "no error recorded"), kind: "error" };
+    case "succeeded":
+      return { text: "re-queued \u2192 succeeded", kind: "ok" };
+    case "stale":
+      return {
+        text:
+          "re-queued \u2192 stale: superseded by " +
+          (event.supersededBy || "a newer change") +
+          " (newer data was already applied, so the handler was not called)",
+        kind: "info",
+      };
+    case "failed":
+      return { text: "re-queued \u2192 failed again: " + (event.lastError || "no error recorded"), kind: "error" };
     // Still manual: the provider throttled the attempt and it waits for the limiter; not an outcome yet.
-    case "retrying": return event.nextTrigger !== "manual" ? { text: "re-queued \u2192 failed, automatic attempts left: " + (event.lastError || "no error recorded"), kind: "error" } : null;
-    default: return null;
+    case "retrying":
+      return event.nextTrigger !== "manual"
+        ? { text: "re-queued \u2192 failed, automatic attempts left: " + (event.lastError || "no error recorded"), kind: "error" }
+        : null;
+    default:
+      return null;
   }
 }
 
@@ -36,11 +49,21 @@ function afterward(event) {
  */
 export function retryResults(ids, result, shown, onDismiss) {
   const requeued = new Set(result.requeued);
-  const name = (id) => { const item = shown.get(id); return item ? item.entityType + " " + item.entityId : id; };
+  const name = (id) => {
+    const item = shown.get(id);
+    return item ? item.entityType + " " + item.entityId : id;
+  };
   /** @type {Map<string, HTMLElement>} */
   const lines = new Map();
   for (const id of ids) {
-    lines.set(id, h("li", { "data-id": id, "data-outcome": requeued.has(id) ? "requeued" : "refused" }, name(id) + ": " + (requeued.has(id) ? "re-queued for a manual attempt" : refusal(shown.get(id)))));
+    lines.set(
+      id,
+      h(
+        "li",
+        { "data-id": id, "data-outcome": requeued.has(id) ? "requeued" : "refused" },
+        name(id) + ": " + (requeued.has(id) ? "re-queued for a manual attempt" : refusal(shown.get(id))),
+      ),
+    );
   }
   let stopped = false;
   let rounds = 0;
@@ -51,34 +74,51 @@ export function retryResults(ids, result, shown, onDismiss) {
   async function follow() {
     timer = null;
     if (stopped || waiting.size === 0 || rounds++ >= FOLLOW_LIMIT) return;
-    await Promise.all([...waiting].map(async (id) => {
-      try {
-        const event = await api("events/" + encodeId(id));
-        const before = started.get(id);
-        // Only an attempt finished after the re-queue tells how the retry went.
-        if (before !== undefined && event.attemptsFinished <= before) return;
-        const outcome = afterward(event);
-        if (!outcome || stopped) return;
-        waiting.delete(id);
-        const line = lines.get(id);
-        if (!line) return;
-        line.textContent = name(id) + ": " + outcome.text;
-        line.dataset.outcome = event.status;
-        line.className = "retry-" + outcome.kind;
-      } catch {
-        // A read that fails (server away for a moment) is tried again on the next round.
-      }
-    }));
+    await Promise.all(
+      [...waiting].map(async (id) => {
+        try {
+          const event = await api("events/" + encodeId(id));
+          const before = started.get(id);
+          // Only an attempt finished after the re-queue tells how the retry went.
+          if (before !== undefined && event.attemptsFinished <= before) return;
+          const outcome = afterward(event);
+          if (!outcome || stopped) return;
+          waiting.delete(id);
+          const line = lines.get(id);
+          if (!line) return;
+          line.textContent = name(id) + ": " + outcome.text;
+          line.dataset.outcome = event.status;
+          line.className = "retry-" + outcome.kind;
+        } catch {
+          // A read that fails (server away for a moment) is tried again on the next round.
+        }
+      }),
+    );
     if (!stopped && waiting.size > 0) timer = setTimeout(follow, FOLLOW_MS);
   }
   const stop = () => {
     stopped = true;
     if (timer) clearTimeout(timer);
   };
-  const panel = h("div.note.retry-results", { role: "status", "aria-label": "Retry results" },
+  const panel = h(
+    "div.note.retry-results",
+    { role: "status", "aria-label": "Retry results" },
     h("strong", null, "Retry results"),
     h("ul", null, [...lines.values()]),
-    h("button.button.small", { type: "button", on: { click: () => { stop(); onDismiss(); } } }, "Dismiss"));
+    h(
+      "button.button.small",
+      {
+        type: "button",
+        on: {
+          click: () => {
+            stop();
+            onDismiss();
+          },
+        },
+      },
+      "Dismiss",
+    ),
+  );
   if (waiting.size > 0) timer = setTimeout(follow, FOLLOW_MS);
   return { panel, stop };
 }

@@ -23,7 +23,9 @@ export async function handleEvent(ctx: PassContext, work: HandleWork, outcomes: 
   const resource = { data: work.data, downloadedAt: work.downloadedAt, downloadSequence: work.downloadSequence };
   const startedAt = ctx.clock.now();
   if (!handler) {
-    outcomes.push(outcome(ctx, event, { kind: "failed", startedAt, error: `no handler for ${event.integration}/${event.entityType}`, retryable: false, resource }));
+    outcomes.push(
+      outcome(ctx, event, { kind: "failed", startedAt, error: `no handler for ${event.integration}/${event.entityType}`, retryable: false, resource }),
+    );
     return;
   }
   const inboxEvent = toInboxEvent(event, work.data, work.downloadedAt);

@@ -37,7 +37,10 @@ export function logOutcome(logger: Logger, record: EventRecord, attempt: Attempt
     return;
   }
   if (exhausted) {
-    const why = record.attemptsMade < record.maxAttempts ? "not retried, the error is permanent" : `no automatic attempts left (${record.attemptsMade} of ${record.maxAttempts} made)`;
+    const why =
+      record.attemptsMade < record.maxAttempts
+        ? "not retried, the error is permanent"
+        : `no automatic attempts left (${record.attemptsMade} of ${record.maxAttempts} made)`;
     logger.error(`event failed, ${why}; retry it from the dashboard or with inbox.retry() once the cause is fixed: ${exhausted.error}`, {
       ...context,
       attempt: number,
@@ -46,7 +49,10 @@ export function logOutcome(logger: Logger, record: EventRecord, attempt: Attempt
   }
   for (const announcement of announcements) {
     if (announcement.name === "event:rate-limited") {
-      logger.info(`download rate limited by the provider${announcement.limit ? ` (${announcement.limit} limit)` : ""}; waiting ${announcement.retryAfterMs} ms, no attempt spent`, context);
+      logger.info(
+        `download rate limited by the provider${announcement.limit ? ` (${announcement.limit} limit)` : ""}; waiting ${announcement.retryAfterMs} ms, no attempt spent`,
+        context,
+      );
     } else if (announcement.name === "event:stale") {
       logger.debug(`skipped as stale (superseded by ${announcement.supersededBy}): ${announcement.reason}`, context);
     } else if (announcement.name === "event:processed") {

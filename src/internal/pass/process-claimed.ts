@@ -137,7 +137,13 @@ function notFetched(ctx: PassContext, startedAt: Date, fetch: Exclude<EntityFetc
 }
 
 /** Splits each entity's events into the one to handle and the stale rest. */
-async function judgeStaleness(ctx: PassContext, ready: EntityWork[], startedAt: Date, downloadSequence: number | undefined, outcomes: Outcome[]): Promise<HandleWork[]> {
+async function judgeStaleness(
+  ctx: PassContext,
+  ready: EntityWork[],
+  startedAt: Date,
+  downloadSequence: number | undefined,
+  outcomes: Outcome[],
+): Promise<HandleWork[]> {
   const watermarks = new Map<string, Watermark>();
   if (ready.length > 0) {
     const keys = ready.map((work) => work.events[0]!);

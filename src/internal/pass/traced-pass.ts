@@ -5,7 +5,11 @@ import type { Instrumentation, InstrumentationScope, InstrumentationTarget, Pass
  * Runs `work` inside the instrumentation's `pass` hook; a pass that claimed nothing is not reported
  * (the scheduler polls every `pollIntervalMs`: empty passes would flood a trace backend).
  */
-export function tracedPass<T>(instrumentation: Instrumentation | undefined, start: PassStart, work: (scope: InstrumentationScope | undefined) => Promise<T>): Promise<T> {
+export function tracedPass<T>(
+  instrumentation: Instrumentation | undefined,
+  start: PassStart,
+  work: (scope: InstrumentationScope | undefined) => Promise<T>,
+): Promise<T> {
   if (!instrumentation?.pass || start.claimed + start.poisoned === 0) return work(undefined);
   return instrumentation.pass(start, work);
 }

@@ -48,7 +48,13 @@ export function answer(outcome: ReceiveOutcome, provider?: Pick<ProviderAdapter,
     case "accepted":
       return acknowledge(provider, { outcome: "accepted", deliveryId: outcome.deliveryId, events: outcome.events, ...status(outcome.status) });
     case "duplicate":
-      return acknowledge(provider, { outcome: "duplicate", deliveryId: outcome.deliveryId, events: 0, duplicateOf: outcome.duplicateOf, ...status(outcome.status) });
+      return acknowledge(provider, {
+        outcome: "duplicate",
+        deliveryId: outcome.deliveryId,
+        events: 0,
+        duplicateOf: outcome.duplicateOf,
+        ...status(outcome.status),
+      });
     case "unparseable":
       return acknowledge(provider, { outcome: "unparseable", deliveryId: outcome.deliveryId, events: 0, ...status(outcome.status) });
     case "handshake":

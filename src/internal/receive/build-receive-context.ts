@@ -8,7 +8,10 @@ import { InFlightBound } from "./in-flight-bound.ts";
 import type { Integration, ReceiveContext } from "./receive-context.ts";
 
 export interface ReceiveContextSources
-  extends Pick<ReceiveContext, "store" | "clock" | "logger" | "limiter" | "effectiveMode" | "handlerFor" | "stopSignal" | "ensureReady" | "emit" | "reportError"> {
+  extends Pick<
+    ReceiveContext,
+    "store" | "clock" | "logger" | "limiter" | "effectiveMode" | "handlerFor" | "stopSignal" | "ensureReady" | "emit" | "reportError"
+  > {
   options: ResolvedOptions;
   integrations: ReadonlyMap<string, Integration>;
   emitter: EventEmitter<InboxEventMap>;

@@ -67,7 +67,8 @@ export async function receiveDirect(
     });
   } catch (error) {
     const reason = withNote(describeError(error), resendNote);
-    const response = error instanceof RateLimitedError ? answer({ kind: "rate-limited", retryAfterMs: error.retryAfterMs }) : answer({ kind: "processing-failed" });
+    const response =
+      error instanceof RateLimitedError ? answer({ kind: "rate-limited", retryAfterMs: error.retryAfterMs }) : answer({ kind: "processing-failed" });
     logDirectFailure(ctx, integrationId, recordedId, failedChange, response.status, reason);
     // The provider will resend: free the dedupe key so that resend is processed, not answered "duplicate".
     // Should this write fail, the delivery stays in progress without an outcome, and a resend is processed all the same.
@@ -90,7 +91,9 @@ export async function receiveDirect(
       .updateDelivery({ id: resendOf, ifStatus: "accepted", status: "processed", reason: `no outcome recorded; processed on its resend ${recordedId}` })
       .catch((error: unknown) => ctx.reportError(error, "could not record a direct delivery's outcome"));
   }
-  ctx.emit("delivery:received", { delivery: deliverySummary({ ...delivery, id: recordedId, status: "processed", reason, response: processedResponse }, null, 0) });
+  ctx.emit("delivery:received", {
+    delivery: deliverySummary({ ...delivery, id: recordedId, status: "processed", reason, response: processedResponse }, null, 0),
+  });
   return processedResponse;
 }
 

@@ -94,7 +94,10 @@ async function receiveVerified(
   const dated = clampFutureChanges(parsed.events, draft.receivedAt, tolerance);
   if (dated.clamped > 0) {
     parsed = { ...parsed, events: dated.events };
-    ctx.logger.warn(`clamped ${dated.clamped} change(s) dated more than ${tolerance} ms in the future to the receive time`, { integration: id, deliveryId: draft.id });
+    ctx.logger.warn(`clamped ${dated.clamped} change(s) dated more than ${tolerance} ms in the future to the receive time`, {
+      integration: id,
+      deliveryId: draft.id,
+    });
   }
   const clamping = clampNote(dated.clamped, tolerance);
   // Entries that could not be parsed while their neighbours could: kept first, as an unparseable
@@ -117,7 +120,13 @@ async function receiveVerified(
   const events = parsed.events.map((event) => newEvent(id, integration, base, event, mode, ctx.options.maxAttempts));
   const response = answer({ kind: "accepted", status: integration.acceptedStatus, deliveryId: draft.id, events: events.length }, integration.provider);
   // The log says what was decided even when the provider's rule wants an empty body (Xero).
-  const result = await storeDelivery(ctx, { ...base, status: "accepted", reason: ACCEPTED_REASON + rejectedNote + (clamping ? `; ${clamping}` : ""), response }, events, response, integration);
+  const result = await storeDelivery(
+    ctx,
+    { ...base, status: "accepted", reason: ACCEPTED_REASON + rejectedNote + (clamping ? `; ${clamping}` : ""), response },
+    events,
+    response,
+    integration,
+  );
   if (result.status < 300 && mode === "immediate") ctx.wakeForImmediate();
   return result;
 }

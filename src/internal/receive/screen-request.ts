@@ -17,7 +17,9 @@ export interface ScreenInput {
 }
 
 /** The verdict: the integration to read the webhook with, or why the request is refused (with the reason the delivery log keeps). */
-export type Screening = { readonly passed: true; readonly integration: Integration } | { readonly passed: false; readonly refusal: Refusal; readonly reason: string };
+export type Screening =
+  | { readonly passed: true; readonly integration: Integration }
+  | { readonly passed: false; readonly refusal: Refusal; readonly reason: string };
 
 /** Screens a request, signature included. */
 export function screenRequest(input: ScreenInput): Screening {

@@ -37,7 +37,9 @@ export async function storeChanges(store: WebhookStore, batch: ChangeBatch): Pro
     return mark !== undefined && change.occurredAt.getTime() <= mark.occurredAt.getTime();
   }).length;
   const deliveryId = createId(now.getTime());
-  const summary = { reconcile: { runId: batch.runId, entityType, path: batch.path, changes: batch.changes.length, downloadedAt: batch.downloadedAt.toISOString() } };
+  const summary = {
+    reconcile: { runId: batch.runId, entityType, path: batch.path, changes: batch.changes.length, downloadedAt: batch.downloadedAt.toISOString() },
+  };
   const delivery: NewDelivery = {
     id: deliveryId,
     integration,

@@ -24,7 +24,11 @@ export const reconcileOptionsSchema = z.strictObject({
   /** Share of each per-tenant rate window reconciliation may use; live webhooks keep the rest. @default 0.25 */
   budgetShare: z.number().gt(0).max(1).default(0.25),
   /** The tenants to reconcile; by default those reconciled before and those whose events this instance processed. */
-  tenants: z.custom<() => readonly string[] | Promise<readonly string[]>>((value) => typeof value === "function", { error: "tenants must be a function returning tenant ids" }).optional(),
+  tenants: z
+    .custom<() => readonly string[] | Promise<readonly string[]>>((value) => typeof value === "function", {
+      error: "tenants must be a function returning tenant ids",
+    })
+    .optional(),
   /** How far back a tenant's first run looks. @default 86_400_000 (1 day) */
   firstLookbackMs: z.number().int().positive().default(86_400_000),
   /** Each run starts this long before the watermark, so a change the provider dated late is not missed. @default 60_000 */

@@ -36,7 +36,11 @@ export class Reconciler {
     const configured = this.#ctx.integration(integration);
     if (!configured) throw new WebhookInboxError("INTEGRATION_UNKNOWN", `unknown integration ${JSON.stringify(integration)}`, { status: 404 });
     if (!configured.reconcile) {
-      throw new WebhookInboxError("CONFIG_INVALID", `integration ${JSON.stringify(integration)} has no reconcile option: set integrations.${integration}.reconcile`, { status: 400 });
+      throw new WebhookInboxError(
+        "CONFIG_INVALID",
+        `integration ${JSON.stringify(integration)} has no reconcile option: set integrations.${integration}.reconcile`,
+        { status: 400 },
+      );
     }
     const tenants = tenantId === undefined ? await this.#tenantsOf(integration, true) : [tenantId];
     const runs: ReconcileRun[] = [];
@@ -112,10 +116,21 @@ export class Reconciler {
   }
 
   #log(run: ReconcileRun): void {
-    const context = { runId: run.id, integration: run.integration, tenantId: run.tenantId, found: run.found, alreadyApplied: run.alreadyApplied, new: run.new, calls: run.calls, notes: run.notes };
+    const context = {
+      runId: run.id,
+      integration: run.integration,
+      tenantId: run.tenantId,
+      found: run.found,
+      alreadyApplied: run.alreadyApplied,
+      new: run.new,
+      calls: run.calls,
+      notes: run.notes,
+    };
     if (run.status === "failed") this.#ctx.logger.warn(`reconciliation failed: ${run.error}`, context);
-    else this.#ctx.logger.info(`reconciliation ${run.status}: ${run.found} changes found, ${run.new} new (webhooks missed), ${run.alreadyApplied} already applied, ${run.calls} calls`, context);
+    else
+      this.#ctx.logger.info(
+        `reconciliation ${run.status}: ${run.found} changes found, ${run.new} new (webhooks missed), ${run.alreadyApplied} already applied, ${run.calls} calls`,
+        context,
+      );
   }
 }
-
-

@@ -68,7 +68,9 @@ export async function reconcileTenant(
     await ctx.reconciliation.saveRun(base);
     const marks = new Map((await ctx.reconciliation.getWatermarks({ integration: integrationId, tenantId })).map((mark) => [mark.entityType, mark]));
     // A deferred run left a window half asked: go on from its cursor rather than from the watermark.
-    const [last] = await ctx.reconciliation.listRuns({ integration: integrationId, tenantId, limit: 2 }).then((runs) => runs.filter((run) => run.id !== base.id));
+    const [last] = await ctx.reconciliation
+      .listRuns({ integration: integrationId, tenantId, limit: 2 })
+      .then((runs) => runs.filter((run) => run.id !== base.id));
     const resume = last?.status === "deferred" ? (last.resume ?? null) : null;
     for (const entityType of options.entityTypes) {
       if (integration.provider.reconciles?.(entityType) === false) {
@@ -92,7 +94,11 @@ export async function reconcileTenant(
   } finally {
     await ctx.reconciliation.releaseLease(lease).catch((error: unknown) => {
       // The lease expires by itself after leaseMs; the run's outcome stands.
-      ctx.logger.warn("could not release the reconciliation lease; it expires on its own", { integration: integrationId, tenantId, error: describeError(error) });
+      ctx.logger.warn("could not release the reconciliation lease; it expires on its own", {
+        integration: integrationId,
+        tenantId,
+        error: describeError(error),
+      });
     });
   }
   const run: ReconcileRun = { ...base, ...tally, ...ending, endedAt: ctx.clock.now() };
@@ -172,7 +178,9 @@ async function reconcileWindow(ctx: ReconcileContext, input: WindowInput, tally:
     // Stored first, then the watermark: a crash between the two repeats these changes, never skips them.
     const through = answer.next === null ? input.until : answer.completeThrough && answer.completeThrough < input.until ? answer.completeThrough : null;
     if (through) {
-      await ctx.reconciliation.advanceWatermarks([{ integration: input.integrationId, tenantId: input.tenantId, entityType: input.entityType, changedThrough: through }]);
+      await ctx.reconciliation.advanceWatermarks([
+        { integration: input.integrationId, tenantId: input.tenantId, entityType: input.entityType, changedThrough: through },
+      ]);
     }
     if (answer.next === null) return null;
     cursor = answer.next;
@@ -224,7 +232,11 @@ async function callProvider(ctx: ReconcileContext, provider: ProviderAdapter, in
       if (error instanceof RateLimitedError || (isWebhookInboxError(error) && error.code === "RATE_LIMITED")) {
         const rate = error as RateLimitedError;
         const retryAt = new Date(ctx.clock.now().getTime() + Math.max(0, rate.retryAfterMs ?? provider.limits.defaultRetryAfterMs));
-        await limiter.pause(provider.name, provider.limits, input.tenantId, rate.scope ?? "tenant", retryAt, { status: rate.status, limit: rate.limit ?? null, message: rate.message });
+        await limiter.pause(provider.name, provider.limits, input.tenantId, rate.scope ?? "tenant", retryAt, {
+          status: rate.status,
+          limit: rate.limit ?? null,
+          message: rate.message,
+        });
         return { kind: "wait", retryAt, why: `the provider throttled the call (${rate.message})` };
       }
       return { kind: "error", error: timeout.aborted ? `provider request timed out after ${ctx.fetchTimeoutMs} ms` : describeError(error) };

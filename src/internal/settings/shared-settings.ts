@@ -3,7 +3,6 @@ import type { Clock } from "../../clock.ts";
 import type { SharedRecord, SharedStateStore } from "../../contracts/shared-state.ts";
 import { MODES, type Mode, type SettingChange } from "../../types.ts";
 
-
 /** The store keys: `settings:service` holds a boolean, `settings:mode:<integration>` a mode. */
 export const SETTINGS_PREFIX = "settings:";
 const SERVICE_KEY = `${SETTINGS_PREFIX}service`;

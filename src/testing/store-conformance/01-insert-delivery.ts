@@ -27,7 +27,10 @@ export function insertDeliverySection(suite: ConformanceSuite): void {
       assert.deepEqual(rest, { ...expected, duplicateOf: null, eventCount: 2 });
 
       const listed = await suite.store.listEvents({ deliveryId: delivery.id });
-      assert.deepEqual(listed.items.map((e) => e.id), newestFirst(events.map((e) => e.id)));
+      assert.deepEqual(
+        listed.items.map((e) => e.id),
+        newestFirst(events.map((e) => e.id)),
+      );
       for (const event of events) {
         const details = await mustGetEvent(event.id);
         const { status: _status, ...fields } = event;
@@ -155,5 +158,4 @@ export function insertDeliverySection(suite: ConformanceSuite): void {
       assert.deepEqual(stored.response, response);
     });
   });
-
 }

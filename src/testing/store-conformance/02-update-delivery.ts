@@ -75,9 +75,7 @@ export function updateDeliverySection(suite: ConformanceSuite): void {
       await suite.store.insertDelivery({ delivery, events: [] });
       const racers = Array.from({ length: 4 }, () => [makeEvent(delivery), makeEvent(delivery)]);
       const applied = await Promise.all(
-        racers.map((events) =>
-          suite.store.updateDelivery({ id: delivery.id, ifStatus: "unparseable", status: "accepted", reason: null, events }),
-        ),
+        racers.map((events) => suite.store.updateDelivery({ id: delivery.id, ifStatus: "unparseable", status: "accepted", reason: null, events })),
       );
       assert.equal(applied.filter(Boolean).length, 1, `applied: ${JSON.stringify(applied)}`);
       const winner = racers[applied.indexOf(true)]!;
@@ -87,5 +85,4 @@ export function updateDeliverySection(suite: ConformanceSuite): void {
       assert.deepEqual(await listAllEventIds({ deliveryId: delivery.id }), newestFirst(winner.map((event) => event.id)));
     });
   });
-
 }

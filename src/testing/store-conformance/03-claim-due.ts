@@ -17,7 +17,10 @@ export function claimDueSection(suite: ConformanceSuite): void {
       await eventWithStatus("stale", { nextAttemptAt: at(0) });
 
       const first = await claim({ now: at(5_000), limit: 2 });
-      assert.deepEqual(first.events.map((e) => e.id), [early.id, middle.id]);
+      assert.deepEqual(
+        first.events.map((e) => e.id),
+        [early.id, middle.id],
+      );
       assert.deepEqual(first.poisoned, []);
       for (const claimed of first.events) {
         assert.equal(claimed.status, "processing");
@@ -30,9 +33,15 @@ export function claimDueSection(suite: ConformanceSuite): void {
       assert.deepEqual(first.events[0]!.payload, early.payload);
 
       const second = await claim({ now: at(5_000), limit: 10 });
-      assert.deepEqual(second.events.map((e) => e.id), [late.id]);
+      assert.deepEqual(
+        second.events.map((e) => e.id),
+        [late.id],
+      );
       assert.deepEqual((await claim({ now: at(5_000) })).events, []);
-      assert.deepEqual((await claim({ now: at(10_000) })).events.map((e) => e.id), [future.id]);
+      assert.deepEqual(
+        (await claim({ now: at(10_000) })).events.map((e) => e.id),
+        [future.id],
+      );
       assert.equal((await mustGetEvent(early.id)).status, "processing");
     });
 
@@ -41,9 +50,15 @@ export function claimDueSection(suite: ConformanceSuite): void {
       const b = await insertEvent({ nextAttemptAt: at(1_000) });
       const notDue = await insertEvent({ nextAttemptAt: at(60_000) });
       const result = await claim({ now: at(2_000), ids: [b.id, notDue.id, createId()] });
-      assert.deepEqual(result.events.map((e) => e.id), [b.id]);
+      assert.deepEqual(
+        result.events.map((e) => e.id),
+        [b.id],
+      );
       assert.equal((await mustGetEvent(a.id)).status, "queued");
-      assert.deepEqual((await claim({ now: at(2_000) })).events.map((e) => e.id), [a.id]);
+      assert.deepEqual(
+        (await claim({ now: at(2_000) })).events.map((e) => e.id),
+        [a.id],
+      );
     });
 
     it("never re-issues an event under a live lease", async () => {
@@ -60,7 +75,10 @@ export function claimDueSection(suite: ConformanceSuite): void {
       const first = await claimOne(event.id, at(0), SHORT_LEASE_MS);
       await outlastShortLeases();
       const { events } = await claim({ now: at(LEASE_MS + 1), workerId: "worker-b" });
-      assert.deepEqual(events.map((e) => e.id), [event.id]);
+      assert.deepEqual(
+        events.map((e) => e.id),
+        [event.id],
+      );
       const second = events[0]!;
       assert.notEqual(second.leaseToken, first.leaseToken);
       assert.equal(second.attemptsStarted, 2);
@@ -71,12 +89,13 @@ export function claimDueSection(suite: ConformanceSuite): void {
     it("gives each event to exactly one of 10 concurrent claimers", async () => {
       const ids: string[] = [];
       for (let i = 0; i < 5; i += 1) {
-        const { events } = await insert({}, Array.from({ length: 5 }, (_, j) => ({ nextAttemptAt: at(i * 10 + j) })));
+        const { events } = await insert(
+          {},
+          Array.from({ length: 5 }, (_, j) => ({ nextAttemptAt: at(i * 10 + j) })),
+        );
         ids.push(...events.map((e) => e.id));
       }
-      const results = await Promise.all(
-        Array.from({ length: 10 }, (_, worker) => claim({ now: at(1_000), limit: 3, workerId: `worker-${worker}` })),
-      );
+      const results = await Promise.all(Array.from({ length: 10 }, (_, worker) => claim({ now: at(1_000), limit: 3, workerId: `worker-${worker}` })));
       const claimed = results.flatMap((r) => r.events.map((e) => e.id));
       assert.equal(new Set(claimed).size, claimed.length, "an event was handed out twice");
       assert.deepEqual([...claimed].sort(), [...ids].sort());
@@ -87,13 +106,14 @@ export function claimDueSection(suite: ConformanceSuite): void {
     itWithSibling("never hands one event to two store instances over the same database", async (sibling) => {
       const ids: string[] = [];
       for (let i = 0; i < 4; i += 1) {
-        const { events } = await insert({}, Array.from({ length: 10 }, () => ({})));
+        const { events } = await insert(
+          {},
+          Array.from({ length: 10 }, () => ({})),
+        );
         ids.push(...events.map((e) => e.id));
       }
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, worker) =>
-          claim({ now: at(1_000), limit: 6, workerId: `worker-${worker}` }, worker % 2 === 0 ? suite.store : sibling),
-        ),
+        Array.from({ length: 8 }, (_, worker) => claim({ now: at(1_000), limit: 6, workerId: `worker-${worker}` }, worker % 2 === 0 ? suite.store : sibling)),
       );
       const claimed = results.flatMap((r) => r.events.map((e) => e.id));
       assert.equal(new Set(claimed).size, claimed.length, "an event was handed out twice");
@@ -108,11 +128,13 @@ export function claimDueSection(suite: ConformanceSuite): void {
       const lost = await claimOne(event.id, at(0), SHORT_LEASE_MS);
       await outlastShortLeases();
       const { events } = await claim({ now: at(LEASE_MS + 1), workerId: "worker-b" }, sibling);
-      assert.deepEqual(events.map((e) => e.id), [event.id]);
+      assert.deepEqual(
+        events.map((e) => e.id),
+        [event.id],
+      );
       assert.deepEqual(await suite.store.finishAttempts([finishInput(lost)]), [false]);
       assert.deepEqual(await sibling.finishAttempts([finishInput(events[0]!)]), [true]);
       assert.equal((await mustGetEvent(event.id)).status, "succeeded");
     });
   });
-
 }

@@ -12,11 +12,13 @@ export function oneClaimerPerEntitySection(suite: ConformanceSuite): void {
       const second = await insertEvent({ entityId: "shared-entity" });
       const unrelated = await insertEvent({ entityId: "other-entity" });
       const during = await claim({ now: at(1) });
-      assert.deepEqual(during.events.map((e) => e.id), [unrelated.id]);
+      assert.deepEqual(
+        during.events.map((e) => e.id),
+        [unrelated.id],
+      );
       await outlastShortLeases();
       const after = await claim({ now: at(SHORT_LEASE_MS + 1) }); // the first lease expired
       assert.deepEqual(after.events.map((e) => e.id).sort(), [first.id, second.id].sort());
     });
   });
-
 }

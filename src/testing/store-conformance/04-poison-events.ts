@@ -16,7 +16,10 @@ export function poisonEventsSection(suite: ConformanceSuite): void {
       await outlastShortLeases();
 
       const result = await claim({ now: at(2 * LEASE_MS + 2), leaseMs: SHORT_LEASE_MS });
-      assert.deepEqual(result.events.map((e) => e.id), [other.id]);
+      assert.deepEqual(
+        result.events.map((e) => e.id),
+        [other.id],
+      );
       assert.equal(result.poisoned.length, 1);
       const poisoned = result.poisoned[0]!;
       assert.equal(poisoned.id, event.id);
@@ -29,7 +32,10 @@ export function poisonEventsSection(suite: ConformanceSuite): void {
       assert.equal(details.attemptsStarted, 2);
       assert.deepEqual(details.updatedAt, at(2 * LEASE_MS + 2));
       await outlastShortLeases(); // `other`'s lease
-      assert.deepEqual((await claim({ now: at(10 * LEASE_MS) })).events.map((e) => e.id), [other.id]);
+      assert.deepEqual(
+        (await claim({ now: at(10 * LEASE_MS) })).events.map((e) => e.id),
+        [other.id],
+      );
       assert.deepEqual((await claim({ now: at(10 * LEASE_MS) })).poisoned, []);
     });
 
@@ -38,10 +44,16 @@ export function poisonEventsSection(suite: ConformanceSuite): void {
       await claimOne(event.id, at(0), SHORT_LEASE_MS);
       await outlastShortLeases();
       const poisoned = await claim({ now: at(LEASE_MS + 1) });
-      assert.deepEqual(poisoned.poisoned.map((e) => e.id), [event.id]);
+      assert.deepEqual(
+        poisoned.poisoned.map((e) => e.id),
+        [event.id],
+      );
       assert.deepEqual(await suite.store.requeue({ now: at(LEASE_MS + 2), ids: [event.id] }), [event.id]);
       const again = await claim({ now: at(LEASE_MS + 3), ids: [event.id] });
-      assert.deepEqual(again.events.map((e) => e.id), [event.id]);
+      assert.deepEqual(
+        again.events.map((e) => e.id),
+        [event.id],
+      );
       assert.deepEqual(again.poisoned, []);
       assert.equal(again.events[0]!.nextTrigger, "manual");
     });
@@ -53,11 +65,13 @@ export function poisonEventsSection(suite: ConformanceSuite): void {
       await claimOne(event.id, at(1_000), SHORT_LEASE_MS); // interrupted: never finished
       await outlastShortLeases();
       const { events, poisoned } = await claim({ now: at(1_000 + LEASE_MS + 1) });
-      assert.deepEqual(events.map((e) => e.id), [event.id]);
+      assert.deepEqual(
+        events.map((e) => e.id),
+        [event.id],
+      );
       assert.deepEqual(poisoned, []);
       assert.equal(events[0]!.attemptsStarted, 3);
       assert.equal(events[0]!.attemptsFinished, 1);
     });
   });
-
 }

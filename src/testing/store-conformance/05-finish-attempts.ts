@@ -69,11 +69,14 @@ export function finishAttemptsSection(suite: ConformanceSuite): void {
         now: at(9_001),
       });
       const details = await mustGetEvent(event.id);
-      assert.deepEqual(details.attempts.map((a) => [a.number, a.outcome, a.trigger, a.error]), [
-        [1, "failed", "scheduler", "HTTP 500"],
-        [2, "rate_limited", "scheduler", "429"],
-        [3, "succeeded", "manual", null],
-      ]);
+      assert.deepEqual(
+        details.attempts.map((a) => [a.number, a.outcome, a.trigger, a.error]),
+        [
+          [1, "failed", "scheduler", "HTTP 500"],
+          [2, "rate_limited", "scheduler", "429"],
+          [3, "succeeded", "manual", null],
+        ],
+      );
       assert.equal(details.attemptsMade, 1);
       assert.equal(details.attemptsStarted, 3);
       assert.equal(details.attemptsFinished, 3);
@@ -97,7 +100,10 @@ export function finishAttemptsSection(suite: ConformanceSuite): void {
       assert.equal(details.attemptsFinished, 1);
       assert.deepEqual(details.nextAttemptAt, at(30_000));
       assert.deepEqual((await claim({ now: at(29_999) })).events, []);
-      assert.deepEqual((await claim({ now: at(30_000) })).events.map((e) => e.id), [event.id]);
+      assert.deepEqual(
+        (await claim({ now: at(30_000) })).events.map((e) => e.id),
+        [event.id],
+      );
     });
 
     it("records stale events with what superseded them, and resource data that is null", async () => {
@@ -166,5 +172,4 @@ export function finishAttemptsSection(suite: ConformanceSuite): void {
       assert.deepEqual(await suite.store.finishAttempts([]), []);
     });
   });
-
 }

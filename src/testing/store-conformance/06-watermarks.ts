@@ -19,27 +19,19 @@ export function watermarksSection(suite: ConformanceSuite): void {
       assert.deepEqual(await suite.store.getWatermarks([keyOf(e1!)]), []);
 
       await apply(e2!, { occurredAt: at(10_000), eventId: e2!.id, downloadedAt: at(20_000) });
-      assert.deepEqual(await suite.store.getWatermarks([keyOf(e1!)]), [
-        { ...keyOf(e1!), occurredAt: at(10_000), eventId: e2!.id, downloadedAt: at(20_000) },
-      ]);
+      assert.deepEqual(await suite.store.getWatermarks([keyOf(e1!)]), [{ ...keyOf(e1!), occurredAt: at(10_000), eventId: e2!.id, downloadedAt: at(20_000) }]);
 
       // Older occurredAt: the watermark stays, but a later download time is kept.
       await apply(e1!, { occurredAt: at(5_000), eventId: e1!.id, downloadedAt: at(30_000) });
-      assert.deepEqual(await suite.store.getWatermarks([keyOf(e1!)]), [
-        { ...keyOf(e1!), occurredAt: at(10_000), eventId: e2!.id, downloadedAt: at(30_000) },
-      ]);
+      assert.deepEqual(await suite.store.getWatermarks([keyOf(e1!)]), [{ ...keyOf(e1!), occurredAt: at(10_000), eventId: e2!.id, downloadedAt: at(30_000) }]);
 
       // Equal occurredAt, smaller eventId: no change (and an earlier download never lowers it).
       await apply(e3!, { occurredAt: at(10_000), eventId: e1!.id, downloadedAt: at(1) });
-      assert.deepEqual(await suite.store.getWatermarks([keyOf(e1!)]), [
-        { ...keyOf(e1!), occurredAt: at(10_000), eventId: e2!.id, downloadedAt: at(30_000) },
-      ]);
+      assert.deepEqual(await suite.store.getWatermarks([keyOf(e1!)]), [{ ...keyOf(e1!), occurredAt: at(10_000), eventId: e2!.id, downloadedAt: at(30_000) }]);
 
       // Equal occurredAt, larger eventId: the tie-break moves it forward.
       await apply(e4!, { occurredAt: at(10_000), eventId: e4!.id, downloadedAt: at(25_000) });
-      assert.deepEqual(await suite.store.getWatermarks([keyOf(e1!)]), [
-        { ...keyOf(e1!), occurredAt: at(10_000), eventId: e4!.id, downloadedAt: at(30_000) },
-      ]);
+      assert.deepEqual(await suite.store.getWatermarks([keyOf(e1!)]), [{ ...keyOf(e1!), occurredAt: at(10_000), eventId: e4!.id, downloadedAt: at(30_000) }]);
     });
 
     it("keeps one watermark per entity key and returns several at once", async () => {
@@ -58,5 +50,4 @@ export function watermarksSection(suite: ConformanceSuite): void {
       assert.deepEqual(await suite.store.getWatermarks([]), []);
     });
   });
-
 }

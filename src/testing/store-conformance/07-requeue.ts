@@ -51,5 +51,4 @@ export function requeueSection(suite: ConformanceSuite): void {
       assert.deepEqual(await suite.store.requeue({ now: at(2_000), filter: { integration: "nobody" } }), []);
     });
   });
-
 }

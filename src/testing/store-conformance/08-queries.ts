@@ -85,9 +85,15 @@ export function queriesSection(suite: ConformanceSuite): void {
       ]);
       const [withError, withPayload, withResource, none] = events as [NewEvent, NewEvent, NewEvent, NewEvent];
       const failed = await claimOne(withError.id, withError.nextAttemptAt);
-      assert.equal((await suite.store.finishAttempts([finishInput(failed, { status: "failed", lastError: "Handler said: needle missing", attemptsMade: 3 })]))[0], true);
+      assert.equal(
+        (await suite.store.finishAttempts([finishInput(failed, { status: "failed", lastError: "Handler said: needle missing", attemptsMade: 3 })]))[0],
+        true,
+      );
       const fetched = await claimOne(withResource.id, withResource.nextAttemptAt);
-      assert.equal((await suite.store.finishAttempts([finishInput(fetched, { resource: { data: { Name: "Needle & Co", Total: 42.5 }, downloadedAt: at(900) } })]))[0], true);
+      assert.equal(
+        (await suite.store.finishAttempts([finishInput(fetched, { resource: { data: { Name: "Needle & Co", Total: 42.5 }, downloadedAt: at(900) } })]))[0],
+        true,
+      );
       const ids = async (filter: EventFilter) => (await suite.store.listEvents(filter)).items.map((e) => e.id);
 
       // Case-insensitive, in any of the three; ids are not part of text (that is search).
@@ -100,7 +106,10 @@ export function queriesSection(suite: ConformanceSuite): void {
       // Composes with the other filters, counts and retry-by-filter.
       assert.deepEqual(await ids({ text: "needle", status: "failed" }), [withError.id]);
       const counted = await suite.store.countEvents({ text: "needle" });
-      assert.equal(counted.reduce((sum, row) => sum + row.count, 0), 3);
+      assert.equal(
+        counted.reduce((sum, row) => sum + row.count, 0),
+        3,
+      );
       assert.deepEqual(await suite.store.requeue({ now: at(2_000), filter: { text: "needle missing" } }), [withError.id]);
       // SQL wildcards are literal characters.
       assert.deepEqual(await ids({ text: "%" }), []);
@@ -109,7 +118,10 @@ export function queriesSection(suite: ConformanceSuite): void {
     it("filters deliveries by integration, tenant, status, time and search, without raw bodies", async () => {
       const { d1, d2, d3, rejected } = await seedLog();
       const page = await suite.store.listDeliveries({});
-      assert.deepEqual(page.items.map((d) => d.id), newestFirst([d1, d2, d3].map((d) => d.delivery.id).concat(rejected.id)));
+      assert.deepEqual(
+        page.items.map((d) => d.id),
+        newestFirst([d1, d2, d3].map((d) => d.delivery.id).concat(rejected.id)),
+      );
       assert.equal(page.nextCursor, null);
       for (const item of page.items) assert.equal("rawBody" in item, false, "listDeliveries must not return rawBody");
       const summary = page.items.find((d) => d.id === d2.delivery.id)!;
@@ -118,8 +130,7 @@ export function queriesSection(suite: ConformanceSuite): void {
       assert.deepEqual(summary.receivedAt, at(60_000));
       assert.deepEqual(summary.headers, d2.delivery.headers);
 
-      const ids = async (filter: Parameters<WebhookStore["listDeliveries"]>[0]) =>
-        (await suite.store.listDeliveries(filter)).items.map((d) => d.id);
+      const ids = async (filter: Parameters<WebhookStore["listDeliveries"]>[0]) => (await suite.store.listDeliveries(filter)).items.map((d) => d.id);
       assert.deepEqual(await ids({ integration: "xero" }), newestFirst([d2.delivery.id, rejected.id]));
       assert.deepEqual(await ids({ tenantId: "org-B" }), [d2.delivery.id]);
       assert.deepEqual(await ids({ tenantId: ["realm-1", "realm-2"] }), newestFirst([d1.delivery.id, d3.delivery.id]));
@@ -132,30 +143,51 @@ export function queriesSection(suite: ConformanceSuite): void {
     });
 
     it("pages events newest first with a stable cursor while new events arrive", async () => {
-      const { events } = await insert({}, Array.from({ length: 7 }, () => ({})));
+      const { events } = await insert(
+        {},
+        Array.from({ length: 7 }, () => ({})),
+      );
       const all = newestFirst(events.map((e) => e.id));
       const first = await suite.store.listEvents({ limit: 3 });
-      assert.deepEqual(first.items.map((e) => e.id), all.slice(0, 3));
+      assert.deepEqual(
+        first.items.map((e) => e.id),
+        all.slice(0, 3),
+      );
       assert.ok(first.nextCursor);
 
       const { events: newer } = await insert({}, [{}, {}]);
       const second = await suite.store.listEvents({ limit: 3, cursor: first.nextCursor });
-      assert.deepEqual(second.items.map((e) => e.id), all.slice(3, 6));
+      assert.deepEqual(
+        second.items.map((e) => e.id),
+        all.slice(3, 6),
+      );
       assert.ok(second.nextCursor);
       const third = await suite.store.listEvents({ limit: 3, cursor: second.nextCursor });
-      assert.deepEqual(third.items.map((e) => e.id), all.slice(6));
+      assert.deepEqual(
+        third.items.map((e) => e.id),
+        all.slice(6),
+      );
       assert.equal(third.nextCursor, null);
 
       // A page that is exactly full at the end says so.
       const everything = await suite.store.listEvents({ limit: 9 });
-      assert.deepEqual(everything.items.map((e) => e.id), newestFirst([...all, ...newer.map((e) => e.id)]));
+      assert.deepEqual(
+        everything.items.map((e) => e.id),
+        newestFirst([...all, ...newer.map((e) => e.id)]),
+      );
       assert.equal(everything.nextCursor, null);
       // Paging composes with filters.
       const filtered = await suite.store.listEvents({ deliveryId: events[0]!.deliveryId, limit: 4 });
-      assert.deepEqual(filtered.items.map((e) => e.id), all.slice(0, 4));
+      assert.deepEqual(
+        filtered.items.map((e) => e.id),
+        all.slice(0, 4),
+      );
       assert.ok(filtered.nextCursor);
       const rest = await suite.store.listEvents({ deliveryId: events[0]!.deliveryId, limit: 4, cursor: filtered.nextCursor });
-      assert.deepEqual(rest.items.map((e) => e.id), all.slice(4));
+      assert.deepEqual(
+        rest.items.map((e) => e.id),
+        all.slice(4),
+      );
       assert.equal(rest.nextCursor, null);
     });
 
@@ -164,12 +196,21 @@ export function queriesSection(suite: ConformanceSuite): void {
       for (let i = 0; i < 5; i += 1) ids.push((await insert({}, [])).delivery.id);
       const all = newestFirst(ids);
       const first = await suite.store.listDeliveries({ limit: 2 });
-      assert.deepEqual(first.items.map((d) => d.id), all.slice(0, 2));
+      assert.deepEqual(
+        first.items.map((d) => d.id),
+        all.slice(0, 2),
+      );
       await insert({}, []);
       const second = await suite.store.listDeliveries({ limit: 2, cursor: first.nextCursor! });
-      assert.deepEqual(second.items.map((d) => d.id), all.slice(2, 4));
+      assert.deepEqual(
+        second.items.map((d) => d.id),
+        all.slice(2, 4),
+      );
       const third = await suite.store.listDeliveries({ limit: 2, cursor: second.nextCursor! });
-      assert.deepEqual(third.items.map((d) => d.id), all.slice(4));
+      assert.deepEqual(
+        third.items.map((d) => d.id),
+        all.slice(4),
+      );
       assert.equal(third.nextCursor, null);
     });
 
@@ -213,5 +254,4 @@ export function queriesSection(suite: ConformanceSuite): void {
       assert.equal(await suite.store.getDelivery(createId()), null);
     });
   });
-
 }

@@ -46,5 +46,4 @@ export function pruneSection(suite: ConformanceSuite): void {
       assert.equal(await suite.store.prune({ olderThan: cutoff }), 0);
     });
   });
-
 }

@@ -34,5 +34,4 @@ export function transactionSection(suite: ConformanceSuite): void {
       assert.equal((await mustGetEvent(event.id)).status, "succeeded");
     });
   });
-
 }

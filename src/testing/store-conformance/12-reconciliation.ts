@@ -68,7 +68,11 @@ export function reconciliationSection(suite: ConformanceSuite): void {
       assert.equal(await lease("b", 5_000), false, "held by a");
       assert.equal(await lease("a", 5_000), true, "the holder renews it");
       assert.equal(await lease("b", 14_999), false, "renewed until 15 000");
-      assert.equal(await store.acquireLease({ integration: "qbo", tenantId: "tenant-2", holder: "b", now: at(5_000), leaseMs: 10_000 }), true, "leases are per tenant");
+      assert.equal(
+        await store.acquireLease({ integration: "qbo", tenantId: "tenant-2", holder: "b", now: at(5_000), leaseMs: 10_000 }),
+        true,
+        "leases are per tenant",
+      );
       assert.equal(await lease("b", 15_000), true, "expired: taken over");
       await store.releaseLease({ ...tenant, holder: "a" });
       assert.equal(await lease("a", 16_000), false, "a release by a non-holder changes nothing");
@@ -101,9 +105,18 @@ export function reconciliationSection(suite: ConformanceSuite): void {
       await store.saveRun(deferred);
       assert.deepEqual(await store.getRun(second.id), deferred);
       assert.equal(await store.getRun("missing"), null);
-      assert.deepEqual((await store.listRuns({})).map((item) => item.id), [third.id, second.id, first.id]);
-      assert.deepEqual((await store.listRuns(tenant)).map((item) => item.id), [third.id, first.id]);
-      assert.deepEqual((await store.listRuns({ ...tenant, limit: 1 })).map((item) => item.id), [third.id]);
+      assert.deepEqual(
+        (await store.listRuns({})).map((item) => item.id),
+        [third.id, second.id, first.id],
+      );
+      assert.deepEqual(
+        (await store.listRuns(tenant)).map((item) => item.id),
+        [third.id, first.id],
+      );
+      assert.deepEqual(
+        (await store.listRuns({ ...tenant, limit: 1 })).map((item) => item.id),
+        [third.id],
+      );
       assert.deepEqual(await store.listRuns({ integration: "xero" }), []);
     });
   });

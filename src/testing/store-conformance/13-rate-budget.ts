@@ -62,25 +62,34 @@ export function rateBudgetSection(suite: ConformanceSuite): void {
       granted(await reserve(budget, "t2", at(1_000)));
     });
 
-    itWithBudget("counts calls in flight in every window and against the tenant's concurrency; one never ended stops counting in flight after holdMs", async (budget) => {
-      const first = granted(await reserve(budget, "t1", at(0)));
-      granted(await reserve(budget, "t1", at(1)));
-      // Two in flight: the third waits for one of them (a short recheck, not the window).
-      const wait = refusedUntil(await reserve(budget, "t1", at(2)));
-      assert.ok(wait > 2 && wait <= 2 + 1_000, `a short recheck, got ${wait}`);
-      await end(budget, "t1", first, at(50));
-      granted(await reserve(budget, "t1", at(60)));
-      // Three counted in the minute (one ended, two in flight): full until the ended one leaves.
-      assert.equal(refusedUntil(await reserve(budget, "t1", at(70))), 50 + MINUTE);
-      // The two never ended: their hold runs out at 1 + HOLD_MS and 60 + HOLD_MS; they count in the windows until then + the interval.
-      const states = await budget.budgets({ now: at(HOLD_MS + 100), limits: [LIMITS] });
-      const tenant = states.find((state) => state.tenantId === "t1");
-      assert.ok(tenant, "the tenant's budget is listed");
-      assert.equal(tenant.inFlight, 0);
-      assert.deepEqual(tenant.windows.map((window) => [window.name, window.used]), [["minute", 3], ["day", 3]]);
-      assert.equal(refusedUntil(await reserve(budget, "t1", at(HOLD_MS + 100))), 50 + MINUTE);
-      granted(await reserve(budget, "t1", at(60 + HOLD_MS + MINUTE + 1)));
-    });
+    itWithBudget(
+      "counts calls in flight in every window and against the tenant's concurrency; one never ended stops counting in flight after holdMs",
+      async (budget) => {
+        const first = granted(await reserve(budget, "t1", at(0)));
+        granted(await reserve(budget, "t1", at(1)));
+        // Two in flight: the third waits for one of them (a short recheck, not the window).
+        const wait = refusedUntil(await reserve(budget, "t1", at(2)));
+        assert.ok(wait > 2 && wait <= 2 + 1_000, `a short recheck, got ${wait}`);
+        await end(budget, "t1", first, at(50));
+        granted(await reserve(budget, "t1", at(60)));
+        // Three counted in the minute (one ended, two in flight): full until the ended one leaves.
+        assert.equal(refusedUntil(await reserve(budget, "t1", at(70))), 50 + MINUTE);
+        // The two never ended: their hold runs out at 1 + HOLD_MS and 60 + HOLD_MS; they count in the windows until then + the interval.
+        const states = await budget.budgets({ now: at(HOLD_MS + 100), limits: [LIMITS] });
+        const tenant = states.find((state) => state.tenantId === "t1");
+        assert.ok(tenant, "the tenant's budget is listed");
+        assert.equal(tenant.inFlight, 0);
+        assert.deepEqual(
+          tenant.windows.map((window) => [window.name, window.used]),
+          [
+            ["minute", 3],
+            ["day", 3],
+          ],
+        );
+        assert.equal(refusedUntil(await reserve(budget, "t1", at(HOLD_MS + 100))), 50 + MINUTE);
+        granted(await reserve(budget, "t1", at(60 + HOLD_MS + MINUTE + 1)));
+      },
+    );
 
     itWithBudget("reserves several calls all or none, and counts them against the app's window across tenants", async (budget) => {
       granted(await reserve(budget, "t1", at(0), { count: 2 }));
@@ -91,12 +100,16 @@ export function rateBudgetSection(suite: ConformanceSuite): void {
       // The app's minute holds 4: t1's two, t2's and t3's. A fourth tenant waits.
       assert.equal((await reserve(budget, "t4", at(4), { limits: wide })).granted, false);
       const app = (await budget.budgets({ now: at(5), limits: [wide] })).find((state) => state.tenantId === null);
-      assert.deepEqual(app?.windows.map((window) => [window.name, window.used]), [["app-minute", 4]]);
+      assert.deepEqual(
+        app?.windows.map((window) => [window.name, window.used]),
+        [["app-minute", 4]],
+      );
     });
 
     itWithBudget("counts a long window per minute: a call ended inside a minute leaves the day window a day after that minute's end", async (budget) => {
       const dayOnly: BudgetLimits = { provider: "test", concurrency: 5, tenantWindows: [{ name: "day", limit: 2, intervalMs: DAY }], appWindows: [] };
-      for (const offset of [1_000, 2_000]) await end(budget, "t1", granted(await reserve(budget, "t1", at(offset), { limits: dayOnly })), at(offset + 500), dayOnly);
+      for (const offset of [1_000, 2_000])
+        await end(budget, "t1", granted(await reserve(budget, "t1", at(offset), { limits: dayOnly })), at(offset + 500), dayOnly);
       assert.equal(refusedUntil(await reserve(budget, "t1", at(3_000), { limits: dayOnly })), MINUTE + DAY);
     });
 
@@ -122,22 +135,45 @@ export function rateBudgetSection(suite: ConformanceSuite): void {
     itWithBudget("counts calls the provider says were spent elsewhere (its remaining count below ours) as spent at the end", async (budget) => {
       const token = granted(await reserve(budget, "t1", at(0)));
       // The provider says 1 call is left in the minute: 2 were spent (ours and one elsewhere).
-      await budget.endCalls({ limits: LIMITS, tenantId: "t1", token, count: 1, now: at(100), observations: [{ scope: "tenant", window: "minute", remaining: 1 }] });
+      await budget.endCalls({
+        limits: LIMITS,
+        tenantId: "t1",
+        token,
+        count: 1,
+        now: at(100),
+        observations: [{ scope: "tenant", window: "minute", remaining: 1 }],
+      });
       const state = (await budget.budgets({ now: at(200), limits: [LIMITS] })).find((entry) => entry.tenantId === "t1");
-      assert.deepEqual(state?.windows.map((window) => [window.name, window.used]), [["minute", 2], ["day", 1]]);
+      assert.deepEqual(
+        state?.windows.map((window) => [window.name, window.used]),
+        [
+          ["minute", 2],
+          ["day", 1],
+        ],
+      );
       granted(await reserve(budget, "t1", at(200)));
       assert.equal((await reserve(budget, "t1", at(300))).granted, false);
     });
 
-    itWithSibling("never grants more than a window's limit to concurrent reservations from two store instances [needs rateBudget]", async (sibling: WebhookStore) => {
-      const mine = suite.store.rateBudget;
-      const theirs = sibling.rateBudget;
-      if (!mine || !theirs) return;
-      const wide: BudgetLimits = { provider: "test", concurrency: 100, tenantWindows: [{ name: "minute", limit: 7, intervalMs: MINUTE }], appWindows: [{ name: "app-minute", limit: 50, intervalMs: MINUTE }] };
-      const results = await Promise.all(
-        Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? mine : theirs).reserveCalls({ limits: wide, tenantId: "t1", count: 1, holdMs: HOLD_MS, now: at(i) })),
-      );
-      assert.equal(results.filter((result) => result.granted).length, 7);
-    });
+    itWithSibling(
+      "never grants more than a window's limit to concurrent reservations from two store instances [needs rateBudget]",
+      async (sibling: WebhookStore) => {
+        const mine = suite.store.rateBudget;
+        const theirs = sibling.rateBudget;
+        if (!mine || !theirs) return;
+        const wide: BudgetLimits = {
+          provider: "test",
+          concurrency: 100,
+          tenantWindows: [{ name: "minute", limit: 7, intervalMs: MINUTE }],
+          appWindows: [{ name: "app-minute", limit: 50, intervalMs: MINUTE }],
+        };
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            (i % 2 === 0 ? mine : theirs).reserveCalls({ limits: wide, tenantId: "t1", count: 1, holdMs: HOLD_MS, now: at(i) }),
+          ),
+        );
+        assert.equal(results.filter((result) => result.granted).length, 7);
+      },
+    );
   });
 }

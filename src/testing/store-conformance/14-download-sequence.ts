@@ -40,7 +40,11 @@ export function downloadSequenceSection(suite: ConformanceSuite): void {
       if (!mine || !theirs) return;
       const values: number[] = [];
       for (let i = 0; i < 6; i += 1) values.push(await (i % 2 === 0 ? mine : theirs)());
-      assert.deepEqual([...values].sort((a, b) => a - b), values, "later calls got smaller values");
+      assert.deepEqual(
+        [...values].sort((a, b) => a - b),
+        values,
+        "later calls got smaller values",
+      );
       assert.equal(new Set(values).size, values.length);
     });
 

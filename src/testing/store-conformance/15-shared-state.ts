@@ -38,7 +38,10 @@ export function sharedStateSection(suite: ConformanceSuite): void {
       await write(state, "settingsX", 1);
       await write(state, "token:qbo:1", { refreshToken: "r" });
       const read = await state.readRecords({ prefix: "settings:" });
-      assert.deepEqual(read.map((record) => record.key), ["settings:mode:acme", "settings:mode:qbo", "settings:service"]);
+      assert.deepEqual(
+        read.map((record) => record.key),
+        ["settings:mode:acme", "settings:mode:qbo", "settings:service"],
+      );
       assert.deepEqual(read[0], { key: "settings:mode:acme", value: "immediate", version: 1, changedAt: at(1_000), changedBy: null });
       assert.deepEqual(read[1], written);
       assert.deepEqual(await state.readRecords({ prefix: "nothing:" }), []);
@@ -54,7 +57,10 @@ export function sharedStateSection(suite: ConformanceSuite): void {
       const second = await write(state, "k", "b", { ifVersion: 1, offsetMs: 2_000, changedBy: "bob" });
       assert.deepEqual(second, { key: "k", value: "b", version: 2, changedAt: at(2_000), changedBy: "bob" });
       assert.equal((await write(state, "k", "c"))?.version, 3, "a write without ifVersion always applies");
-      assert.deepEqual((await state.readRecords({ prefix: "k" })).map((record) => [record.value, record.version]), [["c", 3]]);
+      assert.deepEqual(
+        (await state.readRecords({ prefix: "k" })).map((record) => [record.value, record.version]),
+        [["c", 3]],
+      );
       assert.deepEqual(await state.readRecords({ prefix: "absent" }), []);
     });
 
@@ -87,7 +93,9 @@ export function sharedStateSection(suite: ConformanceSuite): void {
     it("grants a contested lease to exactly one of concurrent callers", async (...context) => {
       const state = shared(context);
       if (!state) return;
-      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => state.acquireLease({ key: "contested", holder: `h${i}`, now: at(0), leaseMs: 10_000 })));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => state.acquireLease({ key: "contested", holder: `h${i}`, now: at(0), leaseMs: 10_000 })),
+      );
       assert.equal(results.filter(Boolean).length, 1);
     });
 
@@ -121,7 +129,10 @@ export function sharedStateSection(suite: ConformanceSuite): void {
       const other = sibling.sharedState;
       if (!state || !other) return;
       await write(state, "settings:mode:qbo", "delayed", { changedBy: "alice" });
-      assert.deepEqual((await other.readRecords({ prefix: "settings:" })).map((record) => [record.value, record.changedBy]), [["delayed", "alice"]]);
+      assert.deepEqual(
+        (await other.readRecords({ prefix: "settings:" })).map((record) => [record.value, record.changedBy]),
+        [["delayed", "alice"]],
+      );
       assert.equal(await write(other, "settings:mode:qbo", "direct", { ifVersion: 0 }), null);
       const results = await Promise.all([
         state.acquireLease({ key: "token:x", holder: "a", now: at(0), leaseMs: 10_000 }),

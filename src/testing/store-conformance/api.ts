@@ -35,4 +35,3 @@ export interface StoreConformanceOptions {
   /** The host's test runner. */
   test: ConformanceTestApi;
 }
-

@@ -20,4 +20,3 @@ export function at(offsetMs: number): Date {
 
 /** Bytes that are not valid UTF-8, so a store that round-trips bodies through text fails. */
 export const BINARY_BODY = Uint8Array.from([0x7b, 0x00, 0xff, 0xfe, 0x80, 0x0d, 0x0a, 0xc3, 0x28, 0x7d]);
-
