@@ -14,10 +14,9 @@ import { IntegrationSettings } from "./internal/integration-settings.ts";
 import { PassRunner } from "./internal/pass/pass-runner.ts";
 import { attachInstrumentation } from "./internal/pass/traced-pass.ts";
 import type { CallLimiter } from "./internal/call-limiter.ts";
-import { RateLimiter, type RateLimitSnapshot } from "./internal/rate-limiter.ts";
-import { SharedRateLimiter, budgetLimits } from "./internal/shared-rate-limiter.ts";
-import { reprocessDelivery } from "./internal/reprocess-delivery.ts";
-import { refuseRetry } from "./internal/retry-refusal.ts";
+import type { RateLimitSnapshot } from "./internal/rate-limiter.ts";
+import { createCallLimiter } from "./internal/create-call-limiter.ts";
+import { OperatorActions } from "./internal/operator-actions.ts";
 import { Retention } from "./internal/retention.ts";
 import { buildReconciler } from "./internal/reconcile/build-reconciler.ts";
 import type { Reconciler } from "./internal/reconcile/reconciler.ts";
@@ -87,6 +86,7 @@ export class WebhookProcessor {
   readonly #retention: Retention;
   readonly #reconciler: Reconciler | null;
   readonly #passes: PassRunner;
+  readonly #actions: OperatorActions;
 
   constructor(options: WebhookInboxOptions) {
     this.#options = parseOptions(options);
@@ -95,16 +95,7 @@ export class WebhookProcessor {
     this.#logger = guardLogger(levelledLogger(this.#options.logger, this.#options.logLevel));
     this.#events = new LifecycleEvents(this.#logger);
     this.#integrations = new Map(Object.entries(this.#options.integrations));
-    // A store with a shared budget (PostgresStore) makes every instance spend one provider budget.
-    const budget = this.#store.rateBudget;
-    this.#limiter = budget
-      ? new SharedRateLimiter(
-          budget,
-          this.#clock,
-          () => this.#budgetLimits(),
-          (error, message) => this.#reportError(error, message),
-        )
-      : new RateLimiter(this.#clock);
+    this.#limiter = createCallLimiter(this.#store, this.#clock, this.#integrations, (error, message) => this.#reportError(error, message));
     this.#settings = new IntegrationSettings(this.#integrations, {
       state: this.#store.sharedState,
       clock: this.#clock,
@@ -169,6 +160,18 @@ export class WebhookProcessor {
       signal: () => this.#stopController.signal,
       emit: (name, payload) => this.#emit(name, payload),
       reportError: (error, message) => this.#reportError(error, message),
+    });
+    this.#actions = new OperatorActions({
+      options: this.#options,
+      store: this.#store,
+      clock: this.#clock,
+      workerId: this.#workerId,
+      passes: this.#passes,
+      integration: (id) => this.#integration(id),
+      effectiveMode: (id) => this.#effectiveMode(id),
+      wake: () => {
+        if (this.#started) this.#scheduler.wake(0);
+      },
     });
     attachInstrumentation(this.#options.instrumentation, {
       on: (name, listener) => void this.on(name, listener),
@@ -274,14 +277,6 @@ export class WebhookProcessor {
     return this.#limiter.read();
   }
 
-  /** Every provider's limits this inbox runs, one entry per provider. */
-  #budgetLimits() {
-    const byProvider = new Map<string, ReturnType<typeof budgetLimits>>();
-    for (const integration of this.#integrations.values())
-      byProvider.set(integration.provider.name, budgetLimits(integration.provider.name, integration.provider.limits));
-    return [...byProvider.values()];
-  }
-
   listIntegrations(): IntegrationInfo[] {
     return this.#settings.list();
   }
@@ -345,11 +340,7 @@ export class WebhookProcessor {
    */
   async retry(id: string): Promise<EventDetails> {
     await this.#ensureReady();
-    const now = this.#clock.now();
-    const requeued = await this.#store.requeue({ now, ids: [id] });
-    if (requeued.length === 0) await refuseRetry(this.#store, id);
-    const { events } = await this.#store.claimDue({ now, limit: 1, leaseMs: this.#options.leaseMs, workerId: this.#workerId, ids: [id] });
-    await this.#passes.runManual(events, now);
+    await this.#actions.retryNow(id);
     return (await this.getEvent(id))!;
   }
 
@@ -359,12 +350,7 @@ export class WebhookProcessor {
    */
   async retryMany(selection: readonly string[] | EventFilter): Promise<{ requeued: string[] }> {
     await this.#ensureReady();
-    const now = this.#clock.now();
-    const requeued = Array.isArray(selection)
-      ? await this.#store.requeue({ now, ids: selection as readonly string[] })
-      : await this.#store.requeue({ now, filter: selection as EventFilter });
-    if (requeued.length > 0 && this.#started) this.#scheduler.wake(0);
-    return { requeued };
+    return { requeued: await this.#actions.requeueMany(selection) };
   }
 
   /**
@@ -374,19 +360,7 @@ export class WebhookProcessor {
    */
   async reprocessDelivery(id: string): Promise<DeliveryRecord> {
     await this.#ensureReady();
-    const delivery = await reprocessDelivery(
-      {
-        store: this.#store,
-        clock: this.#clock,
-        maxAttempts: this.#options.maxAttempts,
-        futureOccurredAtToleranceMs: this.#options.futureOccurredAtToleranceMs,
-        integration: (integration) => this.#integration(integration),
-        effectiveMode: (integration) => this.#effectiveMode(integration),
-      },
-      id,
-    );
-    if (this.#started) this.#scheduler.wake(0);
-    return delivery;
+    return this.#actions.reprocess(id);
   }
 
   /**

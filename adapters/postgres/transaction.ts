@@ -23,7 +23,12 @@ export async function inTransaction<T>(pool: PgPoolLike, fn: (client: PgClientLi
     client.removeListener("error", onError);
     const reason = error ?? broken;
     if (reason === undefined || reason === null) client.release();
-    else client.release(reason instanceof Error ? reason : true);
+    else {
+      // A connection being destroyed can still emit "error" (the server's FATAL, then the socket's
+      // close): keep one listener on it, or that late event would crash the host process.
+      client.on("error", ignoreLateError);
+      client.release(reason instanceof Error ? reason : true);
+    }
   };
   try {
     await wrap(() => client.query(TRANSACTION.begin));
@@ -52,4 +57,8 @@ export async function inTransaction<T>(pool: PgPoolLike, fn: (client: PgClientLi
   }
   release();
   return result;
+}
+
+function ignoreLateError(): void {
+  // The client is already released as broken; there is nobody left to tell.
 }
