@@ -8,6 +8,7 @@ import { type InboxEventMap, type Logger, guardLogger } from "./events.ts";
 import { createId } from "./ids.ts";
 import { levelledLogger } from "./log-level.ts";
 import { backoffDelay } from "./internal/backoff.ts";
+import type { Emit } from "./internal/emit.ts";
 import { lookupHandler } from "./internal/handler-lookup.ts";
 import { LifecycleEvents } from "./internal/lifecycle-events.ts";
 import { IntegrationSettings } from "./internal/integration-settings.ts";
@@ -114,65 +115,35 @@ export class WebhookProcessor {
         onError: (error) => this.#reportError(error, "a processing pass failed"),
       });
     this.#retention = new Retention(this.#store, this.#clock, this.#logger, this.#options.retention);
-    this.#reconciler = buildReconciler({
+    // What every part shares: the collaborators, and callbacks into this facade's changing state.
+    const core = {
       options: this.#options,
+      store: this.#store,
       clock: this.#clock,
       limiter: this.#limiter,
       logger: this.#logger,
       workerId: this.#workerId,
       integrations: this.#integrations,
-      effectiveMode: (id) => this.#effectiveMode(id),
+      effectiveMode: (id: string) => this.#effectiveMode(id),
+      handlerFor: (integration: string, entityType: string) => this.#handlerFor(integration, entityType),
       signal: () => this.#stopController.signal,
+      emit: ((name, payload) => this.#emit(name, payload)) as Emit,
+      reportError: (error: unknown, message: string) => this.#reportError(error, message),
       wake: () => {
         if (this.#started) this.#scheduler.wake(0);
       },
-      emit: (name, payload) => this.#emit(name, payload),
-    });
+    };
+    this.#reconciler = buildReconciler(core);
     this.#receiveContext = buildReceiveContext({
-      store: this.#store,
-      clock: this.#clock,
-      logger: this.#logger,
-      limiter: this.#limiter,
-      options: this.#options,
-      integrations: this.#integrations,
+      ...core,
       emitter: this.#events.emitter,
       scheduler: this.#scheduler,
       started: () => this.#started,
-      effectiveMode: (id) => this.#effectiveMode(id),
-      handlerFor: (integration, entityType) => this.#handlerFor(integration, entityType),
-      stopSignal: () => this.#stopController.signal,
+      stopSignal: core.signal,
       ensureReady: () => this.#ensureReady(),
-      emit: (name, payload) => this.#emit(name, payload),
-      reportError: (error, message) => this.#reportError(error, message),
     });
-    this.#passes = new PassRunner({
-      options: this.#options,
-      store: this.#store,
-      clock: this.#clock,
-      limiter: this.#limiter,
-      logger: this.#logger,
-      workerId: this.#workerId,
-      integrations: this.#integrations,
-      retryDelay: this.#retryDelay,
-      handlerFor: (integration, entityType) => this.#handlerFor(integration, entityType),
-      retention: this.#retention,
-      reconciler: this.#reconciler,
-      signal: () => this.#stopController.signal,
-      emit: (name, payload) => this.#emit(name, payload),
-      reportError: (error, message) => this.#reportError(error, message),
-    });
-    this.#actions = new OperatorActions({
-      options: this.#options,
-      store: this.#store,
-      clock: this.#clock,
-      workerId: this.#workerId,
-      passes: this.#passes,
-      integration: (id) => this.#integration(id),
-      effectiveMode: (id) => this.#effectiveMode(id),
-      wake: () => {
-        if (this.#started) this.#scheduler.wake(0);
-      },
-    });
+    this.#passes = new PassRunner({ ...core, retryDelay: this.#retryDelay, retention: this.#retention, reconciler: this.#reconciler });
+    this.#actions = new OperatorActions({ ...core, passes: this.#passes, integration: (id) => this.#integration(id) });
     attachInstrumentation(this.#options.instrumentation, {
       on: (name, listener) => void this.on(name, listener),
       countEvents: (filter) => this.countEvents(filter),
