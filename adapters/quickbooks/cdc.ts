@@ -5,8 +5,8 @@
  * and for the entity types CDC does not serve. Rules from Intuit's ChangeDataCapture page (developer.intuit.com, "Change data capture").
  */
 import { ProviderRequestError, type ChangesAnswer, type ListChangesRequest, type ProviderChange } from "../../src/index.ts";
-import { callWithAccessToken } from "../../src/provider-kit/index.ts";
-import { faultError, httpError, tryJson } from "./batch-fetch.ts";
+import { faultError, httpError } from "./batch-fetch.ts";
+import { getQuickBooksJson } from "./get-json.ts";
 import { isListEntity, isSafeEntityName } from "./entity-names.ts";
 import type { ResolvedQuickBooksOptions } from "./options.ts";
 import { faultErrors, isThrottleBody, isThrottleFaultError, pick, quickBooksThrottled } from "./throttle.ts";
@@ -115,18 +115,7 @@ async function queryPage(
 
 /** One GET with the realm's token; throttles become RateLimitedError, faults ProviderRequestError. */
 async function get(options: ResolvedQuickBooksOptions, request: ListChangesRequest, url: string): Promise<unknown> {
-  const response = await callWithAccessToken({
-    provider: "QuickBooks",
-    fetch: options.fetch,
-    url,
-    init: { method: "GET", headers: { accept: "application/json" } },
-    tenantId: request.tenantId,
-    getAccessToken: options.getAccessToken,
-    timeoutMs: options.requestTimeoutMs,
-    signal: request.signal,
-  });
-  const ok = response.status >= 200 && response.status <= 299;
-  const body = tryJson(response.text);
+  const { response, ok, body } = await getQuickBooksJson(options, request, url);
   const throttled = response.status === 429 || (body !== undefined ? faultErrors(body).some(isThrottleFaultError) : isThrottleBody(response.text));
   if (throttled) throw quickBooksThrottled(response, { fallbackMs: options.limits.defaultRetryAfterMs, monthlyQuotaResetAt: options.monthlyQuotaResetAt });
   if (!ok) throw httpError(response.status, response.text);

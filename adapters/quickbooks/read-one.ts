@@ -3,8 +3,8 @@
  * it to confirm a record a batch answer left out before a handler is told the record is gone.
  */
 import { ProviderRequestError, type FetchResourceRequest, type ResourceResult } from "../../src/index.ts";
-import { callWithAccessToken } from "../../src/provider-kit/index.ts";
-import { SAFE_ID, faultError, httpError, tryJson } from "./batch-fetch.ts";
+import { SAFE_ID, faultError, httpError } from "./batch-fetch.ts";
+import { getQuickBooksJson } from "./get-json.ts";
 import { isSafeEntityName, quickBooksIdKey } from "./entity-names.ts";
 import type { ResolvedQuickBooksOptions } from "./options.ts";
 import { faultErrors, isThrottleBody, isThrottleFaultError, pick, quickBooksThrottled } from "./throttle.ts";
@@ -28,18 +28,7 @@ export async function readQuickBooksResource(options: ResolvedQuickBooksOptions,
   const url =
     `${options.baseUrl}/v3/company/${encodeURIComponent(request.tenantId)}/${entityType.toLowerCase()}/` +
     `${encodeURIComponent(quickBooksIdKey(id))}?minorversion=${options.minorVersion}`;
-  const response = await callWithAccessToken({
-    provider: "QuickBooks",
-    fetch: options.fetch,
-    url,
-    init: { method: "GET", headers: { accept: "application/json" } },
-    tenantId: request.tenantId,
-    getAccessToken: options.getAccessToken,
-    timeoutMs: options.requestTimeoutMs,
-    signal: request.signal,
-  });
-  const ok = response.status >= 200 && response.status <= 299;
-  const body = tryJson(response.text);
+  const { response, ok, body } = await getQuickBooksJson(options, request, url);
   const throttled = response.status === 429 || (ok && body !== undefined ? faultErrors(body).some(isThrottleFaultError) : isThrottleBody(response.text));
   if (throttled) {
     throw quickBooksThrottled(response, { fallbackMs: options.limits.defaultRetryAfterMs, monthlyQuotaResetAt: options.monthlyQuotaResetAt });
