@@ -9,6 +9,9 @@ import { rowToEvent, type Row } from "./rows.ts";
 // store records the same text.
 export const POISON_COUNT_PLACEHOLDER = 987_654_321;
 
+// Bounds one claim's lock-and-lease rounds (each passes over the entities of the rounds before).
+const MAX_CLAIM_ROUNDS = 8;
+
 /**
  * Claims due events on `client`, whose transaction must stay open until the claim commits: the entity
  * locks taken by the first statement are held to the commit, so no other worker can claim those
@@ -19,14 +22,19 @@ export async function claimDueIn(client: PgClientLike, sql: Queries, input: Clai
   const poisoned: EventRecord[] = [];
   const lockSql = sql.lockDueEntities(input.ids !== undefined);
   const claimSql = sql.claimDue(input.ids !== undefined);
-  // Poison events take a slot in the claim's LIMIT but are not handed out: claim again for the
-  // slots they used, so `limit` counts leased events only (as in MemoryStore).
-  for (;;) {
+  // Entities whose locks this claim took: a later round passes them over (the lock is re-entrant).
+  const tried = new Set<number>();
+  // Claim again for the slots a round left unused, so `limit` counts leased events only (as in
+  // MemoryStore): slots taken by poison events, and by entities whose lock was granted only once another
+  // claim committed them (the lock statement's snapshot, older than that commit, still showed them due).
+  for (let round = 0; round < MAX_CLAIM_ROUNDS; round += 1) {
     const left = input.limit - events.length;
-    const lockValues: unknown[] = [input.now, left];
+    const lockValues: unknown[] = [input.now, left, [...tried]];
     if (input.ids) lockValues.push([...input.ids]);
     const { rows: locked } = await client.query(lockSql, lockValues);
     if (locked.length === 0) break;
+    const keys = [...new Set((locked as Row[]).map((row) => row.entity_key as number))];
+    for (const key of keys) tried.add(key);
     const values: unknown[] = [
       input.now,
       left,
@@ -35,20 +43,20 @@ export async function claimDueIn(client: PgClientLike, sql: Queries, input: Clai
       input.workerId,
       poisonTemplate,
       String(POISON_COUNT_PLACEHOLDER),
-      [...new Set((locked as Row[]).map((row) => row.entity_key as number))],
+      keys,
     ];
     if (input.ids) values.push([...input.ids]);
     const { rows } = await client.query(claimSql, values);
-    let poisonedNow = 0;
+    let leasedNow = 0;
     for (const row of rows as Row[]) {
       if (row.poison) {
         poisoned.push(rowToEvent(row));
-        poisonedNow += 1;
       } else {
         events.push({ ...rowToEvent(row), leaseToken: row.lease_token as string });
+        leasedNow += 1;
       }
     }
-    if (poisonedNow === 0 || events.length >= input.limit) break;
+    if (events.length >= input.limit || leasedNow >= locked.length) break;
   }
   return sorted(events, poisoned);
 }

@@ -90,7 +90,7 @@ returning e.*, e.status = 'failed' as poison`;
      * entities' locks, so they are passed over; once it commits, its leases are visible to the claim
      * statement that follows (a new READ COMMITTED snapshot, taken after these locks were granted).
      * The volatile lock call is not pushed into the ordered subquery, so it runs in order and stops at
-     * the LIMIT. $1 now, $2 limit, $3 optional ids.
+     * the LIMIT. $1 now, $2 limit, $3 entity keys this claim already tried, $4 optional ids.
      */
     lockDueEntities: (withIds: boolean) => `
 select k.entity_key
@@ -99,11 +99,11 @@ from (
   from ${s}.events c
   where c.due_at <= $1
     and (c.status <> 'processing' or c.lease_expires_at <= ${LEASE_NOW})
-    ${withIds ? "and c.id = any($3::text[])" : ""}
+    ${withIds ? "and c.id = any($4::text[])" : ""}
     and ${notBusy}
   order by c.due_at, c.id
 ) k
-where pg_try_advisory_xact_lock(${entityLocks}, k.entity_key)
+where k.entity_key <> all($3::int[]) and pg_try_advisory_xact_lock(${entityLocks}, k.entity_key)
 limit $2`,
 
     /**
