@@ -17,7 +17,7 @@ import { MinHeap } from "./internal/min-heap.ts";
 import { MemoryReconciliation } from "./memory-reconciliation.ts";
 import { MemorySharedState } from "./memory-shared-state.ts";
 import { chooseGroupClaim } from "./memory-group-claim.ts";
-import { type MutableDelivery, type MutableEvent, dueTime, markPoisoned, newEventRecord, toPage } from "./memory-records.ts";
+import { type MutableDelivery, type MutableEvent, dueTime, markPoisoned, newDeliveryRecord, newEventRecord, toPage } from "./memory-records.ts";
 import { deliveryMatches, eventMatches, pageSize } from "./filters.ts";
 import type {
   AttemptRecord,
@@ -89,16 +89,10 @@ export class MemoryStore implements WebhookStore {
     this.#assertNewEventIds("insertDelivery", events);
     const original = delivery.dedupeKey === null ? undefined : this.#dedupe.get(delivery.dedupeKey);
     if (original !== undefined) {
-      this.#deliveries.set(delivery.id, {
-        ...delivery,
-        dedupeKey: null,
-        status: "duplicate",
-        duplicateOf: original,
-        eventCount: 0,
-      });
+      this.#deliveries.set(delivery.id, newDeliveryRecord(delivery, original, 0));
       return { status: "duplicate", deliveryId: delivery.id, duplicateOf: original };
     }
-    this.#deliveries.set(delivery.id, { ...delivery, duplicateOf: null, eventCount: events.length });
+    this.#deliveries.set(delivery.id, newDeliveryRecord(delivery, null, events.length));
     if (delivery.dedupeKey !== null) this.#dedupe.set(delivery.dedupeKey, delivery.id);
     for (const event of events) this.#add(event);
     return { status: "inserted", deliveryId: delivery.id };
@@ -401,10 +395,18 @@ export class MemoryStore implements WebhookStore {
 
   /** Event ids are primary keys: a repeated id fails the whole write instead of replacing another delivery's event. */
   #assertNewEventIds(method: string, events: readonly NewEvent[]): void {
-    const ids = new Set<string>();
-    for (const event of events) {
-      if (this.#events.has(event.id) || ids.has(event.id)) throw new StoreError(this.name, `${method} failed: event id already exists`);
-      ids.add(event.id);
+    // A delivery usually has a handful of events: a scan for repeats within the write beats building a Set.
+    const seen = events.length > 16 ? new Set<string>() : undefined;
+    for (let i = 0; i < events.length; i += 1) {
+      const id = events[i]!.id;
+      let repeated = this.#events.has(id);
+      if (seen) {
+        repeated ||= seen.has(id);
+        seen.add(id);
+      } else {
+        for (let j = 0; j < i && !repeated; j += 1) repeated = events[j]!.id === id;
+      }
+      if (repeated) throw new StoreError(this.name, `${method} failed: event id already exists`);
     }
   }
 
