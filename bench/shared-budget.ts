@@ -67,8 +67,51 @@ interface RunResult {
   readonly calls: { xero: number; quickbooks: number };
 }
 
+interface TraceEntry {
+  readonly kind: string;
+  readonly instance: number;
+  readonly provider?: string;
+  readonly at: number;
+  readonly doneAt: number;
+  readonly granted?: boolean;
+  readonly retryAt?: number;
+  readonly count?: number;
+}
+
+/** Records every reservation, end and claim of one store (wall clock, Date.now ms) for the idle-gap analysis (`SHARED_BUDGET_TRACE=prefix`). */
+function traceStore(store: PostgresStore, instance: number, trace: TraceEntry[]): void {
+  const budget = store.rateBudget;
+  const reserve = budget.reserveCalls.bind(budget);
+  const end = budget.endCalls.bind(budget);
+  const claim = store.claimDue.bind(store);
+  budget.reserveCalls = async (input) => {
+    const answer = await reserve(input);
+    trace.push({
+      kind: "reserve",
+      instance,
+      provider: input.limits.provider,
+      at: input.now.getTime(),
+      doneAt: Date.now(),
+      granted: answer.granted,
+      ...(answer.granted ? {} : { retryAt: answer.retryAt.getTime() }),
+    });
+    return answer;
+  };
+  budget.endCalls = async (input) => {
+    await end(input);
+    trace.push({ kind: "end", instance, provider: input.limits.provider, at: input.now.getTime(), doneAt: Date.now() });
+  };
+  store.claimDue = async (input) => {
+    const at = Date.now();
+    const result = await claim(input);
+    trace.push({ kind: "claim", instance, at, doneAt: Date.now(), count: result.events.length });
+    return result;
+  };
+}
+
 /** One drain of the backlog by `instances` inboxes sharing one schema. */
 async function drain(settings: Settings, instances: number): Promise<RunResult> {
+  const trace: TraceEntry[] | null = process.env.SHARED_BUDGET_TRACE ? [] : null;
   const scale = settings.timeScale;
   const windowMs = Math.round(60_000 * scale);
   const fakeXero = await startFakeXero({ timeScale: scale });
@@ -114,6 +157,7 @@ async function drain(settings: Settings, instances: number): Promise<RunResult> 
     for (let i = 0; i < instances; i += 1) {
       const store = new PostgresStore({ connectionString: DATABASE_URL, schema, max: 4 });
       stores.push(store);
+      if (trace) traceStore(store, i, trace);
       if (i === 0) await store.migrate();
       const inbox = createWebhookInbox({
         store,
@@ -138,6 +182,14 @@ async function drain(settings: Settings, instances: number): Promise<RunResult> 
     const deadline = t0 + 60 * windowMs + 30_000;
     while (finished < entities.length && performance.now() < deadline) await sleep(5);
     await Promise.all(inboxes.map((inbox) => inbox.stop()));
+    if (trace) {
+      const fakeCalls = [
+        ...fakeXero.calls.log.map((call) => ({ kind: "call", provider: "xero", at: call.at, throttled: call.throttled })),
+        ...fakeQbo.calls.log.map((call) => ({ kind: "call", provider: "quickbooks", at: call.at, throttled: call.throttled })),
+      ];
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(`${process.env.SHARED_BUDGET_TRACE}-${instances}.json`, JSON.stringify({ t0: performance.timeOrigin + t0, trace, fakeCalls, lastAt }));
+    }
     const ok = (calls: readonly { throttled: boolean }[]) => calls.filter((call) => !call.throttled).length;
     return {
       instances,

@@ -10,7 +10,7 @@
  *   per attempt row), and every write that links rows is one statement that inserts the child
  *   only for the parent rows it just wrote. prune() deletes children explicitly.
  */
-import { rateBudgetMigrationSql } from "./rate-budget-schema.ts";
+import { rateBudgetLeanFunctionsSql, rateBudgetMigrationSql } from "./rate-budget-schema.ts";
 
 import { sharedStateTables } from "./shared-state.ts";
 
@@ -167,5 +167,10 @@ alter table ${s}.watermarks add column download_seq bigint;
     version: 5,
     name: "shared records and leases (settings, token refreshes)",
     sql: sharedStateTables,
+  },
+  {
+    version: 6,
+    name: "shared rate budget: reservations without per-call planning",
+    sql: rateBudgetLeanFunctionsSql,
   },
 ];
