@@ -16,7 +16,7 @@ import { entityKeyString, isNewerWatermark } from "./entity-key.ts";
 import { MinHeap } from "./internal/min-heap.ts";
 import { MemoryReconciliation } from "./memory-reconciliation.ts";
 import { MemorySharedState } from "./memory-shared-state.ts";
-import { chooseGroupClaim } from "./memory-group-claim.ts";
+import { type ClaimView, type DueEntry, GroupDueIndex, entryBefore } from "./memory-group-claim.ts";
 import { type MutableDelivery, type MutableEvent, dueTime, markPoisoned, newDeliveryRecord, newEventRecord, toPage } from "./memory-records.ts";
 import { deliveryMatches, eventMatches, pageSize } from "./filters.ts";
 import type {
@@ -37,12 +37,6 @@ import type {
   Watermark,
 } from "./types.ts";
 import { attemptsRemaining } from "./types.ts";
-
-interface DueEntry {
-  readonly at: number;
-  readonly id: string;
-  readonly version: number;
-}
 
 interface Lease {
   token: string;
@@ -70,9 +64,11 @@ export class MemoryStore implements WebhookStore {
    * expiry), so a pass reads about `limit` entries instead of scanning or sorting the backlog.
    * Entries are invalidated lazily: only the entry whose version is current counts.
    */
-  #due = new MinHeap<DueEntry>((a, b) => a.at < b.at || (a.at === b.at && a.id < b.id));
+  #due = new MinHeap<DueEntry>(entryBefore);
   #dueVersion = new Map<string, number>();
   #versionCounter = 0;
+  /** The same entries by (integration, tenant, entity type) group, with each group's open events by entity: the group claim's index. */
+  #groups = new GroupDueIndex<MutableEvent>();
   /** Live leases per entity: one claimer per entity at a time. */
   #leasedByEntity = new Map<string, Map<string, number>>();
   #leases = new Map<string, Lease>();
@@ -166,7 +162,12 @@ export class MemoryStore implements WebhookStore {
 
     // Group claim: whole entities in whole batches, of the claimable events of entities no live lease holds.
     if (groups) {
-      for (const event of chooseGroupClaim(this.#claimable(at), limit, groups.batchSize)) take(event);
+      const view: ClaimView<MutableEvent> = {
+        current: (entry) => (this.#dueVersion.get(entry.id) === entry.version ? this.#events.get(entry.id) : undefined),
+        claimable: (event) => this.#isClaimable(event, at),
+        busy: (event) => this.#entityBusy(event, at),
+      };
+      this.#groups.claim(at, view, limit, groups.batchSize, take);
       return { events, poisoned };
     }
 
@@ -192,6 +193,7 @@ export class MemoryStore implements WebhookStore {
       const event = this.#events.get(eventId);
       if (!event || this.#leases.get(eventId)?.token !== leaseToken) return false;
       event.attemptsStarted += 1;
+      this.#groups.noteAttempts(event);
       return true;
     });
   }
@@ -221,8 +223,10 @@ export class MemoryStore implements WebhookStore {
     event.updatedAt = input.now;
     if (input.resource) this.#resources.set(event.id, { data: input.resource.data, downloadedAt: input.resource.downloadedAt });
     if (input.watermark) this.#advanceWatermark(input.watermark);
-    if (input.status === "queued" || input.status === "retrying") this.#schedule(event.id, event.nextAttemptAt.getTime());
-    else this.#dueVersion.delete(event.id);
+    if (input.status === "queued" || input.status === "retrying") {
+      this.#schedule(event.id, event.nextAttemptAt.getTime());
+      this.#groups.noteAttempts(event);
+    } else this.#unschedule(event);
     return true;
   }
 
@@ -266,6 +270,7 @@ export class MemoryStore implements WebhookStore {
       event.attemptsStarted = Math.max(event.attemptsStarted, event.attemptsFinished + 1);
       event.attemptsFinished += 1;
       event.updatedAt = now;
+      this.#groups.noteAttempts(event);
       requeued.push(event.id);
     }
     return requeued;
@@ -349,11 +354,21 @@ export class MemoryStore implements WebhookStore {
     this.#schedule(event.id, event.nextAttemptAt.getTime());
   }
 
-  /** Makes `at` the one time the due index offers this event. */
+  /** Makes `at` the one time the due index offers this event (an event not yet due work becomes work). */
   #schedule(id: string, at: number): void {
+    const event = this.#events.get(id)!;
+    if (!this.#dueVersion.has(id)) this.#groups.open(event);
     const version = ++this.#versionCounter;
     this.#dueVersion.set(id, version);
-    this.#due.push({ at, id, version });
+    const entry: DueEntry = { at, id, version };
+    this.#due.push(entry);
+    this.#groups.schedule(event, entry);
+  }
+
+  /** The event is no longer work (finished or poisoned): the due index forgets it. */
+  #unschedule(event: MutableEvent): void {
+    if (!this.#dueVersion.delete(event.id)) return;
+    this.#groups.close(event);
   }
 
   #lease(event: MutableEvent, now: Date, leaseMs: number): ClaimedEvent {
@@ -382,7 +397,7 @@ export class MemoryStore implements WebhookStore {
   #poison(event: MutableEvent, now: Date): void {
     markPoisoned(event, now);
     this.#release(event);
-    this.#dueVersion.delete(event.id);
+    this.#unschedule(event);
   }
 
   #entityBusy(event: MutableEvent, at: number): boolean {
@@ -408,10 +423,6 @@ export class MemoryStore implements WebhookStore {
       }
       if (repeated) throw new StoreError(this.name, `${method} failed: event id already exists`);
     }
-  }
-
-  *#claimable(at: number): Generator<MutableEvent> {
-    for (const event of this.#events.values()) if (this.#isClaimable(event, at) && !this.#entityBusy(event, at)) yield event;
   }
 
   #isClaimable(event: EventRecord, at: number): boolean {

@@ -9,4 +9,13 @@ export { asList, eventMatches, deliveryMatches, pageSize, DEFAULT_PAGE_SIZE, MAX
 export { poisonMessage } from "../poison-message.ts";
 export { GroupCommitter, type GroupCommitOptions, type Settled } from "./group-commit.ts";
 export { reconcileRunFromJson, reconcileRunToJson } from "./reconcile-run-json.ts";
-export { planGroupClaim, type DueGroup, type GroupTake } from "./plan-group-claim.ts";
+export {
+  planGroupClaim,
+  planGroupClaimSteps,
+  planGroupClaimWith,
+  type DueGroup,
+  type DueGroupHead,
+  type GroupAnswer,
+  type GroupQuestion,
+  type GroupTake,
+} from "./plan-group-claim.ts";

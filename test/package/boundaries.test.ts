@@ -119,6 +119,8 @@ describe("module boundaries", () => {
       "isNewerWatermark",
       "pageSize",
       "planGroupClaim",
+      "planGroupClaimSteps",
+      "planGroupClaimWith",
       "poisonMessage",
       "reconcileRunFromJson",
       "reconcileRunToJson",
