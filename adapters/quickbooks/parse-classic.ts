@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { ParsedEvent } from "../../src/index.ts";
-import { dateTimeOrEpochMsSchema } from "../../src/provider-kit/index.ts";
+import { dateTimeOrEpochMsSchema, parseIsoDateTime } from "../../src/provider-kit/index.ts";
 import { canonicalEntityName, canonicalOperation, isDeleteOperation } from "./entity-names.ts";
-import { entryProblem, idText, parseOrThrow } from "./payload-schema.ts";
+import { entryProblem, idText, isPlainRecord, parseOrThrow, quickIdText, quickText } from "./payload-schema.ts";
 
 const entitySchema = z.looseObject({
   name: z.string().trim().min(1, { error: "must be a non-empty string" }),
@@ -38,38 +38,42 @@ export interface ParsedChange {
  * deleted event for the merged-away entity.
  */
 export function parseClassic(body: unknown): ParsedChange {
-  const parsed = parseOrThrow(classicSchema, body, "classic");
+  const notifications = quickNotifications(body) ?? parseOrThrow(classicSchema, body, "classic").eventNotifications;
   const events: ParsedEvent[] = [];
   const dedupeParts: string[] = [];
   const reasons: string[] = [];
   const rejectedByRealm = new Map<string, unknown[]>();
-  parsed.eventNotifications.forEach((notification, n) => {
-    notification.dataChangeEvent.entities.forEach((asSent, e) => {
-      const checked = entryProblem(entitySchema, asSent, ["eventNotifications", n, "dataChangeEvent", "entities", e]);
-      if ("reason" in checked) {
-        reasons.push(`quickbooks classic payload: ${checked.reason}`);
-        rejectedByRealm.set(notification.realmId, [...(rejectedByRealm.get(notification.realmId) ?? []), asSent]);
-        return;
+  for (let n = 0; n < notifications.length; n += 1) {
+    const { realmId, dataChangeEvent } = notifications[n]!;
+    const entities = dataChangeEvent.entities;
+    for (let e = 0; e < entities.length; e += 1) {
+      const asSent = entities[e];
+      let entity = quickEntity(asSent);
+      if (entity === undefined) {
+        const checked = entryProblem(entitySchema, asSent, ["eventNotifications", n, "dataChangeEvent", "entities", e]);
+        if ("reason" in checked) {
+          reasons.push(`quickbooks classic payload: ${checked.reason}`);
+          rejectedByRealm.set(realmId, [...(rejectedByRealm.get(realmId) ?? []), asSent]);
+          continue;
+        }
+        entity = checked.data;
       }
-      const entity = checked.data;
       const entityType = canonicalEntityName(entity.name);
       const operation = canonicalOperation(entity.operation);
       // Classic payloads have no event id: Intuit's advice is (realm, name, id, operation, lastUpdated).
-      dedupeParts.push(["classic", notification.realmId, entityType, entity.id, operation, entity.lastUpdated.toISOString()].join("\u001f"));
-      events.push(
-        ...changeEvents({
-          format: "classic",
-          tenantId: notification.realmId,
-          entityType,
-          entityId: entity.id,
-          operation,
-          occurredAt: entity.lastUpdated,
-          mergedAwayId: entity.deletedId,
-          asSent: { realmId: notification.realmId, ...(asSent as object) },
-        }),
-      );
-    });
-  });
+      dedupeParts.push(`classic\u001f${realmId}\u001f${entityType}\u001f${entity.id}\u001f${operation}\u001f${entity.lastUpdated.toISOString()}`);
+      pushChangeEvents(events, {
+        format: "classic",
+        tenantId: realmId,
+        entityType,
+        entityId: entity.id,
+        operation,
+        occurredAt: entity.lastUpdated,
+        mergedAwayId: entity.deletedId,
+        asSent: { realmId, ...(asSent as object) },
+      });
+    }
+  }
   if (reasons.length === 0) return { events, dedupeParts };
   const rejectedBody = {
     eventNotifications: [...rejectedByRealm].map(([realmId, entities]) => ({ realmId, dataChangeEvent: { entities } })),
@@ -77,8 +81,45 @@ export function parseClassic(body: unknown): ParsedChange {
   return { events, dedupeParts, rejected: { body: rejectedBody, reasons } };
 }
 
-/** Shared by both formats: one event per change, plus the merged-away entity of a Merge. */
-export function changeEvents(change: {
+interface ClassicEntity {
+  readonly name: string;
+  readonly id: string;
+  readonly operation: string;
+  readonly lastUpdated: Date;
+  readonly deletedId?: string | undefined;
+}
+
+/** `classicSchema`'s notifications when the envelope is plainly valid; undefined sends it through zod. */
+function quickNotifications(body: unknown): { realmId: string; dataChangeEvent: { entities: unknown[] } }[] | undefined {
+  if (!isPlainRecord(body) || !Array.isArray(body.eventNotifications)) return undefined;
+  const out: { realmId: string; dataChangeEvent: { entities: unknown[] } }[] = [];
+  for (const notification of body.eventNotifications as unknown[]) {
+    if (!isPlainRecord(notification)) return undefined;
+    const realmId = quickIdText(notification.realmId);
+    const change = notification.dataChangeEvent;
+    if (realmId === undefined || !isPlainRecord(change) || !Array.isArray(change.entities)) return undefined;
+    out.push({ realmId, dataChangeEvent: { entities: change.entities } });
+  }
+  return out;
+}
+
+/** `entitySchema`'s output for an entity that is plainly valid; undefined sends it through zod (which words any error). */
+function quickEntity(value: unknown): ClassicEntity | undefined {
+  if (!isPlainRecord(value)) return undefined;
+  const name = quickText(value.name);
+  const id = quickIdText(value.id);
+  const operation = quickText(value.operation);
+  // ISO text only: epoch milliseconds (numbers or digit strings) are left to the schema.
+  const sent = value.lastUpdated;
+  const lastUpdated = typeof sent === "string" && !/^\s*\d{1,15}\s*$/.test(sent) ? parseIsoDateTime(sent) : undefined;
+  if (name === undefined || id === undefined || operation === undefined || lastUpdated === undefined) return undefined;
+  if (value.deletedId === undefined) return { name, id, operation, lastUpdated };
+  const deletedId = quickIdText(value.deletedId);
+  return deletedId === undefined ? undefined : { name, id, operation, lastUpdated, deletedId };
+}
+
+/** What one change of either format says. */
+export interface ChangeInput {
   format: "classic" | "cloudevents";
   tenantId: string;
   entityType: string;
@@ -89,22 +130,22 @@ export function changeEvents(change: {
   asSent: unknown;
   /** Why `occurredAt` is not the provider's own time, when it is not. */
   timeNote?: string;
-}): ParsedEvent[] {
+}
+
+/** Shared by both formats: one event per change, plus the merged-away entity of a Merge, appended to `events`. */
+export function pushChangeEvents(events: ParsedEvent[], change: ChangeInput): void {
   const { format, tenantId, entityType, entityId, operation, occurredAt, mergedAwayId, asSent, timeNote } = change;
-  const note = timeNote === undefined ? {} : { occurredAtNote: timeNote };
   const merged = operation === "Merge" && mergedAwayId !== undefined && mergedAwayId !== entityId;
-  const events: ParsedEvent[] = [
-    {
-      tenantId,
-      entityType,
-      entityId,
-      operation,
-      // A Merge keeps the named entity (it absorbed the other): fetch it. Delete removes it.
-      deleted: isDeleteOperation(operation),
-      occurredAt,
-      payload: merged ? { format, mergedAwayId, event: asSent, ...note } : { format, event: asSent, ...note },
-    },
-  ];
+  events.push({
+    tenantId,
+    entityType,
+    entityId,
+    operation,
+    // A Merge keeps the named entity (it absorbed the other): fetch it. Delete removes it.
+    deleted: isDeleteOperation(operation),
+    occurredAt,
+    payload: eventPayload(format, asSent, timeNote, merged ? { mergedAwayId } : undefined),
+  });
   if (merged) {
     events.push({
       tenantId,
@@ -113,8 +154,19 @@ export function changeEvents(change: {
       operation,
       deleted: true,
       occurredAt,
-      payload: { format, mergedInto: entityId, event: asSent, ...note },
+      payload: eventPayload(format, asSent, timeNote, { mergedInto: entityId }),
     });
   }
-  return events;
+}
+
+/** `{ format, [mergedAwayId | mergedInto], event, [occurredAtNote] }`, in that key order. */
+function eventPayload(
+  format: ChangeInput["format"],
+  asSent: unknown,
+  timeNote: string | undefined,
+  merge: { mergedAwayId: string } | { mergedInto: string } | undefined,
+): Record<string, unknown> {
+  if (merge === undefined) return timeNote === undefined ? { format, event: asSent } : { format, event: asSent, occurredAtNote: timeNote };
+  const payload = { format, ...merge, event: asSent };
+  return timeNote === undefined ? payload : { ...payload, occurredAtNote: timeNote };
 }

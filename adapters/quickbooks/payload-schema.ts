@@ -70,3 +70,28 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }
   return text;
 }
+
+// Fast checks of the valid shape, on the hot path of every webhook. Each returns what its zod schema
+// would output, or `undefined` whenever it is not sure; the caller then runs the schema, which accepts
+// or words the error exactly as before. So they only ever decide the easy "valid" answer.
+
+/** `idText`'s output, or undefined (zod decides). */
+export function quickIdText(value: unknown): string | undefined {
+  if (typeof value === "string") {
+    const trimmed = value.trim();
+    return trimmed === "" ? undefined : trimmed;
+  }
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? String(value) : undefined;
+}
+
+/** `z.string().trim().min(1)`'s output, or undefined (zod decides). */
+export function quickText(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const trimmed = value.trim();
+  return trimmed === "" ? undefined : trimmed;
+}
+
+/** What zod's object schemas accept as an object. */
+export function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -14,19 +14,31 @@ export function normalizeHeaders(headers: Headers | Readonly<Record<string, stri
     });
     return out;
   }
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     if (value === undefined) continue;
-    out[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
+    out[name.toLowerCase()] = typeof value === "string" ? value : Array.isArray(value) ? value.join(", ") : String(value);
   }
   return out;
 }
 
 export function redactHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    out[name] = SECRET_HEADERS.has(name) || /token|secret|signature|api-key|password/.test(name) ? REDACTED : value;
-  }
+  for (const name of Object.keys(headers)) out[name] = isSecretHeader(name) ? REDACTED : headers[name]!;
   return out;
+}
+
+/** Decisions for header names already seen: a webhook sender repeats the same few names on every request. */
+const secretByName = new Map<string, boolean>();
+/** Bounded, so a client inventing header names cannot grow it: past it, names are decided afresh. */
+const MAX_REMEMBERED_NAMES = 1024;
+
+function isSecretHeader(name: string): boolean {
+  const known = secretByName.get(name);
+  if (known !== undefined) return known;
+  const secret = SECRET_HEADERS.has(name) || /token|secret|signature|api-key|password/.test(name);
+  if (secretByName.size < MAX_REMEMBERED_NAMES) secretByName.set(name, secret);
+  return secret;
 }
 
 function isHeadersLike(value: unknown): value is Headers {

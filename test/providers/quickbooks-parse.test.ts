@@ -233,3 +233,44 @@ describe("quickbooks parse: malformed payloads are WebhookPayloadError naming th
     });
   }
 });
+
+describe("quickbooks parse: values at the edge of each field's rule", () => {
+  const classic = (entity: Record<string, unknown>, realmId: unknown = "1") =>
+    parse(JSON.stringify({ eventNotifications: [{ realmId, dataChangeEvent: { entities: [entity] } }] }));
+  const entity = { name: "Invoice", id: "7", operation: "Update", lastUpdated: "2025-01-06T09:00:00Z" };
+
+  it("classic: padded text is trimmed and exact numeric ids become text", () => {
+    const [event] = classic({ ...entity, name: " Invoice ", id: 42, operation: " Update " }, 9130).events;
+    expect(event).toMatchObject({ tenantId: "9130", entityType: "Invoice", entityId: "42", operation: "Update" });
+  });
+
+  it("classic: an inexact numeric realm id, an empty name or a rolled-over date is refused with its path", () => {
+    // A 19-digit realm id as a JSON number: beyond 2^53, so it would silently become another realm.
+    const inexact = JSON.stringify({ eventNotifications: [{ realmId: "REALM", dataChangeEvent: { entities: [entity] } }] }).replace(
+      '"REALM"',
+      "9130000000000000123",
+    );
+    expect(() => parse(inexact)).toThrow(/eventNotifications\[0\]\.realmId must be a string \(this number cannot be represented exactly\)/);
+    expect(() => classic({ ...entity, name: " " })).toThrow(/entities\[0\]\.name must be a non-empty string/);
+    expect(() => classic({ ...entity, lastUpdated: "2025-02-30T00:00:00Z" })).toThrow(
+      /entities\[0\]\.lastUpdated is not an ISO-8601 date-time nor epoch milliseconds/,
+    );
+  });
+
+  it("CloudEvents: a null time or an odd type is refused; a null data is read as none", () => {
+    const cloudEvent = {
+      specversion: "1.0",
+      id: "e1",
+      type: "qbo.customer.merged.v1",
+      time: "2025-01-06T09:00:00Z",
+      intuitentityid: 10,
+      intuitaccountid: "9130",
+      data: null,
+    };
+    expect(parse(JSON.stringify([cloudEvent])).events).toMatchObject([{ tenantId: "9130", entityType: "Customer", entityId: "10", operation: "Merge" }]);
+    expect(() => parse(JSON.stringify([{ ...cloudEvent, time: null }]))).toThrow(/\[0\]\.time/);
+    expect(() => parse(JSON.stringify([{ ...cloudEvent, type: "qbo.customer.merged" }]))).toThrow(
+      /\[0\]\.type must look like qbo\.<entity>\.<operation>\.v<n>/,
+    );
+  });
+});

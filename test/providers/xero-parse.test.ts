@@ -117,3 +117,18 @@ describe("xero parse: malformed payloads are WebhookPayloadError naming the prob
     });
   }
 });
+
+describe("xero parse: values at the edge of each field's rule", () => {
+  const event = { resourceId: " r1 ", eventDateUtc: "2024-06-21T01:15:39.902", eventType: "update", eventCategory: " contact", tenantId: "t1" };
+
+  it("padded text is trimmed and upper-cased, a zone-less time is UTC", () => {
+    const [parsed] = parse(JSON.stringify({ events: [event], firstEventSequence: 1, lastEventSequence: 1, entropy: "E" })).events;
+    expect(parsed).toMatchObject({ tenantId: "t1", entityType: "CONTACT", entityId: "r1", operation: "UPDATE" });
+    expect(parsed!.occurredAt.toISOString()).toBe("2024-06-21T01:15:39.902Z");
+  });
+
+  it("a numeric tenantType or a text sequence number is refused with its path", () => {
+    expect(() => parse(JSON.stringify({ events: [{ ...event, tenantType: 1 }] }))).toThrow(/events\[0\]\.tenantType must be a string/);
+    expect(() => parse(JSON.stringify({ events: [event], firstEventSequence: "1" }))).toThrow(/firstEventSequence must be a number/);
+  });
+});
