@@ -155,6 +155,9 @@ export class SqliteConnection {
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${this.#options.synchronous === "full" ? "FULL" : "NORMAL"}`);
       db.pragma("foreign_keys = ON");
+      // A multi-row statement keeps the pages it changes in a statement journal (to undo itself when a
+      // row fails): in memory, not a temporary file created, written and deleted for every transaction.
+      db.pragma("temp_store = MEMORY");
       runSqliteMigrations(db);
     } catch (error) {
       db.close();

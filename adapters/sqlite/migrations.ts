@@ -146,6 +146,12 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     version: 5,
     sql: SHARED_STATE_TABLES,
   },
+  {
+    // events_due (status, next_attempt_at) is a prefix of events_claim_order (status, next_attempt_at, id),
+    // which serves every query it served; one index fewer to write with every event.
+    version: 6,
+    sql: "DROP INDEX IF EXISTS events_due;",
+  },
 ];
 
 /** The newest schema version this code knows. */

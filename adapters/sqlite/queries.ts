@@ -60,18 +60,6 @@ export const DUE_ENTITY_EVENTS = `SELECT ${EVENT_COLUMNS} FROM events
 /** The id filter of a claim restricted to given ids (@ids: a JSON array). */
 export const CLAIM_ID_FILTER = "AND id IN (SELECT value FROM json_each(@ids))";
 
-export const FIND_DEDUPE_HOLDER = "SELECT id FROM deliveries WHERE dedupe_key = ?";
-
-export const INSERT_DELIVERY = `INSERT INTO deliveries (id, integration, provider, tenant_ids, received_at, headers, raw_body, dedupe_key, status,
-    reason, response, duplicate_of, event_count)
-  VALUES (@id, @integration, @provider, @tenant_ids, @received_at, @headers, @raw_body, @dedupe_key, @status,
-    @reason, @response, @duplicate_of, @event_count)`;
-
-export const INSERT_EVENT = `INSERT INTO events (id, delivery_id, integration, provider, tenant_id, entity_type, entity_id, operation, deleted,
-    occurred_at, received_at, mode, status, max_attempts, next_attempt_at, next_trigger, payload, updated_at)
-  VALUES (@id, @delivery_id, @integration, @provider, @tenant_id, @entity_type, @entity_id, @operation, @deleted,
-    @occurred_at, @received_at, @mode, 'queued', @max_attempts, @next_attempt_at, @next_trigger, @payload, @received_at)`;
-
 /** updateDelivery: the SET list is built by the caller from the fields it changes. */
 export const updateDelivery = (sets: readonly string[], guard: string) => `UPDATE deliveries SET ${sets.join(", ")} WHERE id = @id ${guard}`;
 export const deliveryExists = (guard: string) => `SELECT 1 FROM deliveries WHERE id = @id ${guard}`;
