@@ -5,7 +5,7 @@ import { WebhookPayloadError, describeError, isWebhookInboxError } from "../../e
 import { createId } from "../../ids.ts";
 import type { ReceiveInput } from "../../receive-input.ts";
 import type { NewDelivery, ReceiveResult } from "../../types.ts";
-import { newEvent, tenantsOf } from "../new-event.ts";
+import { newEvents, tenantsOf } from "../new-event.ts";
 import { normalizeHeaders, redactHeaders } from "../redact-headers.ts";
 import { answer } from "./answer.ts";
 import { clampFutureChanges, clampNote } from "./clamp-future.ts";
@@ -110,23 +110,21 @@ async function receiveVerified(
   }
   // Scoped by integration: two integrations of one provider (two apps on one company, each with its
   // own handler) each receive the change; only a resend to the same integration is a duplicate.
-  const base: NewDelivery = { ...draft, tenantIds: tenantsOf(parsed.events), dedupeKey: `${id}:${parsed.dedupeKey}` };
+  const tenantIds = tenantsOf(parsed.events);
+  const dedupeKey = `${id}:${parsed.dedupeKey}`;
   if (parsed.handshake) {
     const response = answer({ kind: "handshake", deliveryId: draft.id }, integration.provider);
-    return storeDelivery(ctx, { ...base, dedupeKey: null, status: "accepted", reason: "handshake", response }, [], response, integration);
+    return storeDelivery(ctx, decided(draft, tenantIds, null, "accepted", "handshake", response), [], response, integration);
   }
   const mode = ctx.effectiveMode(id);
-  if (mode === "direct") return receiveDirect(ctx, id, integration, { ...base, status: "processed", reason: clamping || null }, parsed.events);
-  const events = parsed.events.map((event) => newEvent(id, integration, base, event, mode, ctx.options.maxAttempts));
+  if (mode === "direct") {
+    return receiveDirect(ctx, id, integration, decided(draft, tenantIds, dedupeKey, "processed", clamping || null, null), parsed.events);
+  }
+  const events = newEvents(id, integration, draft, parsed.events, mode, ctx.options.maxAttempts);
   const response = answer({ kind: "accepted", status: integration.acceptedStatus, deliveryId: draft.id, events: events.length }, integration.provider);
   // The log says what was decided even when the provider's rule wants an empty body (Xero).
-  const result = await storeDelivery(
-    ctx,
-    { ...base, status: "accepted", reason: ACCEPTED_REASON + rejectedNote + (clamping ? `; ${clamping}` : ""), response },
-    events,
-    response,
-    integration,
-  );
+  const reason = rejectedNote === "" && clamping === "" ? ACCEPTED_REASON : ACCEPTED_REASON + rejectedNote + (clamping ? `; ${clamping}` : "");
+  const result = await storeDelivery(ctx, decided(draft, tenantIds, dedupeKey, "accepted", reason, response), events, response, integration);
   if (result.status < 300 && mode === "immediate") ctx.wakeForImmediate();
   return result;
 }
@@ -160,6 +158,30 @@ async function storeRejectedEntries(
   } catch (error) {
     return storeUnavailable(ctx, child, error);
   }
+}
+
+/** The delivery as decided, field by field (one stable shape, no spread of the draft on the hot path). */
+function decided(
+  draft: NewDelivery,
+  tenantIds: readonly string[],
+  dedupeKey: string | null,
+  status: NewDelivery["status"],
+  reason: string | null,
+  response: ReceiveResult | null,
+): NewDelivery {
+  return {
+    id: draft.id,
+    integration: draft.integration,
+    provider: draft.provider,
+    tenantIds,
+    receivedAt: draft.receivedAt,
+    headers: draft.headers,
+    rawBody: draft.rawBody,
+    dedupeKey,
+    status,
+    reason,
+    response,
+  };
 }
 
 /** The reason an accepted delivery is logged with, whatever its acknowledgement's body. */

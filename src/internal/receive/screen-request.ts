@@ -39,7 +39,9 @@ export function screenRequest(input: ScreenInput): Screening {
     return { passed: false, refusal: { code: "PAYLOAD_TOO_LARGE", maxBodyBytes }, reason: `body larger than ${maxBodyBytes} bytes` };
   }
   const provider: ProviderAdapter = integration.provider;
-  const mediaType = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  const contentType = headers["content-type"] ?? "";
+  const semicolon = contentType.indexOf(";");
+  const mediaType = (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
   if (!provider.contentTypes.includes(mediaType)) {
     return {
       passed: false,
