@@ -5,9 +5,9 @@
  */
 import { StoreError, type InsertDeliveryResult, type NewDelivery, type NewEvent } from "../../src/index.ts";
 import type { Settled } from "../../src/store-kit/index.ts";
-import type { PgQueryable } from "./pg-like.ts";
+import type { StatementRunner } from "./named-query.ts";
 import type { Queries } from "./queries.ts";
-import { deliveryToJson, eventToJson, jsonbText, type Row } from "./rows.ts";
+import { deliveryParams, eventParams, type Row } from "./rows.ts";
 
 /** Rounds to settle a dedupe key whose holder vanished (pruned) between insert and lookup. */
 const DEDUPE_ROUNDS = 3;
@@ -19,7 +19,7 @@ export interface InsertInput {
 }
 
 /** One group of deliveries, in as few statements as possible; each caller gets its own outcome. */
-export async function insertGroup(pool: PgQueryable, sql: Queries, inputs: readonly InsertInput[]): Promise<Settled<InsertDeliveryResult>[]> {
+export async function insertGroup(pool: StatementRunner, sql: Queries, inputs: readonly InsertInput[]): Promise<Settled<InsertDeliveryResult>[]> {
   try {
     return await insertTogether(pool, sql, inputs);
   } catch (error) {
@@ -43,7 +43,7 @@ export async function insertGroup(pool: PgQueryable, sql: Queries, inputs: reado
  * or already held in the table, turns the later delivery into a `duplicate` row pointing at the
  * holder (stored by a second statement, after the holder is known).
  */
-async function insertTogether(pool: PgQueryable, sql: Queries, inputs: readonly InsertInput[]): Promise<Settled<InsertDeliveryResult>[]> {
+async function insertTogether(pool: StatementRunner, sql: Queries, inputs: readonly InsertInput[]): Promise<Settled<InsertDeliveryResult>[]> {
   const results: Settled<InsertDeliveryResult>[] = new Array(inputs.length);
   let pending = inputs.map((input, index) => ({ input, index }));
   for (let round = 0; pending.length > 0; round += 1) {
@@ -64,18 +64,16 @@ async function insertTogether(pool: PgQueryable, sql: Queries, inputs: readonly 
         leaders.push(item);
       }
     }
-    const deliveries = leaders.map(({ input }) =>
-      deliveryToJson(input.delivery, {
-        dedupeKey: input.delivery.dedupeKey,
-        status: input.delivery.status,
-        duplicateOf: null,
-        eventCount: input.events.length,
-      }),
+    const deliveries = deliveryParams(
+      leaders.map(({ input }) => ({
+        delivery: input.delivery,
+        overrides: { dedupeKey: input.delivery.dedupeKey, status: input.delivery.status, duplicateOf: null, eventCount: input.events.length },
+      })),
     );
-    const events = leaders.flatMap(({ input }) => input.events.map((event) => eventToJson(input.delivery.id, event)));
+    const events = eventParams(leaders.flatMap(({ input }) => input.events.map((event) => ({ owner: input.delivery.id, event }))));
     let inserted: Set<string>;
     try {
-      const { rows } = await pool.query(sql.insertGroup, [jsonbText(deliveries), jsonbText(events)]);
+      const { rows } = await pool.run(sql.insertGroup, [...deliveries, ...events]);
       inserted = new Set(((rows[0] as Row | undefined)?.ids as string[] | undefined) ?? []);
     } catch (error) {
       if (round === 0) throw error;
@@ -90,7 +88,7 @@ async function insertTogether(pool: PgQueryable, sql: Queries, inputs: readonly 
     const holders = new Map<string, string>();
     if (contested.length > 0) {
       try {
-        const { rows } = await pool.query(sql.dedupeHolders, [contested]);
+        const { rows } = await pool.run(sql.dedupeHolders, [contested]);
         for (const row of rows as Row[]) holders.set(row.dedupe_key as string, row.id as string);
       } catch (error) {
         for (const { input, index } of pending) {
@@ -111,11 +109,14 @@ async function insertTogether(pool: PgQueryable, sql: Queries, inputs: readonly 
       else duplicates.push({ item, original });
     }
     if (duplicates.length > 0) {
-      const rows = duplicates.map(({ item, original }) =>
-        deliveryToJson(item.input.delivery, { dedupeKey: null, status: "duplicate", duplicateOf: original, eventCount: 0 }),
+      const rows = deliveryParams(
+        duplicates.map(({ item, original }) => ({
+          delivery: item.input.delivery,
+          overrides: { dedupeKey: null, status: "duplicate", duplicateOf: original, eventCount: 0 },
+        })),
       );
       try {
-        await pool.query(sql.insertDuplicates, [jsonbText(rows)]);
+        await pool.run(sql.insertDuplicates, rows);
         for (const { item, original } of duplicates) {
           results[item.index] = {
             ok: true,

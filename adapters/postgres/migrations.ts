@@ -173,4 +173,18 @@ alter table ${s}.watermarks add column download_seq bigint;
     name: "shared rate budget: reservations without per-call planning",
     sql: rateBudgetLeanFunctionsSql,
   },
+  {
+    version: 7,
+    name: "cheaper event inserts",
+    // payload json, not jsonb: stored as written after a validity check (no binary form built per
+    // event on ingest), read back exactly (key order, U+0000). Nothing queries inside a payload; the
+    // text search reads payload::text either way.
+    // events_received_at goes: no statement but listEvents' receivedFrom/receivedTo filter reads it,
+    // and that list pages newest first by id (UUIDv7, in receive order) over the primary key (a range
+    // far in the past now steps over the newer events first); every event insert paid for its upkeep.
+    sql: (s) => `
+alter table ${s}.events alter column payload type json using payload::json;
+drop index ${s}.events_received_at;
+`,
+  },
 ];

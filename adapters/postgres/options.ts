@@ -47,6 +47,13 @@ const common = {
    * this is stored: the provider's resend is then answered as a duplicate. @default 5000
    */
   receiveTimeoutMs: z.int().min(1).max(60_000).default(DEFAULT_RECEIVE_TIMEOUT_MS),
+  /**
+   * Run the insert statements as named (server-side prepared) statements, parsed and planned once per
+   * connection instead of once per group. Needs a pool whose `query` takes pg's `{ name, text, values }`
+   * (pg.Pool does); set false behind a pooler that cannot keep prepared statements (PgBouncer
+   * before 1.21 in transaction mode). @default true
+   */
+  preparedStatements: z.boolean().default(true),
 };
 
 const poolOptionsSchema = z.strictObject({

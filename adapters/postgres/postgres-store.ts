@@ -32,6 +32,7 @@ import { GroupCommitter, entityKeyString, pageSize, poisonMessage } from "../../
 import { claimDueIn, claimGroupsIn, POISON_COUNT_PLACEHOLDER } from "./claim-due.ts";
 import { splitByEvent } from "./finish-rounds.ts";
 import { insertGroup, type InsertInput } from "./insert-group.ts";
+import { isPgPool, statementRunner } from "./named-query.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { NotificationListener } from "./notification-listener.ts";
 import { PgSharedState } from "./shared-state.ts";
@@ -125,7 +126,9 @@ export class PostgresStore implements WebhookStore {
     this.channel = `${resolved.schema}:work`;
     this.#quotedSchema = `"${resolved.schema}"`;
     this.#sql = buildQueries(this.#quotedSchema, resolved.notify ? this.channel : null);
-    this.#group = new GroupCommitter((inputs) => insertGroup(this.#pool, this.#sql, inputs), {
+    // Named statements on pg's pool (the store's own, or a host's pg.Pool); plain text on any other pool shape.
+    const inserts = statementRunner(this.#pool, resolved.preparedStatements && (this.#ownedPool !== null || isPgPool(this.#pool)));
+    this.#group = new GroupCommitter((inputs) => insertGroup(inserts, this.#sql, inputs), {
       maxBatch: resolved.groupCommit.maxBatch,
       maxWaitMs: resolved.groupCommit.maxWaitMs,
       maxInFlight: GROUP_MAX_IN_FLIGHT,

@@ -24,14 +24,44 @@ const EVENT_INSERT = `
     status text, max_attempts integer, next_attempt_at timestamptz, next_trigger text, payload jsonb
   )`;
 
-const DELIVERY_RECORDSET = `jsonb_to_recordset($1::jsonb) as d(
+/**
+ * Deliveries of the insert statements: $1 a JSON array of rows (json_to_recordset: parsed once, no
+ * jsonb built), $2 every raw body back to back in one bytea (binary parameter), sliced by each row's
+ * 1-based offset and length.
+ */
+const DELIVERY_RECORDSET = `json_to_recordset($1::json) as d(
     id text, integration text, provider text, tenant_ids text[], received_at timestamptz, headers jsonb,
-    raw_body text, dedupe_key text, status text, reason text, response jsonb, duplicate_of text, event_count integer
+    body_offset integer, body_length integer, dedupe_key text, status text, reason text, response jsonb, duplicate_of text, event_count integer
   )`;
 
 const DELIVERY_INSERT_COLUMNS = `id, integration, provider, tenant_ids, received_at, headers, raw_body, dedupe_key, status, reason, response, duplicate_of, event_count`;
-const DELIVERY_SELECT_VALUES = `d.id, d.integration, d.provider, d.tenant_ids, d.received_at, d.headers, decode(d.raw_body, 'base64'),
+const DELIVERY_SELECT_VALUES = `d.id, d.integration, d.provider, d.tenant_ids, d.received_at, d.headers, substring($2::bytea from d.body_offset for d.body_length),
     d.dedupe_key, d.status, d.reason, d.response, d.duplicate_of, d.event_count`;
+
+/**
+ * Events of insertGroup as column arrays ($3–$21, rows.ts `eventParams`), times as epoch
+ * milliseconds, the payloads' JSON texts back to back in one bytea ($22). unnest of typed arrays
+ * costs the server far less than a JSON document repeating every key per event (measured: a third
+ * of the statement's CPU), and the payload column is `json`: validated, stored as written.
+ */
+const EVENT_COLUMNS_INSERT = (s: string) => `
+  insert into ${s}.events (
+    id, delivery_id, integration, provider, tenant_id, entity_type, entity_id, operation, deleted,
+    occurred_at, received_at, mode, status, max_attempts, next_attempt_at, next_trigger, payload, updated_at
+  )
+  select
+    x.id, x.delivery_id, x.integration, x.provider, x.tenant_id, x.entity_type, x.entity_id, x.operation, x.deleted,
+    to_timestamp(x.occurred_ms / 1000), to_timestamp(x.received_ms / 1000), x.mode, x.status, x.max_attempts,
+    to_timestamp(x.next_attempt_ms / 1000), x.next_trigger,
+    convert_from(substring($22::bytea from x.payload_offset for x.payload_length), 'UTF8')::json,
+    to_timestamp(x.received_ms / 1000)
+  from unnest(
+    $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::boolean[],
+    $13::float8[], $14::float8[], $15::text[], $16::text[], $17::integer[], $18::float8[], $19::text[], $20::integer[], $21::integer[]
+  ) as x(
+    owner, id, delivery_id, integration, provider, tenant_id, entity_type, entity_id, operation, deleted,
+    occurred_ms, received_ms, mode, status, max_attempts, next_attempt_ms, next_trigger, payload_offset, payload_length
+  )`;
 
 /** Every column of a delivery but the body: what lists return. */
 export const DELIVERY_SUMMARY_COLUMNS = `id, integration, provider, tenant_ids, received_at, headers, dedupe_key, status, reason, response, duplicate_of, event_count`;
@@ -193,7 +223,7 @@ ${leaseDue}`,
     recordMigration: `insert into ${s}.migrations (version, name) values ($1, $2)`,
 
     /**
-     * Inserts a group of deliveries ($1) and the events ($2) of those that were stored. A dedupe key
+     * Inserts a group of deliveries ($1, $2) and the events ($3–$22) of those that were stored. A dedupe key
      * already taken makes its delivery skip (ON CONFLICT on the partial unique index); the caller
      * looks up the holder and stores the request as a duplicate.
      */
@@ -205,7 +235,7 @@ with ins as (
   on conflict (dedupe_key) where dedupe_key is not null do nothing
   returning id
 ), ev as (
-  ${events("$2")}
+  ${EVENT_COLUMNS_INSERT(s)}
   join ins on ins.id = x.owner
   returning next_attempt_at <= received_at as due_now
 )
