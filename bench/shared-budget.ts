@@ -25,6 +25,22 @@ const XERO_IDS_PER_CALL = 50;
 const QBO_BATCH_PER_MINUTE = 40;
 const XERO_TENANT = guid(0xb0d6e7, 0);
 const QBO_REALM = "9130000000000424242";
+/** A second, small Xero organisation whose changes arrive one by one while the large one drains (tenant fairness). */
+const XERO_SMALL_TENANT = guid(0xb0d6e8, 0);
+const SMALL_EVENTS = 20;
+
+/** The small tenant's changes, one every `windowMs / 6`, from a quarter of that after the start. */
+function smallTenantArrivals(windowMs: number): { entity: BenchEntity; atMs: number }[] {
+  const every = windowMs / 6;
+  return Array.from({ length: SMALL_EVENTS }, (_, i) => ({
+    entity: { provider: "xero", tenantId: XERO_SMALL_TENANT, entityType: "INVOICE", entityId: guid(0xb4, i) },
+    atMs: every / 4 + i * every,
+  }));
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+}
 
 function backlog(settings: Settings): BenchEntity[] {
   const xero = (entityType: string, count: number, prefix: number) =>
@@ -65,6 +81,8 @@ interface RunResult {
   readonly drainMs: { xero: number; quickbooks: number };
   readonly throttled: { xero: number; quickbooks: number };
   readonly calls: { xero: number; quickbooks: number };
+  /** The small tenant's time from receive() to its handler, per change (ms, sorted). */
+  readonly smallTenantMs: readonly number[];
 }
 
 interface TraceEntry {
@@ -89,7 +107,7 @@ function traceStore(store: PostgresStore, instance: number, trace: TraceEntry[])
     trace.push({
       kind: "reserve",
       instance,
-      provider: input.limits.provider,
+      provider: input.tenantId === XERO_SMALL_TENANT ? "xero-small" : input.limits.provider,
       at: input.now.getTime(),
       doneAt: Date.now(),
       granted: answer.granted,
@@ -99,7 +117,13 @@ function traceStore(store: PostgresStore, instance: number, trace: TraceEntry[])
   };
   budget.endCalls = async (input) => {
     await end(input);
-    trace.push({ kind: "end", instance, provider: input.limits.provider, at: input.now.getTime(), doneAt: Date.now() });
+    trace.push({
+      kind: "end",
+      instance,
+      provider: input.tenantId === XERO_SMALL_TENANT ? "xero-small" : input.limits.provider,
+      at: input.now.getTime(),
+      doneAt: Date.now(),
+    });
   };
   store.claimDue = async (input) => {
     const at = Date.now();
@@ -121,7 +145,8 @@ async function drain(settings: Settings, instances: number): Promise<RunResult> 
   const inboxes: WebhookProcessor[] = [];
   try {
     const entities = backlog(settings);
-    seed({ xero: fakeXero, qbo: fakeQbo }, entities);
+    const small = smallTenantArrivals(windowMs);
+    seed({ xero: fakeXero, qbo: fakeQbo }, [...entities, ...small.map((arrival) => arrival.entity)]);
     const xeroProvider = xeroAgainst(fakeXero, {
       tenant: {
         concurrency: 5,
@@ -154,6 +179,8 @@ async function drain(settings: Settings, instances: number): Promise<RunResult> 
     });
     let finished = 0;
     const lastAt = { xero: 0, quickbooks: 0 };
+    const smallReceivedAt = new Map<string, number>();
+    const smallTenantMs: number[] = [];
     for (let i = 0; i < instances; i += 1) {
       const store = new PostgresStore({ connectionString: DATABASE_URL, schema, max: 4 });
       stores.push(store);
@@ -165,6 +192,11 @@ async function drain(settings: Settings, instances: number): Promise<RunResult> 
         workerId: `bench-${i}`,
         integrations: { xero: { provider: xeroProvider, mode: "delayed", delayMs: 0 }, qbo: { provider: qboProvider, mode: "delayed", delayMs: 0 } },
         handler: async (event) => {
+          if (event.tenantId === XERO_SMALL_TENANT) {
+            const receivedAt = smallReceivedAt.get(event.entityId);
+            if (receivedAt !== undefined) smallTenantMs.push(performance.now() - receivedAt);
+            return;
+          }
           finished += 1;
           lastAt[event.integration === "qbo" ? "quickbooks" : "xero"] = performance.now();
         },
@@ -180,11 +212,23 @@ async function drain(settings: Settings, instances: number): Promise<RunResult> 
     const t0 = performance.now();
     await Promise.all(inboxes.map((inbox) => inbox.start()));
     const deadline = t0 + 60 * windowMs + 30_000;
-    while (finished < entities.length && performance.now() < deadline) await sleep(5);
+    const arrivals = (async () => {
+      for (const [index, { entity, atMs }] of small.entries()) {
+        await sleep(Math.max(0, t0 + atMs - performance.now()));
+        const { body, headers } = signedChange(entity, new Date(Date.UTC(2025, 0, 6, 10) + index));
+        smallReceivedAt.set(entity.entityId, performance.now());
+        const result = await inboxes[index % instances]!.receive({ integration: "xero", rawBody: Buffer.from(body), headers });
+        if (result.status >= 300) throw new Error(`receive answered ${result.status}: ${result.body}`);
+      }
+    })();
+    while ((finished < entities.length || smallTenantMs.length < small.length) && performance.now() < deadline) await sleep(5);
+    await arrivals;
     await Promise.all(inboxes.map((inbox) => inbox.stop()));
     if (trace) {
       const fakeCalls = [
-        ...fakeXero.calls.log.map((call) => ({ kind: "call", provider: "xero", at: call.at, throttled: call.throttled })),
+        ...fakeXero.calls.log
+          .filter((call) => call.tenantId === XERO_TENANT)
+          .map((call) => ({ kind: "call", provider: "xero", at: call.at, throttled: call.throttled })),
         ...fakeQbo.calls.log.map((call) => ({ kind: "call", provider: "quickbooks", at: call.at, throttled: call.throttled })),
       ];
       const { writeFileSync } = await import("node:fs");
@@ -197,7 +241,8 @@ async function drain(settings: Settings, instances: number): Promise<RunResult> 
       total: entities.length,
       drainMs: { xero: lastAt.xero - t0, quickbooks: lastAt.quickbooks - t0 },
       throttled: { xero: fakeXero.calls.throttled, quickbooks: fakeQbo.calls.throttled },
-      calls: { xero: ok(fakeXero.calls.log), quickbooks: ok(fakeQbo.calls.log) },
+      calls: { xero: ok(fakeXero.calls.log.filter((call) => call.tenantId === XERO_TENANT)), quickbooks: ok(fakeQbo.calls.log) },
+      smallTenantMs: smallTenantMs.sort((a, b) => a - b),
     };
   } finally {
     await Promise.all(inboxes.map((inbox) => inbox.stop()));
@@ -243,6 +288,23 @@ export async function runSharedBudget(config: BenchConfig): Promise<SectionResul
       });
     }
   }
+  const sides = runs.map((run) => {
+    const ms = run.smallTenantMs;
+    return `${run.instances === 1 ? "1 instance" : `${run.instances} instances`}: p95 ${fmt(percentile(ms, 0.95))} ms (median ${fmt(percentile(ms, 0.5))}, max ${fmt(ms.at(-1) ?? Number.NaN)}, ${ms.length} of ${SMALL_EVENTS})`;
+  });
+  for (const run of runs)
+    if (run.smallTenantMs.length < SMALL_EVENTS)
+      failures.push(
+        `shared budget, ${run.instances} instance(s): only ${run.smallTenantMs.length} of the small tenant's ${SMALL_EVENTS} changes were processed`,
+      );
+  console.log(`  small tenant's time-to-processed while the large one drains: ${sides.join("; ")}`);
+  rows.push({
+    section: "3b shared budget",
+    variant: `Xero fake, a small tenant's ${SMALL_EVENTS} changes (one every ${fmt(windowMs / 6)} ms) while the large one drains, 1 vs 4 instances`,
+    figure: `time-to-processed ${sides.join("; ")}`,
+    ratio: null,
+    met: null,
+  });
   const raw = { timeScale: settings.timeScale, windowMs, settings, minimumCalls: minimum, theoreticalMs: theoretical, runs };
   return { section: "shared-budget", rows, raw, failures, seconds: since(started) / 1000 };
 }
