@@ -7,20 +7,27 @@ let sequence = 0;
 const pool = Buffer.alloc(4096);
 let poolOffset = pool.length;
 
-/** Two lower-case hex digits per byte value. */
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+/** ASCII codes of the 16 lower-case hex digits. */
+const DIGITS = Buffer.from("0123456789abcdef", "latin1");
 
-/** `xxxxxxxx-xxxx-` for the millisecond last used, made once per millisecond rather than once per id. */
-let prefixMs = -1;
-let prefix = "";
+/**
+ * The id is written here as ASCII and read out as one string: a flat string, unlike one built by
+ * concatenation, which V8 would have to flatten on its first use as a map key (every store keys by id).
+ * The first 14 characters (`xxxxxxxx-xxxx-`) are the millisecond's and are rewritten only when it changes.
+ */
+const text = Buffer.from("00000000-0000-7000-8000-000000000000", "latin1");
+let textMs = -1;
 
-function timePrefix(ms: number): string {
-  if (ms !== prefixMs) {
-    const hex = ms.toString(16).padStart(12, "0");
-    prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-`;
-    prefixMs = ms;
+function writeHex(value: number, at: number, digits: number): void {
+  for (let i = digits - 1; i >= 0; i -= 1) {
+    text[at + i] = DIGITS[value & 0xf]!;
+    value >>>= 4;
   }
-  return prefix;
+}
+
+function writeByte(byte: number, at: number): void {
+  text[at] = DIGITS[byte >>> 4]!;
+  text[at + 1] = DIGITS[byte & 0xf]!;
 }
 
 /**
@@ -40,25 +47,25 @@ export function createId(nowMs: number = Date.now()): string {
     lastMs = nowMs;
     sequence = 0;
   }
+  if (lastMs !== textMs) {
+    // 48 bits: the high 16 and the low 32 separately (bitwise operators work on 32 bits).
+    writeHex(Math.floor(lastMs / 2 ** 32), 0, 4);
+    writeHex(lastMs >>> 0, 4, 8);
+    // "xxxxxxxxxxxx" → "xxxxxxxx-xxxx": the last four digits move past the dash.
+    text.copyWithin(9, 8, 12);
+    text[8] = 0x2d;
+    textMs = lastMs;
+  }
   if (poolOffset + 8 > pool.length) {
     randomFillSync(pool);
     poolOffset = 0;
   }
   const o = poolOffset;
   poolOffset += 8;
-  // Version 7 and the counter (bytes 6–7), the RFC 9562 variant (10xx) and 62 random bits (bytes 8–15).
-  return (
-    timePrefix(lastMs) +
-    (0x7000 | sequence).toString(16) +
-    "-" +
-    HEX[0x80 | (pool[o]! & 0x3f)]! +
-    HEX[pool[o + 1]!]! +
-    "-" +
-    HEX[pool[o + 2]!]! +
-    HEX[pool[o + 3]!]! +
-    HEX[pool[o + 4]!]! +
-    HEX[pool[o + 5]!]! +
-    HEX[pool[o + 6]!]! +
-    HEX[pool[o + 7]!]!
-  );
+  // Version 7 and the counter, then the RFC 9562 variant (10xx) and 62 random bits.
+  writeHex(sequence, 15, 3);
+  writeByte(0x80 | (pool[o]! & 0x3f), 19);
+  writeByte(pool[o + 1]!, 21);
+  for (let i = 2; i < 8; i += 1) writeByte(pool[o + i]!, 24 + 2 * (i - 2));
+  return text.toString("latin1", 0, 36);
 }
