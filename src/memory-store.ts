@@ -350,14 +350,22 @@ export class MemoryStore implements WebhookStore {
   async close(): Promise<void> {}
 
   #add(event: NewEvent): void {
-    this.#events.set(event.id, newEventRecord(event));
-    this.#schedule(event.id, event.nextAttemptAt.getTime());
+    const record = newEventRecord(event);
+    this.#events.set(record.id, record);
+    // A new event is new work: no lookups to find that out.
+    this.#groups.open(record);
+    this.#offer(record, record.nextAttemptAt.getTime());
   }
 
   /** Makes `at` the one time the due index offers this event (an event not yet due work becomes work). */
   #schedule(id: string, at: number): void {
     const event = this.#events.get(id)!;
     if (!this.#dueVersion.has(id)) this.#groups.open(event);
+    this.#offer(event, at);
+  }
+
+  #offer(event: MutableEvent, at: number): void {
+    const id = event.id;
     const version = ++this.#versionCounter;
     this.#dueVersion.set(id, version);
     const entry: DueEntry = { at, id, version };
