@@ -10,6 +10,13 @@ export const DEFAULT_SCHEMA = "webhook_inbox";
 export const DEFAULT_GROUP_MAX_BATCH = 100;
 /** Default wait for more deliveries before a group commits; 0 = only same-tick calls and calls queued behind a running commit. */
 export const DEFAULT_GROUP_MAX_WAIT_MS = 0;
+/**
+ * Default groups committing at once. One: whatever arrives during a commit waits for it and goes in
+ * the next group, so under load groups grow with the commit time instead of splitting in two. Each
+ * commit costs the database a WAL flush (~0.6 ms of CPU measured here) besides its rows; with one in
+ * flight the HTTP ingest bench spent 366 instead of 466 µs of CPU per 1-10-entity webhook.
+ */
+export const DEFAULT_GROUP_MAX_IN_FLIGHT = 1;
 /** Default longest wait of `insertDelivery` (a receive) before it fails and the webhook is answered 503. */
 export const DEFAULT_RECEIVE_TIMEOUT_MS = 5_000;
 /** Defaults of the pool the store creates from a connection string. */
@@ -36,6 +43,8 @@ const common = {
       maxBatch: z.int().min(1).max(1000).default(DEFAULT_GROUP_MAX_BATCH),
       /** How long the first delivery of a group waits for company. @default 0 */
       maxWaitMs: z.number().min(0).max(1000).default(DEFAULT_GROUP_MAX_WAIT_MS),
+      /** Groups committing at once; deliveries arriving meanwhile queue up for the next group. @default 1 */
+      maxInFlight: z.int().min(1).max(16).default(DEFAULT_GROUP_MAX_IN_FLIGHT),
     })
     .prefault({}),
   /** Send NOTIFY when work is stored or re-queued, so `subscribe()`rs in other processes wake up. @default true */

@@ -61,8 +61,6 @@ import { SqlParams, deliveryWhere, eventWhere, pageWhere } from "./where.ts";
 
 /** Name in `StoreError.store` and in messages ("[postgres] claimDue failed"). */
 const STORE_NAME = "postgres";
-/** Groups committing at once; more queue up behind them and grow the next group. */
-const GROUP_MAX_IN_FLIGHT = 2;
 
 /**
  * A `WebhookStore` on PostgreSQL, for many app instances on many machines sharing one database.
@@ -131,7 +129,7 @@ export class PostgresStore implements WebhookStore {
     this.#group = new GroupCommitter((inputs) => insertGroup(inserts, this.#sql, inputs), {
       maxBatch: resolved.groupCommit.maxBatch,
       maxWaitMs: resolved.groupCommit.maxWaitMs,
-      maxInFlight: GROUP_MAX_IN_FLIGHT,
+      maxInFlight: resolved.groupCommit.maxInFlight,
     });
     this.reconciliation = new PostgresReconciliation(this.#pool, this.#quotedSchema, (method, fn) => this.#run(method, fn));
     this.rateBudget = new PostgresRateBudget(this.#pool, this.#quotedSchema, (method, fn) => this.#run(method, fn));

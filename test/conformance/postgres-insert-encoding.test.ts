@@ -218,4 +218,45 @@ if (!url) {
     expect(await store.insertDelivery({ delivery: d, events: [event(d)] })).toEqual({ status: "inserted", deliveryId: d.id });
     await store.close();
   });
+
+  it("groupCommit.maxInFlight: deliveries arriving while a group commits wait for it and go in together (one commit, not one per wave)", async () => {
+    const name = newSchema();
+    const transactionsFor = async (maxInFlight: number) => {
+      const store = new PostgresStore({ pool, schema: name, groupCommit: { maxBatch: 100, maxWaitMs: 0, maxInFlight } });
+      await store.migrate();
+      // Another session holds the dedupe key of the first delivery: its group waits on it (ON CONFLICT) until released.
+      const blocker = await pool.connect();
+      const key = `blocked-${createId()}`;
+      await blocker.query("begin");
+      await blocker.query(
+        `insert into "${name}".deliveries (id, integration, provider, tenant_ids, received_at, headers, raw_body, dedupe_key, status)
+         values ($1, 'qbo', 'test', '{}', now(), '{}', '', $2, 'accepted')`,
+        [createId(), key],
+      );
+      const first = delivery(new TextEncoder().encode("{}"), { dedupeKey: key });
+      const stored = [store.insertDelivery({ delivery: first, events: [event(first)] })];
+      const ids = [first.id];
+      // Three waves, each a turn of the event loop after the previous one.
+      for (let wave = 0; wave < 3; wave += 1) {
+        await new Promise((resolve) => setImmediate(resolve));
+        for (let n = 0; n < 10; n += 1) {
+          const d = delivery(new TextEncoder().encode(`${wave}-${n}`));
+          ids.push(d.id);
+          stored.push(store.insertDelivery({ delivery: d, events: [event(d)] }));
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await blocker.query("rollback");
+      blocker.release();
+      const results = await Promise.all(stored);
+      expect(results.map((result) => result.status)).toEqual(ids.map(() => "inserted"));
+      const { rows } = await pool.query(`select count(distinct xmin::text)::int as n from "${name}".deliveries where id = any($1::text[])`, [ids]);
+      await store.close();
+      return rows[0].n as number;
+    };
+    // One in flight (the default): the blocked group, then every wave in one more.
+    expect(await transactionsFor(1)).toBe(2);
+    // Two in flight: the first wave takes the free slot at once, the later waves follow it.
+    expect(await transactionsFor(2)).toBeGreaterThan(2);
+  });
 }
