@@ -18,19 +18,30 @@ const BACKSLASH = 0x5c; // \
 /** Throws `WebhookPayloadError` when `body` nests objects and arrays deeper than `maxDepth`; one pass, no allocation. */
 export function assertJsonDepth(body: Uint8Array, maxDepth: number = MAX_JSON_DEPTH): void {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < body.length; i += 1) {
+  const length = body.length;
+  for (let i = 0; i < length; i += 1) {
     const byte = body[i]!;
-    if (inString) {
-      if (byte === BACKSLASH) i += 1;
-      else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) {
-      inString = true;
+    if (byte === QUOTE) {
+      // Most of a webhook's bytes are inside strings: jump to the closing quote (a native search).
+      i = closingQuote(body, i);
+      if (i < 0) return; // unterminated: nothing after it nests (and the parser refuses it)
     } else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
       depth += 1;
       if (depth > maxDepth) throw new WebhookPayloadError(`body is nested deeper than ${maxDepth} levels (a webhook never is); kept whole, not parsed`);
     } else if (byte === CLOSE_OBJECT || byte === CLOSE_ARRAY) {
       depth -= 1;
     }
+  }
+}
+
+/** The index of the quote closing the string opened at `open`: the next one not escaped by an odd run of backslashes; -1 if none. */
+function closingQuote(body: Uint8Array, open: number): number {
+  for (let from = open + 1; ; ) {
+    const quote = body.indexOf(QUOTE, from);
+    if (quote < 0) return -1;
+    let backslashes = 0;
+    while (body[quote - 1 - backslashes] === BACKSLASH) backslashes += 1;
+    if (backslashes % 2 === 0) return quote;
+    from = quote + 1;
   }
 }
