@@ -1,6 +1,6 @@
 // The PostgreSQL claim: per-entity advisory locks, then the lease, inside the caller's transaction.
-import type { ClaimDueInput, ClaimResult, ClaimedEvent, EventRecord, GroupClaimOptions } from "../../src/index.ts";
-import { planGroupClaim, type DueGroup } from "../../src/store-kit/index.ts";
+import type { ClaimDueInput, ClaimResult, ClaimedEvent, EntityGroup, EventRecord, GroupClaimOptions } from "../../src/index.ts";
+import { planGroupClaimSteps, type DueGroupHead, type GroupAnswer } from "../../src/store-kit/index.ts";
 import type { PgClientLike } from "./pg-like.ts";
 import type { Queries } from "./queries.ts";
 import { rowToEvent, type Row } from "./rows.ts";
@@ -61,10 +61,17 @@ export async function claimDueIn(client: PgClientLike, sql: Queries, input: Clai
   return sorted(events, poisoned);
 }
 
+/** Rows read per step of a group's cursor, at the least. */
+const MIN_STEP = 64;
+
 /**
- * The group claim (ClaimDueInput.groups) on `client`, inside its open transaction: summarises the
- * due groups, plans with planGroupClaim, then per planned group locks its earliest-due free entities
- * (advisory locks held to COMMIT, as claimDueIn) and leases every claimable event of them.
+ * The group claim (ClaimDueInput.groups) on `client`, inside its open transaction. An event with an
+ * interrupted attempt is claimed alone (with its entity's other due events); otherwise the heads of the
+ * groups with due work (a loose index scan: one probe per group), `planGroupClaimSteps`, answered by
+ * reading each planned group's due events in claim order only as far as the plan takes it, then per
+ * planned group the advisory locks of its first free entities (held to COMMIT, as claimDueIn; entities
+ * another claim holds are passed over) and a lease on every claimable event of them. A pass reads about
+ * `limit` rows plus one probe per group, whatever the backlog.
  */
 export async function claimGroupsIn(
   client: PgClientLike,
@@ -74,18 +81,7 @@ export async function claimGroupsIn(
 ): Promise<ClaimResult> {
   const events: ClaimedEvent[] = [];
   const poisoned: EventRecord[] = [];
-  const { rows: groupRows } = await client.query(sql.dueGroups, [input.now]);
-  const summaries = (groupRows as Row[]).map(
-    (row): DueGroup => ({
-      integration: row.integration as string,
-      tenantId: row.tenant_id as string,
-      entityType: row.entity_type as string,
-      dueAt: Number(row.due_ms),
-      entities: Number(row.entities),
-      events: Number(row.events),
-    }),
-  );
-  const claimEntities = async (group: { integration: string; tenantId: string; entityType: string }, entityIds: string[]) => {
+  const claimEntities = async (group: EntityGroup, entityIds: string[]) => {
     // The lease is timed on the database's clock, not on this worker's `now`.
     const values = [
       input.now,
@@ -104,7 +100,6 @@ export async function claimGroupsIn(
       else events.push({ ...rowToEvent(row), leaseToken: row.lease_token as string });
     }
   };
-  // An event with an interrupted attempt is claimed alone (with its entity's other due events).
   const { rows: suspects } = await client.query(sql.lockSuspect, [input.now]);
   const suspect = (suspects as Row[])[0];
   if (suspect) {
@@ -112,15 +107,90 @@ export async function claimGroupsIn(
     await claimEntities(group, [suspect.entity_id as string]);
     return sorted(events, poisoned);
   }
-  for (const { group, entities } of planGroupClaim(summaries, input.limit, input.groups.batchSize)) {
-    const { rows: locked } = await client.query(sql.lockGroupEntities, [input.now, group.integration, group.tenantId, group.entityType, entities]);
-    if (locked.length > 0)
-      await claimEntities(
-        group,
-        (locked as Row[]).map((row) => row.entity_id as string),
-      );
+  const { rows: headRows } = await client.query(sql.dueGroupHeads, [input.now]);
+  const heads = (headRows as Row[]).map(
+    (row): DueGroupHead => ({
+      integration: row.integration as string,
+      tenantId: row.tenant_id as string,
+      entityType: row.entity_type as string,
+      dueAt: Number(row.due_ms),
+    }),
+  );
+  const cursors = new Map<DueGroupHead, GroupCursor>();
+  const steps = planGroupClaimSteps(heads, input.limit, input.groups.batchSize);
+  let step = steps.next();
+  while (!step.done) {
+    const { group, skip, entities } = step.value;
+    let cursor = cursors.get(group);
+    if (!cursor) {
+      cursor = new GroupCursor(client, sql, input.now, group);
+      cursors.set(group, cursor);
+    }
+    step = steps.next(await cursor.answer(skip, entities));
+  }
+  for (const { group, entities } of step.value) {
+    const locked = await cursors.get(group)!.lock(entities);
+    if (locked.length > 0) await claimEntities(group, locked);
   }
   return sorted(events, poisoned);
+}
+
+/** One claim's reading of one group: its free due events in claim order, a step at a time, entities in the order first seen. */
+class GroupCursor {
+  readonly #entityIds: string[] = [];
+  /** Due events read per entity (an estimate of its events: the rest may lie beyond what was read). */
+  readonly #events = new Map<string, number>();
+  #after: [string, string] | null = null;
+  #done = false;
+
+  constructor(
+    private readonly client: PgClientLike,
+    private readonly sql: Queries,
+    private readonly now: Date,
+    private readonly group: DueGroupHead,
+  ) {}
+
+  async answer(skip: number, count: number): Promise<GroupAnswer> {
+    while (!this.#done && this.#entityIds.length < skip + count) await this.#read(skip + count - this.#entityIds.length);
+    const found = this.#entityIds.slice(skip, skip + count);
+    return { entities: found.length, events: found.reduce((sum, id) => sum + this.#events.get(id)!, 0) };
+  }
+
+  /** Takes the advisory locks of the group's first `count` free entities another claim does not hold, reading on as needed. */
+  async lock(count: number): Promise<string[]> {
+    const { group } = this;
+    const locked: string[] = [];
+    for (let from = 0; locked.length < count; ) {
+      if (from >= this.#entityIds.length) {
+        if (this.#done) break;
+        await this.#read(count - locked.length);
+        if (from >= this.#entityIds.length) break;
+      }
+      const candidates = this.#entityIds.slice(from);
+      from = this.#entityIds.length;
+      const values = [group.integration, group.tenantId, group.entityType, candidates, count - locked.length];
+      const { rows } = await this.client.query(this.sql.lockGroupEntities, values);
+      for (const row of rows as Row[]) locked.push(row.entity_id as string);
+    }
+    return locked;
+  }
+
+  async #read(wanted: number): Promise<void> {
+    const n = Math.max(MIN_STEP, 2 * wanted);
+    const { group } = this;
+    const values: unknown[] = [this.now, group.integration, group.tenantId, group.entityType, n];
+    if (this.#after) values.push(...this.#after);
+    const { rows } = await this.client.query(this.sql.groupDueEvents(this.#after === null), values);
+    for (const row of rows as Row[]) {
+      const entityId = row.entity_id as string;
+      const seen = this.#events.get(entityId);
+      if (seen === undefined) this.#entityIds.push(entityId);
+      this.#events.set(entityId, (seen ?? 0) + 1);
+    }
+    const last = (rows as Row[])[rows.length - 1];
+    if (last) this.#after = [last.due_key as string, last.id as string];
+    if (rows.length < n) this.#done = true;
+  }
 }
 
 /** RETURNING has no order; hand events out earliest-due first. */

@@ -187,4 +187,14 @@ alter table ${s}.events alter column payload type json using payload::json;
 drop index ${s}.events_received_at;
 `,
   },
+  {
+    version: 8,
+    name: "group claim indexes",
+    // A group claim reads each (integration, tenant, type) group's due work in claim order (a loose scan
+    // finds the groups, one probe each) and finds interrupted attempts without walking the due backlog.
+    sql: (s) => `
+create index events_group_due on ${s}.events (integration, tenant_id, entity_type, due_at, id) where due_at is not null;
+create index events_started on ${s}.events (due_at, id) where attempts_started > attempts_finished and due_at is not null;
+`,
+  },
 ];

@@ -95,6 +95,15 @@ export function buildQueries(s: string, channel: string | null) {
       where busy.integration = c.integration and busy.tenant_id = c.tenant_id
         and busy.entity_type = c.entity_type and busy.entity_id = c.entity_id
         and busy.status = 'processing' and busy.lease_expires_at > ${LEASE_NOW} and busy.id <> c.id)`;
+  // The same check as a probe of events_entity per row of alias `e`: OFFSET 0 keeps it a subplan (never an
+  // anti-join), so the plan stays a probe of the row's entity even before the table has statistics (a
+  // freshly loaded table gives every group-equality a default selectivity, and a join then scans the group).
+  const freeEntity = (e: string) => `not exists (
+      select 1 from ${s}.events busy
+      where busy.integration = ${e}.integration and busy.tenant_id = ${e}.tenant_id
+        and busy.entity_type = ${e}.entity_type and busy.entity_id = ${e}.entity_id
+        and busy.status = 'processing' and busy.lease_expires_at > ${LEASE_NOW} and busy.id <> ${e}.id
+      offset 0)`;
   // Leases the rows of the "due" CTE (attempts count as started later, in startAttempts), or marks poison events failed. $1 now, $3 lease length in ms (timed on the database's clock), $4 worker,
   // $5 poison message template, $6 the number placeholder in it.
   const leaseDue = `update ${s}.events e set
@@ -137,28 +146,58 @@ where k.entity_key <> all($3::int[]) and pg_try_advisory_xact_lock(${entityLocks
 limit $2`,
 
     /**
-     * Group claim, first statement: every (integration, tenant, type) group with claimable events,
-     * summarised for planGroupClaim (walks events_due: unfinished events only). $1 now.
+     * Group claim: the heads of the groups with due work. A loose index scan of events_group_due finds
+     * each (integration, tenant, type) group with unfinished events (one probe per group), then each
+     * group's earliest claimable due time (stepping over live leases only). $1 now.
      */
-    dueGroups: `
-select c.integration, c.tenant_id, c.entity_type, (extract(epoch from min(c.due_at)) * 1000)::float8 as due_ms,
-  count(distinct c.entity_id)::int as entities, count(*)::int as events
+    dueGroupHeads: `
+with recursive g as (
+  (select c.integration, c.tenant_id, c.entity_type from ${s}.events c
+   where c.due_at is not null
+   order by c.integration, c.tenant_id, c.entity_type, c.due_at limit 1)
+  union all
+  select n.integration, n.tenant_id, n.entity_type
+  from g cross join lateral (
+    select c.integration, c.tenant_id, c.entity_type from ${s}.events c
+    where c.due_at is not null and (c.integration, c.tenant_id, c.entity_type) > (g.integration, g.tenant_id, g.entity_type)
+    -- due_at in the order: only events_group_due (unfinished events) serves it, not events_entity (every event).
+    order by c.integration, c.tenant_id, c.entity_type, c.due_at limit 1
+  ) n
+)
+select g.integration, g.tenant_id, g.entity_type, (extract(epoch from h.due_at) * 1000)::float8 as due_ms
+from g cross join lateral (
+  select c.due_at from ${s}.events c
+  where c.integration = g.integration and c.tenant_id = g.tenant_id and c.entity_type = g.entity_type and ${claimable}
+  order by c.due_at, c.id limit 1
+) h`,
+
+    /**
+     * Group claim: the group's claimable events of entities no live lease holds, in claim order (due_at,
+     * id), $5 at a time, after ($6 due_at, $7 id) unless FIRST. The claim reads a group only as far as its
+     * plan takes it. $1 now, $2 integration, $3 tenant, $4 type.
+     */
+    groupDueEvents: (first: boolean) => `
+select c.entity_id, c.due_at::text as due_key, c.id
 from ${s}.events c
-where ${claimable}
-group by c.integration, c.tenant_id, c.entity_type`,
+where c.integration = $2 and c.tenant_id = $3 and c.entity_type = $4 and ${claimable}
+  ${first ? "" : "and (c.due_at, c.id) > ($6::timestamptz, $7::text)"}
+  and ${freeEntity("c")}
+order by c.due_at, c.id
+limit $5`,
 
     /**
      * Group claim, before the plan: the earliest-due claimable event with an interrupted attempt (its
      * handler started, nothing finished it) of a free entity, with that entity's advisory lock: it is
-     * claimed alone, so a poison event cannot take its neighbours with it. $1 now.
+     * claimed alone, so a poison event cannot take its neighbours with it. events_started holds only
+     * unfinished events with a started, unfinished attempt. $1 now.
      */
     lockSuspect: `
 select k.integration, k.tenant_id, k.entity_type, k.entity_id
 from (
   select c.integration, c.tenant_id, c.entity_type, c.entity_id, ${ENTITY_HASH("c")} as entity_key
   from ${s}.events c
-  where ${claimable} and c.attempts_started > c.attempts_finished
-    and ${notBusy}
+  where c.attempts_started > c.attempts_finished and c.due_at is not null and ${claimable}
+    and ${freeEntity("c")}
   order by c.due_at, c.id
   offset 0
 ) k
@@ -174,27 +213,19 @@ where e.id = any(array(select event_id from i)) and e.id = i.event_id and e.leas
 returning e.id`,
 
     /**
-     * Group claim: the group's earliest-due free entities, taking each one's advisory lock (held to
-     * COMMIT, as lockDueEntities) until $5 are locked. $1 now, $2 integration, $3 tenant, $4 type.
+     * Group claim: takes the advisory locks (held to COMMIT, as lockDueEntities) of the group's candidate
+     * entities ($4, earliest due first), in order, until $5 are locked; an entity another claim holds is
+     * passed over. $1 integration, $2 tenant, $3 type.
      */
     lockGroupEntities: `
-with busy as (
-  -- The group's entities under a live lease, read once (a per-row probe is slow on fresh statistics).
-  select distinct b.entity_id from ${s}.events b
-  where b.integration = $2 and b.tenant_id = $3 and b.entity_type = $4 and b.status = 'processing' and b.lease_expires_at > ${LEASE_NOW}
-)
-select k.entity_id, k.entity_key
+select k.entity_id
 from (
-  select c.entity_id, ${ENTITY_HASH("c")} as entity_key, min(c.due_at) as due
-  from ${s}.events c
-  where c.integration = $2 and c.tenant_id = $3 and c.entity_type = $4 and ${claimable}
-    and c.entity_id <> all(array(select entity_id from busy))
-  group by c.integration, c.tenant_id, c.entity_type, c.entity_id
-  order by due, c.entity_id collate "C"
-  -- OFFSET 0 keeps the lock call out of the subquery (else it becomes a HAVING that locks every entity).
+  select e.entity_id, e.ord from unnest($4::text[]) with ordinality as e(entity_id, ord)
+  order by e.ord
+  -- OFFSET 0 keeps the lock call out of the subquery: it runs in order and stops at the LIMIT.
   offset 0
 ) k
-where pg_try_advisory_xact_lock(${entityLocks}, k.entity_key)
+where pg_try_advisory_xact_lock(${entityLocks}, hashtext($1::text || chr(31) || $2::text || chr(31) || $3::text || chr(31) || k.entity_id))
 limit $5`,
 
     /**
@@ -203,16 +234,24 @@ limit $5`,
      * leases are read again here: this statement's snapshot sees every claim committed before the locks.
      */
     claimGroupEntities: `
-with busy as (
-  select b.entity_id from ${s}.events b
-  where b.integration = $2 and b.tenant_id = $7 and b.entity_type = $8 and b.entity_id = any($9::text[])
-    and b.status = 'processing' and b.lease_expires_at > ${LEASE_NOW}
-), due as (
+with due as (
   select c.id
   from ${s}.events c
-  where c.integration = $2 and c.tenant_id = $7 and c.entity_type = $8 and c.entity_id = any($9::text[])
+  -- Each entity's events by a probe of events_entity (OFFSET 0: a per-entity subplan, whatever the statistics).
+  where c.id = any(array(
+    select p.id from unnest($9::text[]) as x(entity_id)
+    cross join lateral (
+      select e.id from ${s}.events e
+      where e.integration = $2 and e.tenant_id = $7 and e.entity_type = $8 and e.entity_id = x.entity_id
+        -- Claimable, spelt without due_at (next_attempt_at is due_at for these statuses), so that no plan reads
+        -- the group along events_group_due instead of probing the entity.
+        and e.status in ('queued', 'retrying', 'processing') and e.next_attempt_at <= $1
+        and (e.status <> 'processing' or e.lease_expires_at <= ${LEASE_NOW})
+        and ${freeEntity("e")}
+      offset 0
+    ) p
+  ))
     and ${claimable}
-    and c.entity_id <> all(array(select entity_id from busy))
   for update skip locked
 )
 ${leaseDue}`,

@@ -152,6 +152,17 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     version: 6,
     sql: "DROP INDEX IF EXISTS events_due;",
   },
+  {
+    // Group claims read each (integration, tenant, type) group's due work in claim order, unfinished events
+    // only, and find interrupted attempts without walking the backlog.
+    version: 7,
+    sql: `
+      CREATE INDEX events_group_due ON events (integration, tenant_id, entity_type, next_attempt_at, id)
+        WHERE status IN ('queued', 'retrying', 'processing');
+      CREATE INDEX events_started ON events (next_attempt_at, id)
+        WHERE attempts_started > attempts_finished AND status IN ('queued', 'retrying', 'processing');
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -40,18 +40,44 @@ const CLAIMABLE = `((status IN ('queued', 'retrying') AND next_attempt_at <= @no
     OR (status = 'processing' AND (lease_expires_at IS NULL OR lease_expires_at <= @now)))`;
 const IN_GROUP = "integration = @integration AND tenant_id = @tenant_id AND entity_type = @entity_type";
 
-/** Group claim: every (integration, tenant, type) group with claimable events, summarised for planGroupClaim. */
-export const DUE_GROUPS = `SELECT integration, tenant_id, entity_type, MIN(next_attempt_at) AS due_at,
-    COUNT(DISTINCT entity_id) AS entities, COUNT(*) AS events
-  FROM events WHERE ${CLAIMABLE} GROUP BY integration, tenant_id, entity_type`;
-/** Group claim: the earliest-due claimable event with an interrupted attempt, of an entity no live lease holds (claimed alone). */
-export const DUE_SUSPECT = `SELECT integration, tenant_id, entity_type, entity_id FROM events
-  WHERE ${CLAIMABLE} AND attempts_started > attempts_finished AND ${NOT_BUSY}
+/** Unfinished events: the partial index of group claims (events_group_due, migration 6) holds only these. */
+const OPEN = "status IN ('queued', 'retrying', 'processing')";
+/** A due unfinished event not under a live lease (with OPEN: CLAIMABLE, read along events_group_due). */
+const DUE_FREE = "next_attempt_at <= @now AND (status <> 'processing' OR lease_expires_at IS NULL OR lease_expires_at <= @now)";
+
+/**
+ * Group claim, the groups' heads: a loose index scan over events_group_due, one group per step: the first
+ * group with unfinished events, then the one after (@integration, @tenant_id, @entity_type), probed as
+ * the next type of the tenant, else the next tenant, else the next integration (a row-value comparison
+ * would walk every row of the integration: SQLite seeks on its first column only).
+ */
+const OPEN_GROUP = "SELECT integration, tenant_id, entity_type FROM events INDEXED BY events_group_due";
+export const FIRST_OPEN_GROUP = `${OPEN_GROUP} WHERE ${OPEN} ORDER BY integration, tenant_id, entity_type LIMIT 1`;
+export const NEXT_OPEN_GROUP = [
+  `${OPEN_GROUP} WHERE ${OPEN} AND integration = @integration AND tenant_id = @tenant_id AND entity_type > @entity_type ORDER BY entity_type LIMIT 1`,
+  `${OPEN_GROUP} WHERE ${OPEN} AND integration = @integration AND tenant_id > @tenant_id ORDER BY tenant_id, entity_type LIMIT 1`,
+  `${OPEN_GROUP} WHERE ${OPEN} AND integration > @integration ORDER BY integration, tenant_id, entity_type LIMIT 1`,
+] as const;
+/** Group claim: the group's earliest due time among its claimable events (steps over live leases only). */
+export const GROUP_DUE_AT = `SELECT next_attempt_at AS due_at FROM events INDEXED BY events_group_due
+  WHERE ${IN_GROUP} AND ${OPEN} AND ${DUE_FREE} ORDER BY next_attempt_at, id LIMIT 1`;
+/**
+ * Group claim: the group's claimable events of entities no live lease holds, in claim order (due time,
+ * id), @n at a time after (@after_due, @after_id) (FIRST: from the start). The claim reads only as far
+ * as its plan takes it; each entity first seen here comes in that order.
+ */
+export const groupDueEvents = (first: boolean) => `SELECT entity_id, next_attempt_at, id FROM events INDEXED BY events_group_due
+  WHERE ${IN_GROUP} AND ${OPEN} AND ${DUE_FREE}
+    ${first ? "" : "AND (next_attempt_at, id) > (@after_due, @after_id)"}
+    AND ${NOT_BUSY}
+  ORDER BY next_attempt_at, id LIMIT @n`;
+/**
+ * Group claim: the earliest-due claimable event with an interrupted attempt, of an entity no live lease
+ * holds (claimed alone). events_started holds only unfinished events with a started, unfinished attempt.
+ */
+export const DUE_SUSPECT = `SELECT integration, tenant_id, entity_type, entity_id FROM events INDEXED BY events_started
+  WHERE attempts_started > attempts_finished AND ${OPEN} AND ${CLAIMABLE} AND ${NOT_BUSY}
   ORDER BY next_attempt_at, id LIMIT 1`;
-/** Group claim: the group's @n earliest-due entities with claimable events and no live lease. */
-export const DUE_GROUP_ENTITIES = `SELECT entity_id FROM events
-  WHERE ${IN_GROUP} AND ${CLAIMABLE} AND ${NOT_BUSY}
-  GROUP BY entity_id ORDER BY MIN(next_attempt_at), entity_id LIMIT @n`;
 /** Group claim: every claimable event of the chosen entities (@ids: a JSON array), earliest first. */
 export const DUE_ENTITY_EVENTS = `SELECT ${EVENT_COLUMNS} FROM events
   WHERE ${IN_GROUP} AND entity_id IN (SELECT value FROM json_each(@ids)) AND ${CLAIMABLE}
