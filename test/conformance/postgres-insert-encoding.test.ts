@@ -149,6 +149,21 @@ if (!url) {
     await store.close();
   });
 
+  it("stores text fields with quotes, backslashes, braces, commas, spaces, NULL and empty strings as given", async () => {
+    const store = new PostgresStore({ pool, schema: newSchema() });
+    await store.migrate();
+    const d = delivery(new TextEncoder().encode("{}"));
+    const odd = ['a"b', "back\\slash\\", "{x,y}", " spaced ", "NULL", "null", "", '\\"', "ünï😀", "tab\tnew\nline"];
+    const events = odd.map((value, n) =>
+      event(d, { entityId: value, tenantId: odd[(n + 1) % odd.length]!, entityType: odd[(n + 2) % odd.length]!, operation: value }),
+    );
+    expect(await store.insertDelivery({ delivery: d, events })).toEqual({ status: "inserted", deliveryId: d.id });
+    for (const e of events) {
+      expect(await store.getEvent(e.id)).toMatchObject({ entityId: e.entityId, tenantId: e.tenantId, entityType: e.entityType, operation: e.operation });
+    }
+    await store.close();
+  });
+
   it("stores a duplicate with its own body when its original is in the same group", async () => {
     const store = new PostgresStore({ pool, schema: newSchema(), groupCommit: { maxBatch: 100, maxWaitMs: 20 } });
     await store.migrate();
