@@ -185,4 +185,10 @@ describe("SqliteStore group-committed insert", () => {
     // 2 = MEMORY (0 = the build's default, a file).
     expect(journals).toBe(2);
   });
+
+  it("checkpoints the WAL after 10,000 frames, not SQLite's 1,000", async () => {
+    const store = open();
+    await store.migrate();
+    expect(await store.transaction(async (tx) => (tx as Database.Database).pragma("wal_autocheckpoint", { simple: true }))).toBe(10_000);
+  });
 });
