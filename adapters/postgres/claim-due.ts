@@ -81,7 +81,8 @@ export async function claimGroupsIn(
 ): Promise<ClaimResult> {
   const events: ClaimedEvent[] = [];
   const poisoned: EventRecord[] = [];
-  const claimEntities = async (group: EntityGroup, entityIds: string[]) => {
+  /** Leases every claimable event of the locked entities; returns how many of them it took. */
+  const claimEntities = async (group: EntityGroup, entityIds: string[]): Promise<number> => {
     // The lease is timed on the database's clock, not on this worker's `now`.
     const values = [
       input.now,
@@ -95,10 +96,13 @@ export async function claimGroupsIn(
       entityIds,
     ];
     const { rows } = await client.query(sql.claimGroupEntities, values);
+    const taken = new Set<string>();
     for (const row of rows as Row[]) {
+      taken.add(row.entity_id as string);
       if (row.poison) poisoned.push(rowToEvent(row));
       else events.push({ ...rowToEvent(row), leaseToken: row.lease_token as string });
     }
+    return taken.size;
   };
   const { rows: suspects } = await client.query(sql.lockSuspect, [input.now]);
   const suspect = (suspects as Row[])[0];
@@ -129,8 +133,15 @@ export async function claimGroupsIn(
     step = steps.next(await cursor.answer(skip, entities));
   }
   for (const { group, entities } of step.value) {
-    const locked = await cursors.get(group)!.lock(entities);
-    if (locked.length > 0) await claimEntities(group, locked);
+    // Entities locked but not leased (a claim committed them, or finished them, between this claim's reads)
+    // leave their slots to the group's next free entities, so the batch stays whole while the group has them.
+    for (let round = 0, wanted = entities; wanted > 0 && round < MAX_CLAIM_ROUNDS; round += 1) {
+      const locked = await cursors.get(group)!.lock(wanted);
+      if (locked.length === 0) break;
+      const taken = await claimEntities(group, locked);
+      wanted -= taken;
+      if (taken === locked.length) break;
+    }
   }
   return sorted(events, poisoned);
 }
@@ -142,6 +153,8 @@ class GroupCursor {
   readonly #events = new Map<string, number>();
   #after: [string, string] | null = null;
   #done = false;
+  /** Candidates the lock statements went through, in order. */
+  #tried = 0;
 
   constructor(
     private readonly client: PgClientLike,
@@ -156,21 +169,27 @@ class GroupCursor {
     return { entities: found.length, events: found.reduce((sum, id) => sum + this.#events.get(id)!, 0) };
   }
 
-  /** Takes the advisory locks of the group's first `count` free entities another claim does not hold, reading on as needed. */
+  /**
+   * Takes the advisory locks of the group's next `count` free entities another claim does not hold (after
+   * those earlier calls tried), reading on as needed.
+   */
   async lock(count: number): Promise<string[]> {
     const { group } = this;
     const locked: string[] = [];
-    for (let from = 0; locked.length < count; ) {
-      if (from >= this.#entityIds.length) {
+    while (locked.length < count) {
+      if (this.#tried >= this.#entityIds.length) {
         if (this.#done) break;
         await this.#read(count - locked.length);
-        if (from >= this.#entityIds.length) break;
+        if (this.#tried >= this.#entityIds.length) break;
       }
+      const from = this.#tried;
       const candidates = this.#entityIds.slice(from);
-      from = this.#entityIds.length;
       const values = [group.integration, group.tenantId, group.entityType, candidates, count - locked.length];
       const { rows } = await this.client.query(this.sql.lockGroupEntities, values);
       for (const row of rows as Row[]) locked.push(row.entity_id as string);
+      // Stopped at its count: the candidates after the last one locked were not tried; else all were.
+      const last = (rows as Row[])[rows.length - 1];
+      this.#tried = rows.length === values[4] && last ? from + Number(last.ord) : this.#entityIds.length;
     }
     return locked;
   }

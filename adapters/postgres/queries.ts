@@ -214,11 +214,11 @@ returning e.id`,
 
     /**
      * Group claim: takes the advisory locks (held to COMMIT, as lockDueEntities) of the group's candidate
-     * entities ($4, earliest due first), in order, until $5 are locked; an entity another claim holds is
-     * passed over. $1 integration, $2 tenant, $3 type.
+     * entities ($4, earliest due first), in order, until $5 are locked; an entity another claim holds, or
+     * has committed a lease on since the candidates were read, is passed over. $1 integration, $2 tenant, $3 type.
      */
     lockGroupEntities: `
-select k.entity_id
+select k.entity_id, k.ord
 from (
   select e.entity_id, e.ord from unnest($4::text[]) with ordinality as e(entity_id, ord)
   order by e.ord
@@ -226,6 +226,13 @@ from (
   offset 0
 ) k
 where pg_try_advisory_xact_lock(${entityLocks}, hashtext($1::text || chr(31) || $2::text || chr(31) || $3::text || chr(31) || k.entity_id))
+  -- Read after the lock was granted (this statement's snapshot): a claim that committed the entity
+  -- since the candidates were read holds a live lease on it now.
+  and not exists (
+    select 1 from ${s}.events b
+    where b.integration = $1 and b.tenant_id = $2 and b.entity_type = $3 and b.entity_id = k.entity_id
+      and b.status = 'processing' and b.lease_expires_at > ${LEASE_NOW}
+    offset 0)
 limit $5`,
 
     /**
