@@ -1,6 +1,6 @@
 /** Scheduler conformance, section 2. due times: the next due time a run reports, and `more`, are honoured. */
 import assert from "node:assert/strict";
-import { recordRuns, sleep } from "./recorder.ts";
+import { recordRuns, sleep, startTimes } from "./recorder.ts";
 import type { SchedulerSuite } from "./suite.ts";
 
 export function dueTimesSection(suite: SchedulerSuite): void {
@@ -22,7 +22,7 @@ export function dueTimesSection(suite: SchedulerSuite): void {
       assert.ok(second >= dueAt, `ran ${dueAt - second} ms before the due time`);
       assert.ok(second - dueAt <= latencyMs, `ran ${second - dueAt} ms after the due time`);
       await sleep(latencyMs);
-      assert.equal(recorder.runs.length, 2);
+      assert.equal(recorder.runs.length, 2, startTimes(recorder.runs));
     });
 
     it("runs again at once, unwoken, while runs report more", async () => {
@@ -35,7 +35,7 @@ export function dueTimesSection(suite: SchedulerSuite): void {
         assert.ok(gap <= latencyMs, `run ${i} started ${gap} ms after the full run before it`);
       }
       await sleep(latencyMs);
-      assert.equal(recorder.runs.length, 4);
+      assert.equal(recorder.runs.length, 4, startTimes(recorder.runs));
     });
 
     it("honours a wake-up's delay", async () => {

@@ -8,7 +8,9 @@ export interface SchedulerConformanceOptions {
   name: string;
   /**
    * Returns a new, not yet started scheduler over a FRESH backend (queue, schema) of its own. Called
-   * at most once per test. Its poll interval must be 10 s or more, so that polls never count as runs.
+   * at most once per test. No poll may come during a test, or it counts as a run: a poll interval of 10 s or more, and
+   * for a scheduler that polls at whole multiples of its interval (the queue-backed ones, `QueuedPasses`) one whose next
+   * multiple is minutes away (a 60 s interval polls at every whole minute, whenever the test started).
    */
   create(): Promise<Scheduler>;
   /**

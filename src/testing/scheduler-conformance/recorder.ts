@@ -19,6 +19,8 @@ export interface RunRecorder {
   readonly overlapped: boolean;
   /** Resolves once `count` runs have ended; rejects after `timeoutMs`. */
   waitForRuns(count: number, timeoutMs: number): Promise<void>;
+  /** Resolves as soon as `count` runs have started (the last one still going, unless it takes no time); rejects after `timeoutMs`. */
+  waitForStarts(count: number, timeoutMs: number): Promise<void>;
 }
 
 export interface RecorderOptions {
@@ -42,6 +44,7 @@ export function recordRuns(options: RecorderOptions = {}): RunRecorder {
     const index = runs.push(record) - 1;
     active += 1;
     if (active > 1) overlapped = true;
+    for (const waiter of [...waiters]) waiter();
     try {
       if (options.durationMs) await new Promise((resolve) => setTimeout(resolve, options.durationMs));
       return options.report ? options.report(index) : IDLE;
@@ -52,6 +55,24 @@ export function recordRuns(options: RecorderOptions = {}): RunRecorder {
     }
   }
 
+  /** Resolves once `seen()` reaches `count` (checked whenever a run starts or ends); rejects after `timeoutMs`. */
+  function waitFor(seen: () => number, count: number, what: string, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (seen() < count) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new assert.AssertionError({ message: `expected ${count} ${what} within ${timeoutMs} ms, saw ${seen()} (${startTimes(runs)})` }));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  }
+
   return {
     run,
     runs,
@@ -59,22 +80,23 @@ export function recordRuns(options: RecorderOptions = {}): RunRecorder {
       return overlapped;
     },
     waitForRuns(count, timeoutMs) {
-      return new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (ended() < count) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new assert.AssertionError({ message: `expected ${count} runs within ${timeoutMs} ms, saw ${ended()}` }));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
+      return waitFor(ended, count, "runs", timeoutMs);
+    },
+    waitForStarts(count, timeoutMs) {
+      return waitFor(() => runs.length, count, "started runs", timeoutMs);
     },
   };
+}
+
+/** When each run started (ISO times, to tell a poll at a whole minute from the run a test waited for), for failure messages. */
+export function startTimes(runs: readonly RecordedRun[]): string {
+  return runs.length === 0 ? "no runs" : `runs started at ${runs.map((run) => new Date(run.startedAt).toISOString()).join(", ")}`;
+}
+
+/** Resolves once `condition()` holds (looked at every 10 ms) or after `timeoutMs`; the caller asserts what it needs. */
+export async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await sleep(10);
 }
 
 /** Real time passes: schedulers are timers and queues, so the suite waits on the wall clock. */
