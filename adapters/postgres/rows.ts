@@ -152,6 +152,7 @@ export function deliveryParams(items: readonly { delivery: NewDelivery; override
 }
 
 /** Characters that make an array element need escaping ("\\", '"') or replacing (U+0000: PostgreSQL text cannot hold it). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is one of the characters this looks for (PostgreSQL text cannot hold it).
 const NEEDS_ESCAPE = /["\\\u0000]/;
 
 /**
