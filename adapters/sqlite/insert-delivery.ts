@@ -114,42 +114,29 @@ function storeDelivery(sql: Sql, delivery: NewDelivery, eventCount: number): Ins
   const headers = toJson(delivery.headers);
   const rawBody = toBlob(delivery.rawBody);
   const response = delivery.response === null ? null : toJson(delivery.response);
-  const receivedAt = delivery.receivedAt.getTime();
   const insert = sql(INSERT_DELIVERY);
-  const { changes } = insert.run(
-    delivery.id,
-    delivery.integration,
-    delivery.provider,
-    tenantIds,
-    receivedAt,
-    headers,
-    rawBody,
-    delivery.dedupeKey,
-    delivery.status,
-    delivery.reason,
-    response,
-    null,
-    eventCount,
-  );
-  if (changes === 1) return { status: "inserted", deliveryId: delivery.id };
+  // The same row either way but for the dedupe key, the status, the holder and the event count.
+  const store = (dedupeKey: string | null, status: string, duplicateOf: string | null, events: number) =>
+    insert.run(
+      delivery.id,
+      delivery.integration,
+      delivery.provider,
+      tenantIds,
+      delivery.receivedAt.getTime(),
+      headers,
+      rawBody,
+      dedupeKey,
+      status,
+      delivery.reason,
+      response,
+      duplicateOf,
+      events,
+    ).changes;
+  if (store(delivery.dedupeKey, delivery.status, null, eventCount) === 1) return { status: "inserted", deliveryId: delivery.id };
   // The key is held (by an earlier delivery, or by one earlier in this very group).
   const holder = sql(FIND_DEDUPE_HOLDER).get(delivery.dedupeKey) as { id: string } | undefined;
   if (holder === undefined) throw new Error("insertDelivery: the dedupe key conflicted but no delivery holds it");
-  insert.run(
-    delivery.id,
-    delivery.integration,
-    delivery.provider,
-    tenantIds,
-    receivedAt,
-    headers,
-    rawBody,
-    null,
-    "duplicate",
-    delivery.reason,
-    response,
-    holder.id,
-    0,
-  );
+  store(null, "duplicate", holder.id, 0);
   return { status: "duplicate", deliveryId: delivery.id, duplicateOf: holder.id };
 }
 
