@@ -1,23 +1,12 @@
-// Building the stored event for one parsed change of a delivery.
+// Building the stored events for the parsed changes of a delivery.
 import type { ParsedEvent } from "../contracts/provider-adapter.ts";
 import { createId } from "../ids.ts";
 import type { Mode, NewDelivery, NewEvent } from "../types.ts";
 import type { Integration } from "./receive/receive-context.ts";
 
-/** The queued event for `event` of `delivery`, due at once (`immediate`) or after the integration's delay (`delayed`). */
-export function newEvent(
-  integrationId: string,
-  integration: Integration,
-  delivery: Pick<NewDelivery, "id" | "receivedAt">,
-  event: ParsedEvent,
-  mode: Exclude<Mode, "direct">,
-  defaultMaxAttempts: number,
-): NewEvent {
-  return newEvents(integrationId, integration, delivery, [event], mode, defaultMaxAttempts)[0]!;
-}
-
 /**
- * The queued events for the changes of one delivery. What they share (due time, attempts, provider)
+ * The queued events for the changes of one delivery, each due at once (`immediate`) or after the
+ * integration's delay (`delayed`). What they share (due time, attempts, provider)
  * is worked out once: one `nextAttemptAt` Date for the delivery rather than one per event (a Date is
  * never mutated here; a later attempt time replaces it).
  */

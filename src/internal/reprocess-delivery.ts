@@ -4,7 +4,7 @@ import type { Clock } from "../clock.ts";
 import type { WebhookStore } from "../contracts/webhook-store.ts";
 import { WebhookInboxError } from "../errors.ts";
 import type { DeliveryRecord, DeliveryStatus, DeliverySummary, Mode } from "../types.ts";
-import { newEvent, tenantsOf } from "./new-event.ts";
+import { newEvents, tenantsOf } from "./new-event.ts";
 import { clampFutureChanges } from "./receive/clamp-future.ts";
 import type { Integration } from "./receive/receive-context.ts";
 import { DIRECT_IN_PROGRESS_REASON } from "./receive/receive-direct.ts";
@@ -58,7 +58,7 @@ export async function reprocessDelivery(ctx: ReprocessContext, id: string): Prom
   const changes = clampFutureChanges(parsed.events, delivery.receivedAt, ctx.futureOccurredAtToleranceMs).events;
   const mode = ctx.effectiveMode(delivery.integration) === "delayed" ? "delayed" : "immediate";
   const now = ctx.clock.now();
-  const events = changes.map((event) => newEvent(delivery.integration, integration, { id: delivery.id, receivedAt: now }, event, mode, ctx.maxAttempts));
+  const events = newEvents(delivery.integration, integration, { id: delivery.id, receivedAt: now }, changes, mode, ctx.maxAttempts);
   const count = `${events.length} event${events.length === 1 ? "" : "s"} queued`;
   // A direct delivery leaves `accepted` for `failed` (its request did fail to finish), so the update stays
   // conditional, and a resend of it is answered "duplicate": its queued events do the work.
