@@ -11,7 +11,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import Fastify from "fastify";
-import { createWebhookInbox, type WebhookProcessor } from "../src/index.ts";
+import { createWebhookInbox, MemoryStore, type InsertDeliveryResult, type NewDelivery, type NewEvent, type WebhookProcessor } from "../src/index.ts";
 import { fastifyWebhookInbox } from "../adapters/fastify/index.ts";
 import { quickbooks } from "../adapters/quickbooks/index.ts";
 import { xero } from "../adapters/xero/index.ts";
@@ -37,11 +37,14 @@ interface Running {
  * the same CPU; it is measured on its own in the throughput section).
  */
 async function inboxFor(
-  kind: StoreKind,
+  kind: StoreKind | "discard",
   synchronous: "full" | "normal",
   applicationName: string | undefined,
 ): Promise<{ inbox: WebhookProcessor; bench: BenchStore }> {
-  const bench = openStore(kind, { synchronous, ...(applicationName ? { applicationName } : {}) });
+  const bench: BenchStore =
+    kind === "discard"
+      ? { kind: "memory", store: new DiscardingStore(), dispose: async () => {} }
+      : openStore(kind, { synchronous, ...(applicationName ? { applicationName } : {}) });
   const inbox = createWebhookInbox({
     store: bench.store,
     logger: silentLogger,
@@ -61,6 +64,19 @@ async function inboxFor(
   });
   await inbox.start();
   return { inbox, bench };
+}
+
+/**
+ * The ceiling of any store: the whole receive pipeline (screen, verify, parse, build the delivery and
+ * its events, answer) in front of a store whose insert keeps nothing and resolves at once. It counts
+ * the events it was handed, so the bench still checks that every acknowledged webhook reached it.
+ */
+class DiscardingStore extends MemoryStore {
+  handed = 0;
+  override async insertDelivery({ delivery, events }: { delivery: NewDelivery; events: readonly NewEvent[] }): Promise<InsertDeliveryResult> {
+    this.handed += events.length;
+    return { status: "inserted", deliveryId: delivery.id };
+  }
 }
 
 async function countEvents(inbox: WebhookProcessor): Promise<number> {
@@ -95,11 +111,12 @@ async function start(variant: IngestVariant, argument: string | undefined): Prom
       const server = app.listen(0, "127.0.0.1") as Server;
       return { port: await listening(server), count: async () => parsed, close: () => closeServer(server) };
     }
+    case "fastify-inbox-discard":
     case "fastify-inbox-memory":
     case "fastify-inbox-sqlite":
     case "fastify-inbox-postgres":
     case "fastify-inbox-sqlite-normal": {
-      const kind = variant.split("-")[2] as StoreKind;
+      const kind = variant.split("-")[2] as StoreKind | "discard";
       const { inbox, bench } = await inboxFor(kind, variant.endsWith("-normal") ? "normal" : "full", argument);
       const app = Fastify({ logger: false });
       // One route for both integrations: /webhooks/qbo and /webhooks/xero.
@@ -107,7 +124,7 @@ async function start(variant: IngestVariant, argument: string | undefined): Prom
       await app.listen({ port: 0, host: "127.0.0.1" });
       return {
         port: (app.server.address() as AddressInfo).port,
-        count: () => countEvents(inbox),
+        count: async () => (bench.store instanceof DiscardingStore ? bench.store.handed : countEvents(inbox)),
         close: async () => {
           await app.close();
           await inbox.stop();

@@ -22,6 +22,7 @@ import { postgresPids } from "./lib/stores.ts";
 const LABELS: Record<IngestVariant, string> = {
   "fastify-bare": "bare Fastify (parse JSON, 202; stores nothing)",
   "express-bare": "bare Express (express.json(), 202; stores nothing)",
+  "fastify-inbox-discard": "ceiling: webhook-inbox Fastify, a store that keeps nothing (verify, parse, build events; no store can beat it)",
   "fastify-inbox-memory": "webhook-inbox Fastify + MemoryStore (delivery log, dedupe, events)",
   "fastify-inbox-sqlite": "webhook-inbox Fastify + SqliteStore FULL (fsynced: delivery log, dedupe, events)",
   "fastify-inbox-sqlite-normal": "webhook-inbox Fastify + SqliteStore NORMAL (for comparison)",
@@ -161,6 +162,7 @@ export async function runIngest(config: BenchConfig): Promise<SectionResult> {
   const chosen = config.ingest.variants;
   const fastifyVariants = (
     [
+      "fastify-inbox-discard",
       "fastify-inbox-memory",
       "fastify-inbox-sqlite",
       "fastify-inbox-postgres",

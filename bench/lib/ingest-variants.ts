@@ -2,6 +2,7 @@
 export const INGEST_VARIANTS = [
   "fastify-bare",
   "express-bare",
+  "fastify-inbox-discard",
   "fastify-inbox-memory",
   "fastify-inbox-sqlite",
   "fastify-inbox-sqlite-normal",
