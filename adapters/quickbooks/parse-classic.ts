@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { ParsedEvent } from "../../src/index.ts";
-import { dateTimeOrEpochMsSchema, parseIsoDateTime } from "../../src/provider-kit/index.ts";
+import { dateTimeOrEpochMsSchema, isPlainRecord, parseIsoDateTime, quickText } from "../../src/provider-kit/index.ts";
 import { canonicalEntityName, canonicalOperation, isDeleteOperation } from "./entity-names.ts";
-import { entryProblem, idText, isPlainRecord, parseOrThrow, quickIdText, quickText } from "./payload-schema.ts";
+import { entryProblem, idText, parseOrThrow, quickIdText } from "./payload-schema.ts";
 
 const entitySchema = z.looseObject({
   name: z.string().trim().min(1, { error: "must be a non-empty string" }),

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import type { ParsedEvent } from "../../src/index.ts";
-import { isoDateTimeSchema, parseIsoDateTime } from "../../src/provider-kit/index.ts";
+import { isPlainRecord, isoDateTimeSchema, parseIsoDateTime } from "../../src/provider-kit/index.ts";
 import { canonicalEntityName, canonicalOperation } from "./entity-names.ts";
 import { pushChangeEvents, type ParsedChange } from "./parse-classic.ts";
-import { entryProblem, idText, isPlainRecord, quickIdText } from "./payload-schema.ts";
+import { entryProblem, idText, quickIdText } from "./payload-schema.ts";
 
 /** `qbo.<entity>.<operation>.v<n>`, e.g. `qbo.invoice.updated.v1` (Intuit's "Understanding the data object" page). */
 const TYPE_PATTERN = /^qbo\.([A-Za-z][A-Za-z0-9]*)\.([A-Za-z]+)\.v\d+$/;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { WebhookPayloadError, type ParsedDelivery, type ProviderRequest } from "../../src/index.ts";
-import { decodeJsonBody } from "../../src/provider-kit/index.ts";
+import { decodeJsonBody, isPlainRecord } from "../../src/provider-kit/index.ts";
 import { parseClassic } from "./parse-classic.ts";
 import { parseCloudEvents } from "./parse-cloudevents.ts";
 
@@ -17,8 +17,8 @@ import { parseCloudEvents } from "./parse-cloudevents.ts";
 export function parseQuickBooksDelivery(request: ProviderRequest): ParsedDelivery {
   const body = decodeJsonBody(request.rawBody, "quickbooks payload");
   let change: ReturnType<typeof parseClassic>;
-  if (Array.isArray(body) || (isObject(body) && "specversion" in body)) change = parseCloudEvents(body, request.receivedAt ?? new Date());
-  else if (isObject(body) && "eventNotifications" in body) change = parseClassic(body);
+  if (Array.isArray(body) || (isPlainRecord(body) && "specversion" in body)) change = parseCloudEvents(body, request.receivedAt ?? new Date());
+  else if (isPlainRecord(body) && "eventNotifications" in body) change = parseClassic(body);
   else {
     throw new WebhookPayloadError("quickbooks payload: body is neither a CloudEvents array nor an object with eventNotifications");
   }
@@ -35,8 +35,4 @@ export function parseQuickBooksDelivery(request: ProviderRequest): ParsedDeliver
 /** The entries that could not be parsed, as a body of the same format, for an operator to re-process. */
 export function rejectedEntries(body: unknown, reasons: readonly string[]): NonNullable<ParsedDelivery["rejected"]> {
   return { rawBody: new TextEncoder().encode(JSON.stringify(body)), entries: reasons.length, reason: reasons.join("; ") };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { WebhookPayloadError } from "../../src/index.ts";
+import { quickText } from "../../src/provider-kit/index.ts";
 
 /**
  * Ids and realm ids are strings in Intuit's samples. A JSON number is accepted only while it is
@@ -77,21 +78,6 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** `idText`'s output, or undefined (zod decides). */
 export function quickIdText(value: unknown): string | undefined {
-  if (typeof value === "string") {
-    const trimmed = value.trim();
-    return trimmed === "" ? undefined : trimmed;
-  }
+  if (typeof value === "string") return quickText(value);
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? String(value) : undefined;
-}
-
-/** `z.string().trim().min(1)`'s output, or undefined (zod decides). */
-export function quickText(value: unknown): string | undefined {
-  if (typeof value !== "string") return undefined;
-  const trimmed = value.trim();
-  return trimmed === "" ? undefined : trimmed;
-}
-
-/** What zod's object schemas accept as an object. */
-export function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { WebhookPayloadError, type ParsedDelivery, type ParsedEvent, type ProviderRequest } from "../../src/index.ts";
-import { decodeJsonBody, isoDateTimeSchema, parseIsoDateTime } from "../../src/provider-kit/index.ts";
+import { decodeJsonBody, isoDateTimeSchema, parseIsoDateTime, quickText } from "../../src/provider-kit/index.ts";
 
 const text = z.string().trim().min(1, { error: "must be a non-empty string" });
 
@@ -136,13 +136,6 @@ function quickEvent(value: unknown): CheckedEvent | undefined {
   if (!(entry.tenantType === undefined || typeof entry.tenantType === "string")) return undefined;
   if (!(entry.resourceUrl === undefined || typeof entry.resourceUrl === "string")) return undefined;
   return { resourceId, eventDateUtc, eventType, eventCategory, tenantId };
-}
-
-/** `z.string().trim().min(1)`'s output, or undefined. */
-function quickText(value: unknown): string | undefined {
-  if (typeof value !== "string") return undefined;
-  const trimmed = value.trim();
-  return trimmed === "" ? undefined : trimmed;
 }
 
 /** A short reason: "is missing", "must be an array", or the schema's own message. */

@@ -10,5 +10,6 @@ export { callWithAccessToken, type ProviderHttpCallOptions, type ProviderHttpRes
 export { parseRetryAfterMs } from "./retry-after.ts";
 export { decodeJsonBody } from "./json-body.ts";
 export { screenIds } from "./screen-ids.ts";
+export { isPlainRecord, quickText } from "./shape-checks.ts";
 export { emptyAcknowledgement, jsonAcknowledgement } from "./acknowledgement.ts";
 export { verifyAndParseWith, type VerifyAndParseInput, type VerifyAndParseSpec, type WebhookBody, type WebhookHeaders } from "./verify-and-parse.ts";

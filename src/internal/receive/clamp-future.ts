@@ -1,5 +1,6 @@
 // Clamping a change dated in the future to its receive time, so it cannot outrank later real changes.
 import type { ParsedEvent } from "../../contracts/provider-adapter.ts";
+import { isPlainRecord } from "../../provider-kit/shape-checks.ts";
 
 /** What a clamped change's payload carries: the time it was sent with and the tolerance it broke. */
 export interface OccurredAtClamped {
@@ -24,7 +25,7 @@ export function clampFutureChanges(events: readonly ParsedEvent[], receivedAt: D
     if (!(event.occurredAt.getTime() > limit)) return event;
     clamped += 1;
     const flag: OccurredAtClamped = { sent: event.occurredAt.toISOString(), toleranceMs };
-    const payload = isPlainObject(event.payload) ? { ...event.payload, occurredAtClamped: flag } : { payload: event.payload, occurredAtClamped: flag };
+    const payload = isPlainRecord(event.payload) ? { ...event.payload, occurredAtClamped: flag } : { payload: event.payload, occurredAtClamped: flag };
     return { ...event, occurredAt: receivedAt, payload };
   });
   return { events: out, clamped };
@@ -34,8 +35,4 @@ export function clampFutureChanges(events: readonly ParsedEvent[], receivedAt: D
 export function clampNote(clamped: number, toleranceMs: number): string {
   if (clamped === 0) return "";
   return `${clamped} ${clamped === 1 ? "change" : "changes"} dated more than ${toleranceMs} ms after its receive time clamped to the receive time`;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
