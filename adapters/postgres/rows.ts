@@ -109,7 +109,7 @@ export function rowToWatermark(row: Row): Watermark {
 }
 
 /** A delivery's columns besides its body, as set by the insert that stores it. */
-export interface DeliveryOverrides {
+interface DeliveryOverrides {
   readonly dedupeKey: string | null;
   readonly status: DeliveryStatus;
   readonly duplicateOf: string | null;

@@ -14,7 +14,7 @@ import { runSqliteMigrations } from "./migrations.ts";
 import { TRANSACTION } from "./queries.ts";
 
 /** WAL frames after which a commit checkpoints (SQLite's default is 1,000). */
-export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 /** How the file is opened. */
 export interface ConnectionOptions {

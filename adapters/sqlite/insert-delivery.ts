@@ -38,7 +38,7 @@ const EVENT_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
  * Most event rows per INSERT statement: 128 × 17 = 2,176 parameters, far under SQLite's limit (32,766
  * since 3.32; 999 before, which a build may still set). Larger groups take several statements.
  */
-export const EVENT_ROWS_PER_STATEMENT = 128;
+const EVENT_ROWS_PER_STATEMENT = 128;
 const eventInsertTexts = new Map<number, string>();
 
 /** The multi-row INSERT of `rows` events (texts cached; the connection caches the prepared statements). */

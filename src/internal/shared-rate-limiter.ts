@@ -24,9 +24,9 @@ const SWEEP_EVERY_MS = 60_000;
  * the next timer and a claim (measured at 100–300 ms on PostgreSQL, the "reaction lag" per window),
  * so a slot freeing a few ms after a refusal was otherwise lost for that long.
  */
-export const SHORT_WAIT_MS = 30;
+const SHORT_WAIT_MS = 30;
 /** At most this many short waits per call, so a pass is held up by at most MAX_SHORT_WAITS × SHORT_WAIT_MS. */
-export const MAX_SHORT_WAITS = 3;
+const MAX_SHORT_WAITS = 3;
 /** When the store cannot be reached, calls wait this long rather than spend a budget nobody counts. */
 export const STORE_UNREACHABLE_RETRY_MS = 1_000;
 

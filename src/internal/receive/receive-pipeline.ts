@@ -123,7 +123,7 @@ async function receiveVerified(
   const events = newEvents(id, integration, draft, parsed.events, mode, ctx.options.maxAttempts);
   const response = answer({ kind: "accepted", status: integration.acceptedStatus, deliveryId: draft.id, events: events.length }, integration.provider);
   // The log says what was decided even when the provider's rule wants an empty body (Xero).
-  const reason = rejectedNote === "" && clamping === "" ? ACCEPTED_REASON : ACCEPTED_REASON + rejectedNote + (clamping ? `; ${clamping}` : "");
+  const reason = ACCEPTED_REASON + rejectedNote + (clamping ? `; ${clamping}` : "");
   const result = await storeDelivery(ctx, decided(draft, tenantIds, dedupeKey, "accepted", reason, response), events, response, integration);
   if (result.status < 300 && mode === "immediate") ctx.wakeForImmediate();
   return result;
