@@ -7,6 +7,9 @@
  * for comparing store changes quickly (BENCH_PROFILE_DIR=dir: a CPU profile of the measured stretch).
  *
  *   npx tsx bench/sqlite-ingest-micro.ts [one-entity|mixed-1-10] [deliveries] [wave] [adapter dir]
+ *
+ * Knobs (environment): MICRO_SQL and MICRO_PRAGMAS (below), MICRO_PAGE_SIZE, MICRO_MAX_BATCH, MICRO_KEEP,
+ * MICRO_PAUSE_MS, MICRO_DIR.
  */
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -72,7 +75,17 @@ async function main(): Promise<void> {
   const { SqliteStore } = (await import(`${adapterDir}/index.ts`)) as typeof import("../adapters/sqlite/index.ts");
   const inputs = await capture(workload, deliveries);
   const filename = join(process.env.MICRO_DIR ?? tmpdir(), `micro-${process.pid}.sqlite`);
-  const store = new SqliteStore({ filename, synchronous: "full" });
+  // MICRO_PAGE_SIZE: the file is created with this page size before the store opens it.
+  if (process.env.MICRO_PAGE_SIZE) {
+    const { default: Driver } = await import("better-sqlite3");
+    const db = new Driver(filename);
+    db.pragma(`page_size = ${Number(process.env.MICRO_PAGE_SIZE)}`);
+    db.exec("CREATE TABLE page_size_set (x); DROP TABLE page_size_set;");
+    db.close();
+  }
+  // MICRO_MAX_BATCH: most deliveries per group commit (groupCommit.maxBatch); give a wave at least as large.
+  const maxBatch = process.env.MICRO_MAX_BATCH ? { groupCommit: { maxBatch: Number(process.env.MICRO_MAX_BATCH) } } : {};
+  const store = new SqliteStore({ filename, synchronous: "full", ...maxBatch });
   await store.migrate();
   // Experiments: MICRO_SQL="statements; ..." run on the file before the measurement (e.g. DROP INDEX),
   // MICRO_PRAGMAS="wal_autocheckpoint = 10000; ..." on the store's own connection (through transaction()).
