@@ -11,16 +11,14 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import Fastify from "fastify";
-import { createWebhookInbox, MemoryStore, type InsertDeliveryResult, type NewDelivery, type NewEvent, type WebhookProcessor } from "../src/index.ts";
+import type { WebhookProcessor } from "../src/index.ts";
 import { fastifyWebhookInbox } from "../adapters/fastify/index.ts";
-import { quickbooks } from "../adapters/quickbooks/index.ts";
-import { xero } from "../adapters/xero/index.ts";
+import { createBenchInbox, DiscardingStore } from "./lib/bench-inbox.ts";
 import { fromParent, runChild, toParent, type ChildMessage } from "./lib/child.ts";
 import { answerMemoryMessage } from "./lib/memory-sampler.ts";
 import { startProfile, stopProfile } from "./lib/profile.ts";
 import { INGEST_VARIANTS, type IngestVariant } from "./lib/ingest-variants.ts";
 import { QBO_PATH, XERO_PATH } from "./lib/ingest-payloads.ts";
-import { silentLogger } from "./lib/silent-logger.ts";
 import { openStore, type BenchStore, type StoreKind } from "./lib/stores.ts";
 import { QBO_VERIFIER_TOKEN, XERO_WEBHOOK_KEY } from "./lib/workload.ts";
 
@@ -31,11 +29,7 @@ interface Running {
   close(): Promise<void>;
 }
 
-/**
- * webhook-inbox in `delayed` mode with an hour's delay: every webhook is verified, parsed and
- * stored with its events, and nothing is processed during the run (processing would compete for
- * the same CPU; it is measured on its own in the throughput section).
- */
+/** The bench inbox on a fresh store of `kind` (or the store that keeps nothing), started. */
 async function inboxFor(
   kind: StoreKind | "discard",
   synchronous: "full" | "normal",
@@ -45,38 +39,9 @@ async function inboxFor(
     kind === "discard"
       ? { kind: "memory", store: new DiscardingStore(), dispose: async () => {} }
       : openStore(kind, { synchronous, ...(applicationName ? { applicationName } : {}) });
-  const inbox = createWebhookInbox({
-    store: bench.store,
-    logger: silentLogger,
-    integrations: {
-      qbo: {
-        provider: quickbooks({ verifierToken: QBO_VERIFIER_TOKEN, getAccessToken: () => "unused" }),
-        mode: "delayed",
-        delayMs: 3_600_000,
-      },
-      xero: {
-        provider: xero({ webhookKey: XERO_WEBHOOK_KEY, getAccessToken: () => "unused" }),
-        mode: "delayed",
-        delayMs: 3_600_000,
-      },
-    },
-    handler: async () => {},
-  });
+  const inbox = createBenchInbox(bench.store);
   await inbox.start();
   return { inbox, bench };
-}
-
-/**
- * The ceiling of any store: the whole receive pipeline (screen, verify, parse, build the delivery and
- * its events, answer) in front of a store whose insert keeps nothing and resolves at once. It counts
- * the events it was handed, so the bench still checks that every acknowledged webhook reached it.
- */
-class DiscardingStore extends MemoryStore {
-  handed = 0;
-  override async insertDelivery({ delivery, events }: { delivery: NewDelivery; events: readonly NewEvent[] }): Promise<InsertDeliveryResult> {
-    this.handed += events.length;
-    return { status: "inserted", deliveryId: delivery.id };
-  }
 }
 
 async function countEvents(inbox: WebhookProcessor): Promise<number> {

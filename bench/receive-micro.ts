@@ -1,42 +1,40 @@
-import { createWebhookInbox, MemoryStore, type NewDelivery, type NewEvent } from "../src/index.ts";
-import { quickbooks } from "../adapters/quickbooks/index.ts";
-import { xero } from "../adapters/xero/index.ts";
-import { requestFactory, QBO_PATH, type IngestWorkload } from "./lib/ingest-payloads.ts";
-import { silentLogger } from "./lib/silent-logger.ts";
-import { QBO_VERIFIER_TOKEN, XERO_WEBHOOK_KEY } from "./lib/workload.ts";
+/**
+ * `inbox.receive()` alone, in process (no HTTP): CPU per webhook of the receive pipeline in front of a
+ * store that keeps nothing (`discard`, the ingest ceiling) or of MemoryStore (`memory`), for the ingest
+ * workloads, called in waves of 50 as 50 connections make them. Set beside the ingest rows, it tells
+ * the pipeline's own cost from what the HTTP server adds (GC and cache pressure). Not part of
+ * `npm run bench`: a tool for comparing pipeline changes quickly.
+ *
+ *   npx tsx bench/receive-micro.ts [discard|memory] [one-entity|mixed-1-10] [webhooks]
+ */
+import { MemoryStore } from "../src/index.ts";
+import { createBenchInbox, DiscardingStore, receiveInputOf } from "./lib/bench-inbox.ts";
+import { requestFactory, type IngestWorkload } from "./lib/ingest-payloads.ts";
 
-class NullStore extends MemoryStore {
-  override async insertDelivery(input: { delivery: NewDelivery; events: readonly NewEvent[] }) {
-    return { status: "inserted" as const, deliveryId: input.delivery.id };
-  }
-}
-async function run(kind: string, workload: IngestWorkload, count: number) {
-  const store = kind === "null" ? new NullStore() : new MemoryStore();
-  const inbox = createWebhookInbox({
-    store,
-    logger: silentLogger,
-    integrations: {
-      qbo: { provider: quickbooks({ verifierToken: QBO_VERIFIER_TOKEN, getAccessToken: () => "unused" }), mode: "delayed", delayMs: 3_600_000 },
-      xero: { provider: xero({ webhookKey: XERO_WEBHOOK_KEY, getAccessToken: () => "unused" }), mode: "delayed", delayMs: 3_600_000 },
-    },
-    handler: async () => {},
-  });
+const WAVE = 50;
+
+async function main(): Promise<void> {
+  const kind = process.argv[2] ?? "discard";
+  if (kind !== "discard" && kind !== "memory") throw new Error(`unknown store ${kind}: discard or memory`);
+  const workload = (process.argv[3] ?? "one-entity") as IngestWorkload;
+  const count = Number(process.argv[4] ?? 50_000);
+  const inbox = createBenchInbox(kind === "discard" ? new DiscardingStore() : new MemoryStore());
   const next = requestFactory(workload);
-  const reqs = Array.from({ length: count }, () => {
-    const r = next();
-    return {
-      integration: r.path === QBO_PATH ? "qbo" : "xero",
-      method: "POST",
-      headers: { ...r.headers, host: "127.0.0.1", "content-length": String(Buffer.byteLength(r.body)), "user-agent": "autocannon" },
-      rawBody: new Uint8Array(Buffer.from(r.body)),
-    };
-  });
-  const warm = count / 5;
-  for (let i = 0; i < warm; i += 50) await Promise.all(reqs.slice(i, i + 50).map((r) => inbox.receive(r)));
-  const c0 = process.cpuUsage();
-  for (let i = warm; i < count; i += 50) await Promise.all(reqs.slice(i, i + 50).map((r) => inbox.receive(r)));
-  const c = process.cpuUsage(c0);
-  console.log(kind, workload, ((c.user + c.system) / (count - warm)).toFixed(1), "µs/req");
+  // Signed up front: the measured stretch is receive() only.
+  const inputs = Array.from({ length: count }, () => receiveInputOf(next()));
+  const run = async (from: number, to: number) => {
+    for (let start = from; start < to; start += WAVE) {
+      const answers = await Promise.all(inputs.slice(start, Math.min(to, start + WAVE)).map((input) => inbox.receive(input)));
+      const refused = answers.find((answer) => answer.status >= 300);
+      if (refused) throw new Error(`answered ${refused.status}`);
+    }
+  };
+  const warm = Math.floor(count / 5);
+  await run(0, warm);
+  const before = process.cpuUsage();
+  await run(warm, count);
+  const spent = process.cpuUsage(before);
+  console.log(`${kind} ${workload}: ${count - warm} webhooks, CPU ${((spent.user + spent.system) / (count - warm)).toFixed(1)} µs per receive()`);
 }
-const [kind, workload, count] = process.argv.slice(2);
-await run(kind!, workload as IngestWorkload, Number(count ?? 50000));
+
+await main();

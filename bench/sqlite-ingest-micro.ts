@@ -14,13 +14,10 @@
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createWebhookInbox, MemoryStore, type NewDelivery, type NewEvent } from "../src/index.ts";
-import { quickbooks } from "../adapters/quickbooks/index.ts";
-import { xero } from "../adapters/xero/index.ts";
-import { requestFactory, QBO_PATH, type IngestWorkload } from "./lib/ingest-payloads.ts";
+import { MemoryStore, type NewDelivery, type NewEvent } from "../src/index.ts";
+import { createBenchInbox, receiveInputOf } from "./lib/bench-inbox.ts";
+import { requestFactory, type IngestWorkload } from "./lib/ingest-payloads.ts";
 import { startProfile, stopProfile } from "./lib/profile.ts";
-import { silentLogger } from "./lib/silent-logger.ts";
-import { QBO_VERIFIER_TOKEN, XERO_WEBHOOK_KEY } from "./lib/workload.ts";
 
 type Input = { delivery: NewDelivery; events: readonly NewEvent[] };
 
@@ -32,24 +29,10 @@ async function capture(workload: IngestWorkload, count: number): Promise<Input[]
       return super.insertDelivery(input);
     }
   }
-  const inbox = createWebhookInbox({
-    store: new Recording(),
-    logger: silentLogger,
-    integrations: {
-      qbo: { provider: quickbooks({ verifierToken: QBO_VERIFIER_TOKEN, getAccessToken: () => "unused" }), mode: "delayed", delayMs: 3_600_000 },
-      xero: { provider: xero({ webhookKey: XERO_WEBHOOK_KEY, getAccessToken: () => "unused" }), mode: "delayed", delayMs: 3_600_000 },
-    },
-    handler: async () => {},
-  });
+  const inbox = createBenchInbox(new Recording());
   const next = requestFactory(workload);
   for (let index = 0; index < count; index += 1) {
-    const request = next();
-    const result = await inbox.receive({
-      integration: request.path === QBO_PATH ? "qbo" : "xero",
-      method: "POST",
-      headers: { ...request.headers, host: "127.0.0.1", "content-length": String(Buffer.byteLength(request.body)), "user-agent": "autocannon" },
-      rawBody: new Uint8Array(Buffer.from(request.body)),
-    });
+    const result = await inbox.receive(receiveInputOf(next()));
     if (result.status >= 300) throw new Error(`capture: answered ${result.status}`);
   }
   return inputs;

@@ -1,0 +1,58 @@
+/**
+ * The inbox every ingest measurement runs: QuickBooks at /webhooks/qbo and Xero at /webhooks/xero, both
+ * in `delayed` mode with an hour's delay, so every webhook is verified, parsed and stored with its
+ * events and nothing is processed during the run (processing would compete for the same CPU; it is
+ * measured on its own in the throughput section). Also the store that keeps nothing (the ceiling row)
+ * and a bench request as `receive()` gets it from an HTTP route.
+ */
+import {
+  createWebhookInbox,
+  MemoryStore,
+  type InsertDeliveryResult,
+  type NewDelivery,
+  type NewEvent,
+  type ReceiveInput,
+  type WebhookProcessor,
+  type WebhookStore,
+} from "../../src/index.ts";
+import { quickbooks } from "../../adapters/quickbooks/index.ts";
+import { xero } from "../../adapters/xero/index.ts";
+import { QBO_PATH, type IngestRequest } from "./ingest-payloads.ts";
+import { silentLogger } from "./silent-logger.ts";
+import { QBO_VERIFIER_TOKEN, XERO_WEBHOOK_KEY } from "./workload.ts";
+
+/** The bench's inbox on `store` (not started). */
+export function createBenchInbox(store: WebhookStore): WebhookProcessor {
+  return createWebhookInbox({
+    store,
+    logger: silentLogger,
+    integrations: {
+      qbo: { provider: quickbooks({ verifierToken: QBO_VERIFIER_TOKEN, getAccessToken: () => "unused" }), mode: "delayed", delayMs: 3_600_000 },
+      xero: { provider: xero({ webhookKey: XERO_WEBHOOK_KEY, getAccessToken: () => "unused" }), mode: "delayed", delayMs: 3_600_000 },
+    },
+    handler: async () => {},
+  });
+}
+
+/**
+ * The ceiling of any store: the whole receive pipeline (screen, verify, parse, build the delivery and
+ * its events, answer) in front of a store whose insert keeps nothing and resolves at once. It counts
+ * the events it was handed, so the bench still checks that every acknowledged webhook reached it.
+ */
+export class DiscardingStore extends MemoryStore {
+  handed = 0;
+  override async insertDelivery({ delivery, events }: { delivery: NewDelivery; events: readonly NewEvent[] }): Promise<InsertDeliveryResult> {
+    this.handed += events.length;
+    return { status: "inserted", deliveryId: delivery.id };
+  }
+}
+
+/** A bench request as the HTTP route hands it to `receive()` (with the headers autocannon adds). */
+export function receiveInputOf(request: IngestRequest): ReceiveInput {
+  return {
+    integration: request.path === QBO_PATH ? "qbo" : "xero",
+    method: "POST",
+    headers: { ...request.headers, host: "127.0.0.1", "content-length": String(Buffer.byteLength(request.body)), "user-agent": "autocannon" },
+    rawBody: new Uint8Array(Buffer.from(request.body)),
+  };
+}
