@@ -38,6 +38,17 @@ async function capture(workload: IngestWorkload, count: number): Promise<Input[]
   return inputs;
 }
 
+/** Runs `sql` on the file through a connection of its own (the store's connection stays as the store set it). */
+async function execOnFile(filename: string, sql: string): Promise<void> {
+  const { default: Driver } = await import("better-sqlite3");
+  const db = new Driver(filename);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
+
 /** Bytes and calls written by this process so far (/proc/self/io: every write and pwrite, WAL and checkpoint included). */
 function written(): { bytes: number; calls: number } {
   const text = readFileSync("/proc/self/io", "utf8");
@@ -60,11 +71,7 @@ async function main(): Promise<void> {
   const filename = join(process.env.MICRO_DIR ?? tmpdir(), `micro-${process.pid}.sqlite`);
   // MICRO_PAGE_SIZE: the file is created with this page size before the store opens it.
   if (process.env.MICRO_PAGE_SIZE) {
-    const { default: Driver } = await import("better-sqlite3");
-    const db = new Driver(filename);
-    db.pragma(`page_size = ${Number(process.env.MICRO_PAGE_SIZE)}`);
-    db.exec("CREATE TABLE page_size_set (x); DROP TABLE page_size_set;");
-    db.close();
+    await execOnFile(filename, `PRAGMA page_size = ${Number(process.env.MICRO_PAGE_SIZE)}; CREATE TABLE page_size_set (x); DROP TABLE page_size_set;`);
   }
   // MICRO_MAX_BATCH: most deliveries per group commit (groupCommit.maxBatch); give a wave at least as large.
   const maxBatch = process.env.MICRO_MAX_BATCH ? { groupCommit: { maxBatch: Number(process.env.MICRO_MAX_BATCH) } } : {};
@@ -72,12 +79,7 @@ async function main(): Promise<void> {
   await store.migrate();
   // Experiments: MICRO_SQL="statements; ..." run on the file before the measurement (e.g. DROP INDEX),
   // MICRO_PRAGMAS="wal_autocheckpoint = 10000; ..." on the store's own connection (through transaction()).
-  if (process.env.MICRO_SQL) {
-    const { default: Driver } = await import("better-sqlite3");
-    const db = new Driver(filename);
-    db.exec(process.env.MICRO_SQL);
-    db.close();
-  }
+  if (process.env.MICRO_SQL) await execOnFile(filename, process.env.MICRO_SQL);
   if (process.env.MICRO_PRAGMAS) {
     const pragmas = process.env.MICRO_PRAGMAS.split(";").filter((text) => text.trim() !== "");
     await store.transaction(async (db) => {

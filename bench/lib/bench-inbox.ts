@@ -8,6 +8,7 @@
 import {
   createWebhookInbox,
   MemoryStore,
+  type EventCount,
   type InsertDeliveryResult,
   type NewDelivery,
   type NewEvent,
@@ -36,14 +37,18 @@ export function createBenchInbox(store: WebhookStore): WebhookProcessor {
 
 /**
  * The ceiling of any store: the whole receive pipeline (screen, verify, parse, build the delivery and
- * its events, answer) in front of a store whose insert keeps nothing and resolves at once. It counts
- * the events it was handed, so the bench still checks that every acknowledged webhook reached it.
+ * its events, answer) in front of a store whose insert keeps nothing and resolves at once. Its counts
+ * are the events it was handed, so the bench checks, as for every store, that each acknowledged
+ * webhook reached it.
  */
 export class DiscardingStore extends MemoryStore {
-  handed = 0;
+  #handed = 0;
   override async insertDelivery({ delivery, events }: { delivery: NewDelivery; events: readonly NewEvent[] }): Promise<InsertDeliveryResult> {
-    this.handed += events.length;
+    this.#handed += events.length;
     return { status: "inserted", deliveryId: delivery.id };
+  }
+  override async countEvents(): Promise<EventCount[]> {
+    return [{ integration: "*", status: "queued", count: this.#handed }];
   }
 }
 
