@@ -1,24 +1,29 @@
 /**
  * `inbox.receive()` alone, in process (no HTTP): CPU per webhook of the receive pipeline in front of a
- * store that keeps nothing (`discard`, the ingest ceiling) or of MemoryStore (`memory`), for the ingest
- * workloads, called in waves of 50 as 50 connections make them. Set beside the ingest rows, it tells
- * the pipeline's own cost from what the HTTP server adds (GC and cache pressure). Not part of
- * `npm run bench`: a tool for comparing pipeline changes quickly.
+ * store that keeps nothing (`discard`, the ingest ceiling), one that keeps what it is handed and
+ * indexes nothing (`keep`, the floor of any in-memory store: the GC of the retained records) or
+ * MemoryStore (`memory`), for the ingest workloads, called in waves of 50 as 50 connections make them.
+ * Several stores (comma-separated) are measured in turn, `rounds` times, each round on a fresh store,
+ * and reported as min / median / max. Set beside the ingest rows, it tells the pipeline's own cost
+ * from what the HTTP server adds. Not part of `npm run bench`: a tool for comparing pipeline changes quickly.
  *
- *   npx tsx bench/receive-micro.ts [discard|memory] [one-entity|mixed-1-10] [webhooks]
+ *   npx tsx bench/receive-micro.ts [discard,keep,memory] [one-entity|mixed-1-10] [webhooks per round] [rounds]
  */
-import { MemoryStore } from "../src/index.ts";
-import { createBenchInbox, DiscardingStore, receiveInputOf } from "./lib/bench-inbox.ts";
+import { loadavg } from "node:os";
+import { MemoryStore, type WebhookStore } from "../src/index.ts";
+import { createBenchInbox, DiscardingStore, KeepingStore, receiveInputOf } from "./lib/bench-inbox.ts";
 import { requestFactory, type IngestWorkload } from "./lib/ingest-payloads.ts";
 
 const WAVE = 50;
+const STORES: Record<string, () => WebhookStore> = {
+  discard: () => new DiscardingStore(),
+  keep: () => new KeepingStore(),
+  memory: () => new MemoryStore(),
+};
 
-async function main(): Promise<void> {
-  const kind = process.argv[2] ?? "discard";
-  if (kind !== "discard" && kind !== "memory") throw new Error(`unknown store ${kind}: discard or memory`);
-  const workload = (process.argv[3] ?? "one-entity") as IngestWorkload;
-  const count = Number(process.argv[4] ?? 50_000);
-  const inbox = createBenchInbox(kind === "discard" ? new DiscardingStore() : new MemoryStore());
+/** CPU µs per receive() of `count` webhooks (the first fifth warms up) on a fresh store. */
+async function round(store: WebhookStore, workload: IngestWorkload, count: number): Promise<number> {
+  const inbox = createBenchInbox(store);
   const next = requestFactory(workload);
   // Signed up front: the measured stretch is receive() only.
   const inputs = Array.from({ length: count }, () => receiveInputOf(next()));
@@ -34,7 +39,27 @@ async function main(): Promise<void> {
   const before = process.cpuUsage();
   await run(warm, count);
   const spent = process.cpuUsage(before);
-  console.log(`${kind} ${workload}: ${count - warm} webhooks, CPU ${((spent.user + spent.system) / (count - warm)).toFixed(1)} µs per receive()`);
+  return (spent.user + spent.system) / (count - warm);
+}
+
+async function main(): Promise<void> {
+  const kinds = (process.argv[2] ?? "discard").split(",");
+  for (const kind of kinds) if (!(kind in STORES)) throw new Error(`unknown store ${kind}: ${Object.keys(STORES).join(", ")}`);
+  const workload = (process.argv[3] ?? "one-entity") as IngestWorkload;
+  const count = Number(process.argv[4] ?? 50_000);
+  const rounds = Number(process.argv[5] ?? 1);
+  const figures = new Map<string, number[]>(kinds.map((kind) => [kind, []]));
+  for (let turn = 0; turn < rounds; turn += 1) {
+    for (const kind of kinds) figures.get(kind)!.push(await round(STORES[kind]!(), workload, count));
+  }
+  console.log(`${workload}: ${count - Math.floor(count / 5)} webhooks per round, ${rounds} round(s) of each store in turn, load ${loadavg()[0]!.toFixed(2)}`);
+  for (const [kind, values] of figures) {
+    const sorted = [...values].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    console.log(
+      `  ${kind.padEnd(8)} CPU µs per receive(): min ${sorted[0]!.toFixed(1)}, median ${median.toFixed(1)}, max ${sorted[sorted.length - 1]!.toFixed(1)}`,
+    );
+  }
 }
 
 await main();

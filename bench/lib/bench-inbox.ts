@@ -52,6 +52,18 @@ export class DiscardingStore extends MemoryStore {
   }
 }
 
+/**
+ * The floor of any in-memory store: keeps every delivery and its events as it was handed them (so the
+ * GC carries them as MemoryStore's records would be carried) and indexes nothing.
+ */
+export class KeepingStore extends DiscardingStore {
+  readonly #kept: { delivery: NewDelivery; events: readonly NewEvent[] }[] = [];
+  override async insertDelivery(input: { delivery: NewDelivery; events: readonly NewEvent[] }): Promise<InsertDeliveryResult> {
+    this.#kept.push(input);
+    return super.insertDelivery(input);
+  }
+}
+
 /** A bench request as the HTTP route hands it to `receive()` (with the headers autocannon adds). */
 export function receiveInputOf(request: IngestRequest): ReceiveInput {
   return {
