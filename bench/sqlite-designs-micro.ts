@@ -24,36 +24,16 @@ import { rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Database, Statement } from "better-sqlite3";
-import { MemoryStore, type NewDelivery, type NewEvent } from "../src/index.ts";
+import type { NewDelivery, NewEvent } from "../src/index.ts";
 import { newEvents, tenantsOf } from "../src/internal/new-event.ts";
 import { SqliteStore } from "../adapters/sqlite/index.ts";
 import { insertEvents } from "../adapters/sqlite/insert-delivery.ts";
-import { createBenchInbox, receiveInputOf } from "./lib/bench-inbox.ts";
-import { requestFactory, type IngestWorkload } from "./lib/ingest-payloads.ts";
+import { captureStoreInputs, type StoreInput } from "./lib/captured-inputs.ts";
+import type { IngestWorkload } from "./lib/ingest-payloads.ts";
 import { loadSqliteDriver } from "../adapters/sqlite/load-driver.ts";
 import { quickbooks } from "../adapters/quickbooks/index.ts";
 import { xero } from "../adapters/xero/index.ts";
 import { QBO_VERIFIER_TOKEN, XERO_WEBHOOK_KEY } from "./lib/workload.ts";
-
-type Input = { delivery: NewDelivery; events: readonly NewEvent[] };
-
-/** The store inputs the receive pipeline builds for `count` bench webhooks (captured through a real inbox). */
-async function capture(workload: IngestWorkload, count: number): Promise<Input[]> {
-  const inputs: Input[] = [];
-  class Recording extends MemoryStore {
-    override async insertDelivery(input: Input) {
-      inputs.push(input);
-      return super.insertDelivery(input);
-    }
-  }
-  const inbox = createBenchInbox(new Recording());
-  const next = requestFactory(workload);
-  for (let index = 0; index < count; index += 1) {
-    const result = await inbox.receive(receiveInputOf(next()));
-    if (result.status >= 300) throw new Error(`capture: answered ${result.status}`);
-  }
-  return inputs;
-}
 
 function cpuMicros(): number {
   const usage = process.cpuUsage();
@@ -67,7 +47,7 @@ const INTEGRATIONS = {
 };
 
 /** SqliteStore as it is: one `insertDelivery` per webhook, `wave` at a time. */
-async function current(filename: string, inputs: readonly Input[], wave: number): Promise<number> {
+async function current(filename: string, inputs: readonly StoreInput[], wave: number): Promise<number> {
   const store = new SqliteStore({ filename, synchronous: "full" });
   await store.migrate();
   const before = cpuMicros();
@@ -97,7 +77,7 @@ function open(filename: string): { db: Database; sql: (text: string) => Statemen
 }
 
 /** A wave of deliveries written by `write`, one FULL commit per wave. */
-function inWaves(sql: (text: string) => Statement, inputs: readonly Input[], wave: number, write: (delivery: NewDelivery) => void): number {
+function inWaves(sql: (text: string) => Statement, inputs: readonly StoreInput[], wave: number, write: (delivery: NewDelivery) => void): number {
   const before = cpuMicros();
   for (let start = 0; start < inputs.length; start += wave) {
     sql("BEGIN IMMEDIATE").run();
@@ -110,7 +90,7 @@ function inWaves(sql: (text: string) => Statement, inputs: readonly Input[], wav
 const bodyOf = (delivery: NewDelivery) => Buffer.from(delivery.rawBody.buffer, delivery.rawBody.byteOffset, delivery.rawBody.byteLength);
 
 /** The floors: the raw body alone in a table of its own (`dedupe`: with the dedupe key, UNIQUE). */
-function floor(filename: string, inputs: readonly Input[], wave: number, dedupe: boolean): number {
+function floor(filename: string, inputs: readonly StoreInput[], wave: number, dedupe: boolean): number {
   const { db, sql } = open(filename);
   db.exec(`CREATE TABLE log (raw_body BLOB NOT NULL${dedupe ? ", dedupe_key TEXT UNIQUE" : ""}) STRICT`);
   const insert = dedupe ? "INSERT INTO log (raw_body, dedupe_key) VALUES (?, ?)" : "INSERT INTO log (raw_body) VALUES (?)";
@@ -139,7 +119,7 @@ async function storeFile(filename: string): Promise<{ db: Database; sql: (text: 
 }
 
 /** SqliteStore's delivery row alone, as the suggested design appends it before the ack. */
-async function deliveryRow(filename: string, inputs: readonly Input[], wave: number): Promise<number> {
+async function deliveryRow(filename: string, inputs: readonly StoreInput[], wave: number): Promise<number> {
   const { db, sql } = await storeFile(filename);
   const spent = inWaves(sql, inputs, wave, (delivery) => append(sql, delivery));
   db.close();
@@ -147,7 +127,7 @@ async function deliveryRow(filename: string, inputs: readonly Input[], wave: num
 }
 
 /** The suggested design: the raw delivery appended before the ack; split, dedupe keys and events after it, `drain` deliveries per transaction. */
-async function rawAppend(filename: string, inputs: readonly Input[], wave: number, drain: number): Promise<number> {
+async function rawAppend(filename: string, inputs: readonly StoreInput[], wave: number, drain: number): Promise<number> {
   const { db, sql } = await storeFile(filename);
   const before = cpuMicros();
   let drained = 0;
@@ -183,7 +163,7 @@ async function rawAppend(filename: string, inputs: readonly Input[], wave: numbe
 type ReadBackRow = { id: string; integration: "qbo" | "xero"; received_at: number; headers: string; raw_body: Buffer };
 
 /** CPU per delivery of the provider's parse and the split into events alone (what the drain repeats of the receive pipeline). */
-function parseCost(inputs: readonly Input[]): number {
+function parseCost(inputs: readonly StoreInput[]): number {
   const parseAll = () => {
     let events = 0;
     for (const { delivery } of inputs) {
@@ -218,7 +198,7 @@ async function main(): Promise<void> {
   const rounds = Number(process.argv[4] ?? 3);
   const wave = Number(process.argv[5] ?? 26);
   const drain = Number(process.argv[6] ?? 1_024);
-  const all = await capture(workload, perRound * rounds * VARIANTS.length);
+  const all = await captureStoreInputs(workload, perRound * rounds * VARIANTS.length);
   const figures = new Map<string, number[]>(VARIANTS.map((variant) => [variant, []]));
   let round = 0;
   for (let turn = 0; turn < rounds; turn += 1) {

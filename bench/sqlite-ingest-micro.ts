@@ -14,29 +14,9 @@
 import { copyFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MemoryStore, type NewDelivery, type NewEvent } from "../src/index.ts";
-import { createBenchInbox, receiveInputOf } from "./lib/bench-inbox.ts";
-import { requestFactory, type IngestWorkload } from "./lib/ingest-payloads.ts";
+import { captureStoreInputs } from "./lib/captured-inputs.ts";
+import type { IngestWorkload } from "./lib/ingest-payloads.ts";
 import { startProfile, stopProfile } from "./lib/profile.ts";
-
-type Input = { delivery: NewDelivery; events: readonly NewEvent[] };
-
-async function capture(workload: IngestWorkload, count: number): Promise<Input[]> {
-  const inputs: Input[] = [];
-  class Recording extends MemoryStore {
-    override async insertDelivery(input: Input) {
-      inputs.push(input);
-      return super.insertDelivery(input);
-    }
-  }
-  const inbox = createBenchInbox(new Recording());
-  const next = requestFactory(workload);
-  for (let index = 0; index < count; index += 1) {
-    const result = await inbox.receive(receiveInputOf(next()));
-    if (result.status >= 300) throw new Error(`capture: answered ${result.status}`);
-  }
-  return inputs;
-}
 
 /** Runs `sql` on the file through a connection of its own (the store's connection stays as the store set it). */
 async function execOnFile(filename: string, sql: string): Promise<void> {
@@ -67,7 +47,7 @@ async function main(): Promise<void> {
   const wave = Number(process.argv[4] ?? 24);
   const adapterDir = process.argv[5] ?? "../adapters/sqlite";
   const { SqliteStore } = (await import(`${adapterDir}/index.ts`)) as typeof import("../adapters/sqlite/index.ts");
-  const inputs = await capture(workload, deliveries);
+  const inputs = await captureStoreInputs(workload, deliveries);
   const filename = join(process.env.MICRO_DIR ?? tmpdir(), `micro-${process.pid}.sqlite`);
   // MICRO_PAGE_SIZE: the file is created with this page size before the store opens it.
   if (process.env.MICRO_PAGE_SIZE) {
