@@ -2,8 +2,9 @@
  * The inbox every ingest measurement runs: QuickBooks at /webhooks/qbo and Xero at /webhooks/xero, both
  * in `delayed` mode with an hour's delay, so every webhook is verified, parsed and stored with its
  * events and nothing is processed during the run (processing would compete for the same CPU; it is
- * measured on its own in the throughput section). Also the store that keeps nothing (the ceiling row)
- * and a bench request as `receive()` gets it from an HTTP route.
+ * measured on its own in the throughput section). Also the store that keeps nothing (the ceiling row),
+ * the one that keeps what it is handed and indexes nothing (the floor of an in-memory store) and a
+ * bench request as `receive()` gets it from an HTTP route.
  */
 import {
   createWebhookInbox,
