@@ -6,14 +6,14 @@
  * call that does not fit is told when it will.
  *
  * In process it keeps only what saves round trips and what the dashboard shows: the tenant's
- * concurrency gate, each budget's refusal time (a refusal can only move later, so calls before it
- * are refused without asking), the remaining counts responses reported (sent with the next end),
- * and the budgets as last read. All of it is forgotten for idle tenants at most once a minute.
+ * concurrency gate, each budget's refusal and pause times (calls before them are refused without
+ * asking), the remaining counts responses reported (sent with the next end), the call ends the store
+ * could not record (recorded before the next reservation) and the budgets as last read. All of it is forgotten for idle tenants at most once a minute.
  */
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Clock } from "../clock.ts";
 import type { ProviderLimits, RateLimitObservation } from "../contracts/provider-adapter.ts";
-import type { BudgetLimits, BudgetObservation, BudgetState, RateBudget } from "../contracts/rate-budget.ts";
+import type { BudgetLimits, BudgetObservation, BudgetState, EndCallsInput, RateBudget } from "../contracts/rate-budget.ts";
 import type { CallLimiter, CallReservation, RateLimitPauseReason, RateLimitSnapshot } from "./call-limiter.ts";
 
 /** How often (clock time) idle tenants are looked for, on the next reservation. */
@@ -29,6 +29,8 @@ const SHORT_WAIT_MS = 30;
 const MAX_SHORT_WAITS = 3;
 /** When the store cannot be reached, calls wait this long rather than spend a budget nobody counts. */
 export const STORE_UNREACHABLE_RETRY_MS = 1_000;
+/** Most call ends kept for the store while it cannot be reached (beyond it the oldest are dropped: their holds run out anyway). */
+const MAX_UNRECORDED_ENDS = 1_000;
 
 /** A provider's limits as the store's budget takes them. */
 export function budgetLimits(provider: string, limits: ProviderLimits): BudgetLimits {
@@ -45,8 +47,16 @@ export class SharedRateLimiter implements CallLimiter {
   readonly #limits: () => readonly BudgetLimits[];
   readonly #onError: (error: unknown, message: string) => void;
   readonly #gates = new Map<string, LimitFunction>();
-  /** Per budget (tenant's, or app's with `tenantId` ""): no call fits before this time. */
-  readonly #notBefore = new Map<string, number>();
+  /** Per budget (tenant's, or app's with `tenantId` ""): a pause this instance asked for holds until this time. */
+  readonly #pausedUntil = new Map<string, number>();
+  /** Per budget: the store refused a call until this time (as the budget stood then: an end recorded later can free it sooner). */
+  readonly #refusedUntil = new Map<string, number>();
+  /**
+   * Call ends the store could not record (it was unreachable): recorded before the next reservation, so
+   * their calls stop counting as in flight then, not only when their hold runs out; one database blip
+   * would otherwise hold a tenant's concurrency for the whole hold (the fetch timeout).
+   */
+  readonly #unrecordedEnds: EndCallsInput[] = [];
   /** Per tenant: the last remaining count reported for each window, sent with the next end. */
   readonly #observations = new Map<string, Map<string, BudgetObservation>>();
   readonly #seen = new Map<string, { readonly state: BudgetState; readonly readAt: Date }>();
@@ -65,7 +75,7 @@ export class SharedRateLimiter implements CallLimiter {
 
   /** Tenants this process keeps something for (gate, refusal time, observations or last-read budget). */
   get tenantCount(): number {
-    return new Set([...this.#gates.keys(), ...this.#notBefore.keys(), ...this.#observations.keys(), ...this.#seen.keys()]).size;
+    return new Set([...this.#gates.keys(), ...this.#pausedUntil.keys(), ...this.#refusedUntil.keys(), ...this.#observations.keys(), ...this.#seen.keys()]).size;
   }
 
   gate(provider: string, limits: ProviderLimits, tenantId: string): LimitFunction {
@@ -95,8 +105,15 @@ export class SharedRateLimiter implements CallLimiter {
   async #reserveOnce(provider: string, limits: ProviderLimits, tenantId: string, holdMs: number): Promise<CallReservation> {
     const now = this.#clock.now().getTime();
     this.#sweep(now);
+    if (this.#unrecordedEnds.length > 0) await this.#recordUnrecordedEnds();
     const key = keyOf(provider, tenantId);
-    const known = Math.max(this.#notBefore.get(key) ?? 0, this.#notBefore.get(keyOf(provider, null)) ?? 0);
+    const app = keyOf(provider, null);
+    const known = Math.max(
+      this.#pausedUntil.get(key) ?? 0,
+      this.#pausedUntil.get(app) ?? 0,
+      this.#refusedUntil.get(key) ?? 0,
+      this.#refusedUntil.get(app) ?? 0,
+    );
     if (known > now) return { ok: false, retryAt: new Date(known) };
     const shared = budgetLimits(provider, limits);
     let answer: Awaited<ReturnType<RateBudget["reserveCalls"]>>;
@@ -108,7 +125,7 @@ export class SharedRateLimiter implements CallLimiter {
     }
     this.#remember(answer.budgets);
     if (!answer.granted) {
-      this.#notBefore.set(key, answer.retryAt.getTime());
+      this.#refusedUntil.set(key, answer.retryAt.getTime());
       return { ok: false, retryAt: answer.retryAt };
     }
     const { token } = answer;
@@ -119,11 +136,16 @@ export class SharedRateLimiter implements CallLimiter {
       const pending = this.#observations.get(key);
       this.#observations.delete(key);
       const observations = pending ? [...pending.values()] : [];
+      const input: EndCallsInput = { limits: shared, tenantId, token, count: 1, now: this.#clock.now(), observations };
       try {
-        await this.#budget.endCalls({ limits: shared, tenantId, token, count: 1, now: this.#clock.now(), observations });
+        await this.#budget.endCalls(input);
       } catch (error) {
-        // The call still counts, dated by its hold's end instead of its own: later, never earlier.
-        this.#onError(error, `the shared rate budget could not record the end of a ${provider} call for tenant ${tenantId}`);
+        // Until it is recorded the call counts as in flight (at most until its hold ends): later, never earlier.
+        if (this.#unrecordedEnds.push(input) > MAX_UNRECORDED_ENDS) this.#unrecordedEnds.shift();
+        this.#onError(
+          error,
+          `the shared rate budget could not record the end of a ${provider} call for tenant ${tenantId}; it is recorded before the next reservation`,
+        );
       }
     };
     return { ok: true, end };
@@ -146,7 +168,7 @@ export class SharedRateLimiter implements CallLimiter {
   ): Promise<void> {
     const key = keyOf(provider, scope === "app" ? null : tenantId);
     // This instance stops at once, whether or not the store hears of it.
-    this.#notBefore.set(key, Math.max(this.#notBefore.get(key) ?? 0, until.getTime()));
+    this.#pausedUntil.set(key, Math.max(this.#pausedUntil.get(key) ?? 0, until.getTime()));
     const at = this.#clock.now();
     const full = { status: reason?.status ?? 429, limit: reason?.limit ?? null, message: reason?.message ?? "rate limited", at };
     try {
@@ -173,6 +195,28 @@ export class SharedRateLimiter implements CallLimiter {
     }
   }
 
+  /**
+   * Records the ends the store missed, oldest first, and stops at the first it still cannot take. A
+   * budget one of them frees is asked again at once: its refusal was counted with that call in flight.
+   * (A failed end may in fact have committed, the answer lost with the connection; recorded twice, it
+   * counts the call twice in the windows, which errs on the side of fewer calls.)
+   */
+  async #recordUnrecordedEnds(): Promise<void> {
+    const pending = this.#unrecordedEnds.splice(0);
+    for (let index = 0; index < pending.length; index += 1) {
+      const input = pending[index]!;
+      try {
+        await this.#budget.endCalls(input);
+      } catch {
+        // Still unreachable (already reported when the end first failed): kept for the next reservation.
+        this.#unrecordedEnds.unshift(...pending.slice(index));
+        return;
+      }
+      this.#refusedUntil.delete(keyOf(input.limits.provider, input.tenantId));
+      if (input.limits.appWindows.length > 0) this.#refusedUntil.delete(keyOf(input.limits.provider, null));
+    }
+  }
+
   #remember(states: readonly BudgetState[]): void {
     const readAt = this.#clock.now();
     for (const state of states) this.#seen.set(keyOf(state.provider, state.tenantId), { state, readAt });
@@ -183,7 +227,7 @@ export class SharedRateLimiter implements CallLimiter {
     if (now < this.#nextSweep) return;
     this.#nextSweep = now + SWEEP_EVERY_MS;
     for (const [key, gate] of this.#gates) if (gate.activeCount === 0 && gate.pendingCount === 0) this.#gates.delete(key);
-    for (const [key, at] of this.#notBefore) if (at <= now) this.#notBefore.delete(key);
+    for (const times of [this.#pausedUntil, this.#refusedUntil]) for (const [key, at] of times) if (at <= now) times.delete(key);
     for (const key of this.#observations.keys()) if (!this.#gates.has(key)) this.#observations.delete(key);
     for (const [key, { state, readAt }] of this.#seen) {
       const longest = Math.max(0, ...state.windows.map((window) => window.intervalMs));

@@ -91,5 +91,81 @@ if (!url) {
         await proxy.close();
       }
     });
+
+    it("a call whose end cannot be recorded frees its slot once the budget is back, not only when its hold runs out", async () => {
+      const schema = `wi_budget_faults_${randomBytes(5).toString("hex")}`;
+      schemas.push(schema);
+      const store = new PostgresStore({ pool: admin, schema });
+      await store.migrate();
+      // The store misses one end (as when the connection dies under it); everything else goes through.
+      let endsToLose = 0;
+      const budget = new Proxy(store.rateBudget, {
+        get(target, property) {
+          if (property === "endCalls") {
+            return async (input: Parameters<typeof target.endCalls>[0]) => {
+              if (endsToLose > 0) {
+                endsToLose -= 1;
+                throw new Error("Connection terminated unexpectedly");
+              }
+              return target.endCalls(input);
+            };
+          }
+          const value = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const composite = new Proxy(store, {
+        get(target, property) {
+          if (property === "rateBudget") return budget;
+          const value = Reflect.get(target, property, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      }) as WebhookStore;
+      const clock = new ManualClock();
+      const api = new TestApi().set("t1", "invoice", "a", { n: 1 }).set("t1", "invoice", "b", { n: 2 });
+      const errors: string[] = [];
+      const inbox = createWebhookInbox({
+        store: composite,
+        clock,
+        logger: { ...silentLogger, error: (message: string) => errors.push(message) },
+        // One call at a time, and a minute's hold: a call whose end is lost would hold the tenant for that minute.
+        fetchTimeoutMs: 60_000,
+        integrations: {
+          acme: {
+            provider: testProvider({
+              secret: SECRET,
+              api,
+              limits: { tenant: { concurrency: 1, windows: [{ name: "minute", limit: 100, intervalMs: 60_000 }] }, defaultRetryAfterMs: 60_000 },
+            }),
+            mode: "delayed",
+            delayMs: 0,
+          },
+        },
+        handler: () => {},
+      });
+      const send = async (entityId: string) => {
+        const { body, headers } = testWebhook(SECRET, [{ tenantId: "t1", entityType: "invoice", entityId, occurredAt: clock.now().toISOString() }], entityId);
+        expect((await inbox.receive({ integration: "acme", rawBody: Buffer.from(body), headers })).status).toBe(202);
+      };
+      try {
+        endsToLose = 1;
+        await send("a");
+        await inbox.drain();
+        expect(api.calls).toHaveLength(1);
+        expect(errors.some((text) => text.includes("could not record the end"))).toBe(true);
+
+        // The budget is back; the next call records the lost end first, so the tenant's one slot is free.
+        clock.advance(10);
+        await send("b");
+        await inbox.drain();
+        expect(api.calls).toHaveLength(2);
+        expect((await inbox.countEvents({})).find((row) => row.status === "succeeded")?.count).toBe(2);
+        const [tenant] = (await inbox.readRateLimits()).filter((snapshot) => snapshot.tenantId === "t1");
+        expect(tenant?.shared?.inFlight).toBe(0);
+      } finally {
+        await inbox.stop();
+        await store.close();
+      }
+    });
   });
 }

@@ -15,10 +15,10 @@ import { recordLifecycle, silentLogger, startTcpProxy } from "./support.ts";
 const url = process.env.DATABASE_URL;
 const SECRET = "store-faults-secret";
 
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -104,15 +104,17 @@ if (!url) {
 
     /** Every acknowledged entity reaches `succeeded`, through a pool that is healthy again. */
     async function expectNothingLost(acknowledged: string[]) {
+      let last = "";
       await until(
         async () => {
           const counts = await inbox.countEvents({});
+          last = JSON.stringify(counts.map((row) => [row.status, row.count]));
           const open = counts.filter((row) => row.status !== "succeeded").reduce((sum, row) => sum + row.count, 0);
           const done = counts.filter((row) => row.status === "succeeded").reduce((sum, row) => sum + row.count, 0);
           return open === 0 && done >= acknowledged.length;
         },
         15_000,
-        "every acknowledged event to succeed",
+        () => `every acknowledged event (${acknowledged.length}) to succeed; last counts ${last}`,
       );
       const page = await inbox.listEvents({ limit: 500 });
       const succeeded = new Set(page.items.filter((event) => event.status === "succeeded").map((event) => event.entityId));
