@@ -7,7 +7,10 @@
  * and reported as min / median / max. Set beside the ingest rows, it tells the pipeline's own cost
  * from what the HTTP server adds. Not part of `npm run bench`: a tool for comparing pipeline changes quickly.
  *
- *   npx tsx bench/receive-micro.ts [discard,keep,memory] [one-entity|mixed-1-10] [webhooks per round] [rounds]
+ *   node --expose-gc --import tsx bench/receive-micro.ts [discard,keep,memory] [one-entity|mixed-1-10] [webhooks per round] [rounds]
+ *
+ * With `--expose-gc` the previous round's store is collected before each round, so no round pays for
+ * the garbage of the one before it.
  */
 import { loadavg } from "node:os";
 import { MemoryStore, type WebhookStore } from "../src/index.ts";
@@ -50,7 +53,10 @@ async function main(): Promise<void> {
   const rounds = Number(process.argv[5] ?? 1);
   const figures = new Map<string, number[]>(kinds.map((kind) => [kind, []]));
   for (let turn = 0; turn < rounds; turn += 1) {
-    for (const kind of kinds) figures.get(kind)!.push(await round(STORES[kind]!(), workload, count));
+    for (const kind of kinds) {
+      (globalThis as { gc?: () => void }).gc?.();
+      figures.get(kind)!.push(await round(STORES[kind]!(), workload, count));
+    }
   }
   console.log(`${workload}: ${count - Math.floor(count / 5)} webhooks per round, ${rounds} round(s) of each store in turn, load ${loadavg()[0]!.toFixed(2)}`);
   for (const [kind, values] of figures) {
