@@ -21,8 +21,11 @@ export interface InboxEventMap {
   "event:rate-limited": (payload: { event: EventRecord; tenantId: string; retryAfterMs: number; limit: string | undefined }) => void;
   /** A reconciliation run ended (succeeded, deferred by the budget share, or failed); `run.new` counts webhooks we missed. */
   "reconcile:finished": (payload: { run: ReconcileRun }) => void;
-  /** Infrastructure trouble (store, scheduler); processing goes on. */
-  error: (payload: { error: WebhookInboxError | Error }) => void;
+  /**
+   * Infrastructure trouble (store, scheduler); processing goes on. `message` says what the inbox was
+   * doing and what happens next (the line the logger gets when nobody listens, without the error's text).
+   */
+  error: (payload: { error: WebhookInboxError | Error; message: string }) => void;
 }
 
 export type InboxEventName = keyof InboxEventMap;

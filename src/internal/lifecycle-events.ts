@@ -41,7 +41,7 @@ export class LifecycleEvents {
   /** An unexpected error: to `error` listeners when there are any, else logged with `message`. */
   reportError(error: unknown, message: string): void {
     const wrapped = error instanceof Error ? error : new Error(describeError(error));
-    if (this.#emitter.listenerCount("error") > 0) this.emit("error", { error: wrapped });
+    if (this.#emitter.listenerCount("error") > 0) this.emit("error", { error: wrapped, message });
     else this.#logger.error(`${message}: ${describeError(error)}`);
   }
 }

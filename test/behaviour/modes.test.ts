@@ -162,17 +162,20 @@ describe("receive() refusals, each logged as a delivery with its reason", () => 
     store.insertDelivery = async () => {
       throw new StoreError("memory", "insertDelivery failed");
     };
-    const errors: unknown[] = [];
+    const errors: { error: Error; message: string }[] = [];
     const inbox = createWebhookInbox({
       store,
       integrations: { acme: { provider: testProvider({ secret: SECRET }) } },
       handler: async () => {},
-    }).on("error", ({ error }) => errors.push(error));
+    }).on("error", (payload) => errors.push(payload));
     const { body, headers } = testWebhook(SECRET, [change("1", "2030-01-01T00:00:00Z")]);
     const response = await inbox.receive({ integration: "acme", rawBody: Buffer.from(body), headers });
     expect(response.status).toBe(503);
     expect(response.headers["retry-after"]).toBe("5");
     expect(errors).toHaveLength(1);
+    // The listener gets what the logger would have said: what failed, and what happens next.
+    expect(errors[0]!.error.message).toBe("[memory] insertDelivery failed");
+    expect(errors[0]!.message).toBe("could not store a delivery; answered 503 so the provider resends it");
   });
 
   it("stores a signed but unparseable body whole, acknowledges it, and re-processes it once fixed", async () => {
