@@ -8,7 +8,8 @@
  * In process it keeps only what saves round trips and what the dashboard shows: the tenant's
  * concurrency gate, each budget's refusal and pause times (calls before them are refused without
  * asking), the remaining counts responses reported (sent with the next end), the call ends the store
- * could not record (recorded before the next reservation) and the budgets as last read. All of it is forgotten for idle tenants at most once a minute.
+ * could not record (recorded before the next reservation) and the budgets as last read. All of it is
+ * forgotten for idle tenants at most once a minute.
  */
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Clock } from "../clock.ts";
