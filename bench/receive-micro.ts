@@ -16,6 +16,7 @@ import { loadavg } from "node:os";
 import { MemoryStore, type WebhookStore } from "../src/index.ts";
 import { createBenchInbox, DiscardingStore, KeepingStore, receiveInputOf } from "./lib/bench-inbox.ts";
 import { requestFactory, type IngestWorkload } from "./lib/ingest-payloads.ts";
+import { minMedianMax } from "./lib/report.ts";
 
 const WAVE = 50;
 const STORES: Record<string, () => WebhookStore> = {
@@ -59,13 +60,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`${workload}: ${count - Math.floor(count / 5)} webhooks per round, ${rounds} round(s) of each store in turn, load ${loadavg()[0]!.toFixed(2)}`);
-  for (const [kind, values] of figures) {
-    const sorted = [...values].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
-    console.log(
-      `  ${kind.padEnd(8)} CPU µs per receive(): min ${sorted[0]!.toFixed(1)}, median ${median.toFixed(1)}, max ${sorted[sorted.length - 1]!.toFixed(1)}`,
-    );
-  }
+  for (const [kind, values] of figures) console.log(`  ${kind.padEnd(8)} CPU µs per receive(): ${minMedianMax(values)}`);
 }
 
 await main();

@@ -155,15 +155,7 @@ export class SqliteConnection {
     const Driver = loadSqliteDriver();
     const db = new Driver(this.#options.filename, { timeout: DRIVER_BUSY_TIMEOUT_MS });
     try {
-      db.pragma("journal_mode = WAL");
-      db.pragma(`synchronous = ${this.#options.synchronous === "full" ? "FULL" : "NORMAL"}`);
-      db.pragma("foreign_keys = ON");
-      // A multi-row statement keeps the pages it changes in a statement journal (to undo itself when a
-      // row fails): in memory, not a temporary file created, written and deleted for every transaction.
-      db.pragma("temp_store = MEMORY");
-      // Checkpoint after 10,000 WAL frames (~40 MB) instead of 1,000: a page changed by many commits in
-      // between (index tails and interiors, the dedupe index's leaves) is copied into the file once.
-      db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      configureConnection(db, this.#options.synchronous);
       runSqliteMigrations(db);
     } catch (error) {
       db.close();
@@ -172,6 +164,19 @@ export class SqliteConnection {
     this.#db = db;
     return db;
   }
+}
+
+/** Sets a connection as the store uses it (WAL, the synchronous level, foreign keys, journals in memory, the checkpoint interval). */
+export function configureConnection(db: Database, synchronous: "full" | "normal"): void {
+  db.pragma("journal_mode = WAL");
+  db.pragma(`synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"}`);
+  db.pragma("foreign_keys = ON");
+  // A multi-row statement keeps the pages it changes in a statement journal (to undo itself when a
+  // row fails): in memory, not a temporary file created, written and deleted for every transaction.
+  db.pragma("temp_store = MEMORY");
+  // Checkpoint after 10,000 WAL frames (~40 MB) instead of 1,000: a page changed by many commits in
+  // between (index tails and interiors, the dedupe index's leaves) is copied into the file once.
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
 }
 
 /** Driver failures become StoreError naming the method; the library's own errors pass as they are. */

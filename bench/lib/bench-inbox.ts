@@ -23,17 +23,15 @@ import { QBO_PATH, type IngestRequest } from "./ingest-payloads.ts";
 import { silentLogger } from "./silent-logger.ts";
 import { QBO_VERIFIER_TOKEN, XERO_WEBHOOK_KEY } from "./workload.ts";
 
+/** The bench's two integrations (also what a store micro parses again after the ack). */
+export const BENCH_INTEGRATIONS = {
+  qbo: { provider: quickbooks({ verifierToken: QBO_VERIFIER_TOKEN, getAccessToken: () => "unused" }), mode: "delayed" as const, delayMs: 3_600_000 },
+  xero: { provider: xero({ webhookKey: XERO_WEBHOOK_KEY, getAccessToken: () => "unused" }), mode: "delayed" as const, delayMs: 3_600_000 },
+};
+
 /** The bench's inbox on `store` (not started). */
 export function createBenchInbox(store: WebhookStore): WebhookProcessor {
-  return createWebhookInbox({
-    store,
-    logger: silentLogger,
-    integrations: {
-      qbo: { provider: quickbooks({ verifierToken: QBO_VERIFIER_TOKEN, getAccessToken: () => "unused" }), mode: "delayed", delayMs: 3_600_000 },
-      xero: { provider: xero({ webhookKey: XERO_WEBHOOK_KEY, getAccessToken: () => "unused" }), mode: "delayed", delayMs: 3_600_000 },
-    },
-    handler: async () => {},
-  });
+  return createWebhookInbox({ store, logger: silentLogger, integrations: BENCH_INTEGRATIONS, handler: async () => {} });
 }
 
 /**

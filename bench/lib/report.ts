@@ -34,6 +34,13 @@ export function fmt(value: number, digits = 0): string {
   return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** `min 1.0, median 2.0, max 3.0` of a micro's rounds (the upper middle of an even count). */
+export function minMedianMax(values: readonly number[], digits = 1): string {
+  const sorted = [...values].sort((x, y) => x - y);
+  const at = (index: number) => sorted[index]!.toFixed(digits);
+  return `min ${at(0)}, median ${at(Math.floor(sorted.length / 2))}, max ${at(sorted.length - 1)}`;
+}
+
 /** `value / base`, NaN when there is no base. */
 export function ratio(value: number, base: number): number {
   return base > 0 ? value / base : Number.NaN;

@@ -74,7 +74,7 @@ export class SharedRateLimiter implements CallLimiter {
     this.#onError = onError;
   }
 
-  /** Tenants this process keeps something for (gate, refusal time, observations or last-read budget). */
+  /** Tenants this process keeps something for (gate, pause or refusal time, observations or last-read budget). */
   get tenantCount(): number {
     return new Set([...this.#gates.keys(), ...this.#pausedUntil.keys(), ...this.#refusedUntil.keys(), ...this.#observations.keys(), ...this.#seen.keys()]).size;
   }

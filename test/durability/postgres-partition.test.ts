@@ -80,6 +80,11 @@ if (!url) {
     return proxied.toString();
   };
 
+  /** The error a store method reported (a pass caught by the same fault may report first). */
+  function reportedBy(errors: unknown[], method: string): (Error & { cause?: unknown }) | undefined {
+    return errors.map((error) => (error as { error: Error & { cause?: unknown } }).error).find((error) => error.message.includes(method));
+  }
+
   function inboxOn(store: PostgresStore): { inbox: WebhookProcessor; errors: unknown[]; send: (n: number) => Promise<number> } {
     const inbox = createWebhookInbox({
       store,
@@ -165,11 +170,9 @@ if (!url) {
       expect(await send(2)).toBe(503);
       // The store's deadline answered, not the pool's 31 s query timeout. (A pass the partition caught
       // may report its own failure first: the receive's is looked for among all of them.)
-      const messages = errors.map((error) => String((error as { error: Error }).error.message));
-      expect(
-        messages.find((message) => message.includes("insertDelivery")),
-        messages.join(" | "),
-      ).toMatch(/within 5000 ms \(receiveTimeoutMs\)/);
+      expect(reportedBy(errors, "insertDelivery")?.message, errors.map((error) => (error as { error: Error }).error.message).join(" | ")).toMatch(
+        /within 5000 ms \(receiveTimeoutMs\)/,
+      );
     });
 
     it("the store's pool sets statement_timeout on the server: a statement stuck behind a lock is cancelled and answered 503", async () => {
@@ -188,8 +191,7 @@ if (!url) {
         await locker.query("rollback");
         locker.release();
       }
-      const reported = errors.map((error) => (error as { error: Error & { cause?: unknown } }).error).find((error) => error.message.includes("insertDelivery"));
-      expect(String(reported?.cause)).toMatch(/statement timeout/);
+      expect(String(reportedBy(errors, "insertDelivery")?.cause)).toMatch(/statement timeout/);
       expect(await send(2)).toBe(202);
     });
 

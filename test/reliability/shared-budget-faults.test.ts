@@ -2,12 +2,23 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { createWebhookInbox, type WebhookStore } from "webhook-inbox";
+import { createWebhookInbox, type EndCallsInput, type WebhookStore } from "webhook-inbox";
 import { PostgresStore } from "webhook-inbox/postgres";
 import { ManualClock, TestApi, testProvider, testWebhook } from "webhook-inbox/testing";
 import { silentLogger, startTcpProxy } from "./support.ts";
 
 const url = process.env.DATABASE_URL;
+
+/** `target` with some properties replaced; every other one read from it (methods bound to it). */
+function overriding<T extends object>(target: T, overrides: Record<string, unknown>): T {
+  return new Proxy(target, {
+    get(of, property) {
+      if (typeof property === "string" && property in overrides) return overrides[property];
+      const value = Reflect.get(of, property, of);
+      return typeof value === "function" ? value.bind(of) : value;
+    },
+  });
+}
 const SECRET = "shared-budget-faults";
 
 if (!url) {
@@ -42,13 +53,7 @@ if (!url) {
       const budgetSide = new PostgresStore({ pool: budgetPool, schema });
       await store.migrate();
       // Everything through the direct pool, only the budget through the proxy that will be cut.
-      const composite = new Proxy(store, {
-        get(target, property) {
-          if (property === "rateBudget") return budgetSide.rateBudget;
-          const value = Reflect.get(target, property, target);
-          return typeof value === "function" ? value.bind(target) : value;
-        },
-      }) as WebhookStore;
+      const composite = overriding(store, { rateBudget: budgetSide.rateBudget }) as WebhookStore;
       const clock = new ManualClock();
       // Both records exist, so each entity costs one call.
       const api = new TestApi().set("t1", "invoice", "a", { n: 1 }).set("t1", "invoice", "b", { n: 2 });
@@ -99,28 +104,16 @@ if (!url) {
       await store.migrate();
       // The store misses one end (as when the connection dies under it); everything else goes through.
       let endsToLose = 0;
-      const budget = new Proxy(store.rateBudget, {
-        get(target, property) {
-          if (property === "endCalls") {
-            return async (input: Parameters<typeof target.endCalls>[0]) => {
-              if (endsToLose > 0) {
-                endsToLose -= 1;
-                throw new Error("Connection terminated unexpectedly");
-              }
-              return target.endCalls(input);
-            };
+      const budget = overriding(store.rateBudget, {
+        endCalls: async (input: EndCallsInput) => {
+          if (endsToLose > 0) {
+            endsToLose -= 1;
+            throw new Error("Connection terminated unexpectedly");
           }
-          const value = Reflect.get(target, property, target);
-          return typeof value === "function" ? value.bind(target) : value;
+          return store.rateBudget.endCalls(input);
         },
       });
-      const composite = new Proxy(store, {
-        get(target, property) {
-          if (property === "rateBudget") return budget;
-          const value = Reflect.get(target, property, target);
-          return typeof value === "function" ? value.bind(target) : value;
-        },
-      }) as WebhookStore;
+      const composite = overriding(store, { rateBudget: budget }) as WebhookStore;
       const clock = new ManualClock();
       const api = new TestApi().set("t1", "invoice", "a", { n: 1 }).set("t1", "invoice", "b", { n: 2 });
       const errors: string[] = [];
