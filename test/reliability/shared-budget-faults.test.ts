@@ -2,12 +2,23 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { createWebhookInbox, type EndCallsInput, type WebhookStore } from "webhook-inbox";
+import { createWebhookInbox, type EndCallsInput, type WebhookProcessor, type WebhookStore } from "webhook-inbox";
 import { PostgresStore } from "webhook-inbox/postgres";
 import { ManualClock, TestApi, testProvider, testWebhook } from "webhook-inbox/testing";
 import { silentLogger, startTcpProxy } from "./support.ts";
 
 const url = process.env.DATABASE_URL;
+
+/** A provider API holding both records the tests send, so each entity costs one call. */
+const twoRecords = () => new TestApi().set("t1", "invoice", "a", { n: 1 }).set("t1", "invoice", "b", { n: 2 });
+
+/** Sends a change to entity `entityId` of t1 and expects it acknowledged. */
+function sender(inbox: WebhookProcessor, clock: ManualClock): (entityId: string) => Promise<void> {
+  return async (entityId) => {
+    const { body, headers } = testWebhook(SECRET, [{ tenantId: "t1", entityType: "invoice", entityId, occurredAt: clock.now().toISOString() }], entityId);
+    expect((await inbox.receive({ integration: "acme", rawBody: Buffer.from(body), headers })).status).toBe(202);
+  };
+}
 
 /** `target` with some properties replaced; every other one read from it (methods bound to it). */
 function overriding<T extends object>(target: T, overrides: Record<string, unknown>): T {
@@ -55,8 +66,7 @@ if (!url) {
       // Everything through the direct pool, only the budget through the proxy that will be cut.
       const composite = overriding(store, { rateBudget: budgetSide.rateBudget }) as WebhookStore;
       const clock = new ManualClock();
-      // Both records exist, so each entity costs one call.
-      const api = new TestApi().set("t1", "invoice", "a", { n: 1 }).set("t1", "invoice", "b", { n: 2 });
+      const api = twoRecords();
       const errors: string[] = [];
       const inbox = createWebhookInbox({
         store: composite,
@@ -66,10 +76,7 @@ if (!url) {
         handler: () => {},
       });
       inbox.on("error", ({ error }) => errors.push(error.message));
-      const send = async (entityId: string) => {
-        const { body, headers } = testWebhook(SECRET, [{ tenantId: "t1", entityType: "invoice", entityId, occurredAt: clock.now().toISOString() }], entityId);
-        expect((await inbox.receive({ integration: "acme", rawBody: Buffer.from(body), headers })).status).toBe(202);
-      };
+      const send = sender(inbox, clock);
       try {
         await send("a");
         await inbox.drain();
@@ -115,7 +122,7 @@ if (!url) {
       });
       const composite = overriding(store, { rateBudget: budget }) as WebhookStore;
       const clock = new ManualClock();
-      const api = new TestApi().set("t1", "invoice", "a", { n: 1 }).set("t1", "invoice", "b", { n: 2 });
+      const api = twoRecords();
       const errors: string[] = [];
       const inbox = createWebhookInbox({
         store: composite,
@@ -136,10 +143,7 @@ if (!url) {
         },
         handler: () => {},
       });
-      const send = async (entityId: string) => {
-        const { body, headers } = testWebhook(SECRET, [{ tenantId: "t1", entityType: "invoice", entityId, occurredAt: clock.now().toISOString() }], entityId);
-        expect((await inbox.receive({ integration: "acme", rawBody: Buffer.from(body), headers })).status).toBe(202);
-      };
+      const send = sender(inbox, clock);
       try {
         endsToLose = 1;
         await send("a");
